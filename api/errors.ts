@@ -1,0 +1,57 @@
+/**
+ * HTTP-facing errors: every error leaves as JSON `{ error, message }` with the right
+ * status. Validation failures are 400 and name the field; nothing a client sends
+ * produces a 500.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (what: string): HttpError => new HttpError(404, 'STADTFUNK_ERR_NOT_FOUND', `${what} not found`);
+export const badRequest = (message: string): HttpError => new HttpError(400, 'STADTFUNK_ERR_BAD_REQUEST', message);
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable',
+  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** Makes "body/devEui must match pattern …" read as "devEui: must match pattern …". */
+function validationMessage(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return error.message;
+  const field = (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.') ||
+    (first.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ||
+    (first.params as { additionalProperty?: string } | undefined)?.additionalProperty || error.validationContext || 'request';
+  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] } | undefined;
+  if (first.keyword === 'required' && params?.missingProperty) return `${params.missingProperty}: is required (in ${error.validationContext})`;
+  if (first.keyword === 'additionalProperties' && params?.additionalProperty) return `${params.additionalProperty}: is not a known field (in ${error.validationContext})`;
+  if (first.keyword === 'enum' && params?.allowedValues) return `${field}: must be one of ${params.allowedValues.join(', ')}`;
+  return `${field}: ${first.message ?? 'is invalid'}`;
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.status(error.statusCode).send({ error: STATUS_NAMES[error.statusCode] ?? 'Error', code: error.code, message: error.message });
+    }
+    if (error.validation) {
+      return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_VALIDATION', message: validationMessage(error) });
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send({
+      error: STATUS_NAMES[status] ?? 'Error',
+      code: error.code ?? 'STADTFUNK_ERR_INTERNAL',
+      message: status === 500 ? 'internal error; the server log has the details' : error.message,
+    });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: 'Not Found', code: 'STADTFUNK_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

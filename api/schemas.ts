@@ -1,0 +1,10 @@
+/** Shared request/response schemas (TypeBox → JSON Schema, as Fastify validates and documents them). */
+import { Type } from '@sinclair/typebox';
+
+export const ErrorResponse = Type.Object({
+  error: Type.String(),
+  code: Type.Optional(Type.String()),
+  message: Type.String(),
+});
+
+export const DevEui = Type.String({ pattern: '^[0-9a-fA-F]{16}$', description: 'DevEUI, 16 hex digits' });

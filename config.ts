@@ -1,0 +1,184 @@
+/**
+ * The one place that reads process.env. It builds a typed, frozen, validated
+ * configuration; a bad value stops start-up with one line naming the variable,
+ * what is wrong and an example of a good value.
+ */
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type ChirpstackEncoding = 'json' | 'protobuf';
+
+export interface Config {
+  /** External PostgreSQL / TimescaleDB; null → embedded PostgreSQL under dataDir. */
+  databaseUrl: string | null;
+  /** External MQTT broker; null → embedded broker (aedes) on 127.0.0.1. */
+  mqttUrl: string | null;
+  httpHost: string;
+  httpPort: number;
+  /** Where embedded PostgreSQL and other local state live. Absolute path. */
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Port of the embedded PostgreSQL (used only when databaseUrl is null). Default 55432. */
+  embeddedDatabasePort: number;
+  /** Port of the embedded MQTT broker (used only when mqttUrl is null). Default 11883. */
+  embeddedMqttPort: number;
+  mqtt: {
+    /** Fixed client id of the persistent ingest session. Default `stadtfunk-ingest`. */
+    clientId: string;
+    /** MQTT 5 shared-subscription group; null subscribes directly. */
+    sharedGroup: string | null;
+    /** 5 for external brokers (shared subscriptions, receive maximum); the embedded broker speaks 3.1.1. */
+    protocolVersion: 4 | 5;
+    username: string | null;
+    password: string | null;
+  };
+  ingest: {
+    /** Topic prefix of ChirpStack v4 application integration events; null disables. Default `application`. */
+    chirpstackPrefix: string | null;
+    chirpstackEncoding: ChirpstackEncoding;
+    /** Topic prefix of The Things Stack v3; null disables. Default `v3`. */
+    ttsPrefix: string | null;
+    /** Topic prefix of gateway-bridge concentrators (before `/gateway/`); null disables. Default `eu868`. */
+    concentratorPrefixes: string[];
+    /** Most uplinks in one write transaction. Default 2000. */
+    batchMaxSize: number;
+    /** Longest a message waits for its batch to be written. Default 50 ms. */
+    batchMaxAgeMs: number;
+    /** Most messages received but not yet acknowledged; ingest stops reading at this bound. Default 10000. */
+    maxInFlight: number;
+    /** Largest accepted MQTT payload; larger ones are dead-lettered. Default 65536 bytes. */
+    maxPayloadBytes: number;
+  };
+  /** 32-byte master key for LoRaWAN session keys at rest; null disables the raw-frame layer. */
+  masterKey: Buffer | null;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'STADTFUNK_ERR_CONFIG';
+  constructor(variable: string, problem: string, example: string) {
+    super(`${variable}: ${problem} (example: ${variable}=${example})`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function url(env: Env, name: string, protocols: string[], example: string): string | null {
+  const value = text(env, name);
+  if (value === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${redactUrl(value)}" is not a URL`, example);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `protocol ${parsed.protocol} is not one of ${protocols.join(' ')}`, example);
+  }
+  return value;
+}
+
+/** A TCP port; 0 (HTTP_PORT only) means any free port, which tests use. */
+function port(env: Env, name: string, fallback: number, min = 1): number {
+  return integer(env, name, fallback, min, 65535, String(fallback));
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, example: string): number {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `"${value}" is not a whole number`, example);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}..${max}`, example);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `"${value}" is not one of ${allowed.join(', ')}`, allowed[0] ?? '');
+  }
+  return value as T;
+}
+
+/** A prefix variable: unset → default, `off` → disabled. */
+function prefix(env: Env, name: string, fallback: string): string | null {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if (value === 'off') return null;
+  if (/[#+]/.test(value) || value.startsWith('/') || value.endsWith('/')) {
+    throw new ConfigError(name, `"${value}" must be a topic prefix without wildcards or outer slashes (or "off")`, fallback);
+  }
+  return value;
+}
+
+function masterKey(env: Env): Buffer | null {
+  const value = text(env, 'MASTER_KEY');
+  if (value === null) return null;
+  const example = '<64 hex digits, e.g. from: openssl rand -hex 32>';
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length !== 32) throw new ConfigError('MASTER_KEY', 'must be 32 bytes as 64 hex digits or base64', example);
+  return key;
+}
+
+/** Hides the password of a connection URL for logs and error messages. */
+export function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
+  const mqttUrl = url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:'], 'mqtt://127.0.0.1:1883');
+  const concentrators = text(env, 'INGEST_CONCENTRATOR_PREFIXES');
+  const config: Config = {
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://stadtfunk:secret@127.0.0.1:5432/stadtfunk'),
+    mqttUrl,
+    httpHost: text(env, 'HTTP_HOST') ?? '127.0.0.1',
+    httpPort: port(env, 'HTTP_PORT', 3000, 0),
+    dataDir: path.resolve(cwd, text(env, 'DATA_DIR') ?? './var'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['info', 'fatal', 'error', 'warn', 'debug', 'trace', 'silent'] as const, 'info'),
+    embeddedDatabasePort: port(env, 'EMBEDDED_DATABASE_PORT', 55432),
+    embeddedMqttPort: port(env, 'EMBEDDED_MQTT_PORT', 11883),
+    mqtt: {
+      clientId: text(env, 'MQTT_CLIENT_ID') ?? 'stadtfunk-ingest',
+      sharedGroup: text(env, 'MQTT_SHARED_GROUP'),
+      protocolVersion: mqttUrl === null ? 4 : (integer(env, 'MQTT_PROTOCOL_VERSION', 5, 4, 5, '5') as 4 | 5),
+      username: text(env, 'MQTT_USERNAME'),
+      password: text(env, 'MQTT_PASSWORD'),
+    },
+    ingest: {
+      chirpstackPrefix: prefix(env, 'INGEST_CHIRPSTACK_PREFIX', 'application'),
+      chirpstackEncoding: oneOf(env, 'INGEST_CHIRPSTACK_ENCODING', ['json', 'protobuf'] as const, 'json'),
+      ttsPrefix: prefix(env, 'INGEST_TTS_PREFIX', 'v3'),
+      concentratorPrefixes:
+        concentrators === 'off'
+          ? []
+          : (concentrators ?? 'eu868,eu433')
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+      batchMaxSize: integer(env, 'INGEST_BATCH_MAX_SIZE', 2000, 1, 100_000, '2000'),
+      batchMaxAgeMs: integer(env, 'INGEST_BATCH_MAX_AGE_MS', 50, 1, 60_000, '50'),
+      maxInFlight: integer(env, 'INGEST_MAX_IN_FLIGHT', 10_000, 1, 1_000_000, '10000'),
+      maxPayloadBytes: integer(env, 'INGEST_MAX_PAYLOAD_BYTES', 65_536, 64, 16_777_216, '65536'),
+    },
+    masterKey: masterKey(env),
+  };
+  if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
+    throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');
+  }
+  if (config.mqtt.sharedGroup !== null && config.mqtt.protocolVersion !== 5) {
+    throw new ConfigError('MQTT_SHARED_GROUP', 'needs an MQTT 5 broker (MQTT_URL set, MQTT_PROTOCOL_VERSION=5)', 'stadtfunk');
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,28 @@
+/**
+ * Coded ingest errors. Each code is also the dead-letter reason, so operators can
+ * count and filter by it.
+ */
+export const DeadLetterReason = {
+  invalidJson: 'invalid_json',
+  invalidProtobuf: 'invalid_protobuf',
+  invalidMessage: 'invalid_message',
+  unexpectedTopic: 'unexpected_topic',
+  oversizePayload: 'oversize_payload',
+  unknownDevice: 'unknown_device',
+  decommissionedDevice: 'decommissioned_device',
+  decodeFailed: 'decode_failed',
+  networkServerLog: 'network_server_log',
+  internalError: 'internal_error',
+} as const;
+export type DeadLetterReasonCode = (typeof DeadLetterReason)[keyof typeof DeadLetterReason] | (string & {});
+
+export class IngestError extends Error {
+  readonly code: string;
+  readonly devEui: string | null;
+  constructor(readonly reason: DeadLetterReasonCode, message: string, options?: { cause?: unknown; devEui?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IngestError';
+    this.code = `STADTFUNK_ERR_${reason.toUpperCase()}`;
+    this.devEui = options?.devEui ?? null;
+  }
+}

@@ -1,0 +1,99 @@
+/** The ingest stage: MQTT in, batches committed, acknowledgements out. */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { DeviceDirectory } from './device-directory.js';
+import { startMqttConsumer, type MqttConsumer } from './mqtt-consumer.js';
+import { IngestPipeline, type UplinkDecoder } from './pipeline.js';
+import { chirpstackSource } from './sources/chirpstack.js';
+import type { SourceAdapter } from './sources/types.js';
+import { ttsSource } from './sources/tts.js';
+import * as metrics from './metrics.js';
+import type { WriteBatch } from '../storage/index.js';
+
+export type { Uplink, Reception, RadioMeta, UplinkSource } from './types.js';
+export { DeviceDirectory } from './device-directory.js';
+export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+export { topicMatches } from './topic-filter.js';
+
+export interface IngestOptions {
+  config: Readonly<Config>;
+  mqttUrl: string;
+  pool: pg.Pool;
+  log: Logger;
+  decoder: UplinkDecoder;
+  devices: DeviceDirectory;
+  onCommitted?: (batch: WriteBatch) => void;
+}
+
+export interface Ingest {
+  /** Topic filters subscribed (without the shared-subscription prefix). */
+  filters: string[];
+  connected(): boolean;
+  inFlight(): number;
+  /** Stop taking messages, write what was taken (waiting at most timeoutMs, default 7 s), acknowledge it, disconnect. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export function sourcesFromConfig(config: Readonly<Config>): SourceAdapter[] {
+  const sources: SourceAdapter[] = [];
+  if (config.ingest.chirpstackPrefix) {
+    sources.push(chirpstackSource({ prefix: config.ingest.chirpstackPrefix, encoding: config.ingest.chirpstackEncoding }));
+  }
+  if (config.ingest.ttsPrefix) sources.push(ttsSource({ prefix: config.ingest.ttsPrefix }));
+  return sources;
+}
+
+export async function startIngest(options: IngestOptions): Promise<Ingest> {
+  const { config, log } = options;
+  const pipeline = new IngestPipeline({
+    pool: options.pool,
+    log: log.child({ stage: 'ingest' }),
+    sources: sourcesFromConfig(config),
+    devices: options.devices,
+    decoder: options.decoder,
+    batchMaxSize: config.ingest.batchMaxSize,
+    batchMaxAgeMs: config.ingest.batchMaxAgeMs,
+    maxPayloadBytes: config.ingest.maxPayloadBytes,
+    ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
+  });
+  const filters = pipeline.filters();
+  const group = config.mqtt.sharedGroup;
+  let consumer: MqttConsumer | null = null;
+  let accepting = true;
+  consumer = await startMqttConsumer({
+    url: options.mqttUrl,
+    clientId: config.mqtt.clientId,
+    topics: group ? filters.map((f) => `$share/${group}/${f}`) : filters,
+    protocolVersion: config.mqtt.protocolVersion,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    maxInFlight: config.ingest.maxInFlight,
+    log: log.child({ stage: 'ingest', part: 'mqtt' }),
+    onMessage: (message) => {
+      // After stop() began, messages are left unacknowledged: the broker keeps them for the session.
+      if (!accepting) return;
+      pipeline.accept(message);
+      metrics.ingestInFlight.set(consumer?.inFlight() ?? 0);
+    },
+  });
+  return {
+    filters,
+    connected: () => consumer?.connected() ?? false,
+    inFlight: () => consumer?.inFlight() ?? 0,
+    async stop(timeoutMs = 7_000) {
+      accepting = false;
+      // With the database down the flush would retry forever: give up after timeoutMs and
+      // leave those messages unacknowledged; the broker delivers them again next time.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([
+        pipeline.flush().then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (gaveUp) log.warn('shutdown: pending batch not committed in time; it stays unacknowledged and will be redelivered');
+      pipeline.stop();
+      await consumer?.close();
+    },
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * An MQTT subscriber whose PUBACKs wait for the database commit.
+ *
+ * Design note. mqtt.js handles incoming packets strictly one at a time: the next
+ * PUBLISH is parsed only after `handleMessage`'s callback, and that callback is
+ * what sends the PUBACK. Holding the callback until commit would therefore allow
+ * one message per transaction. Instead `handleMessage` hands the message over and
+ * returns at once, and the client's packet writer holds back every PUBACK until
+ * the message is released with `ack()` after its batch is committed.
+ *
+ * Memory stays bounded: with `maxInFlight` messages received but not yet acknowledged,
+ * the consumer stops calling back into mqtt.js, so it stops reading the socket and
+ * TCP pushes back on the broker. MQTT 5 brokers are also told this bound as the
+ * session's Receive Maximum, so they stop sending before that.
+ *
+ * A PUBACK held for a connection that has since dropped is discarded, never sent on
+ * the new connection (the broker may have reused the packet id); the broker
+ * redelivers such messages on the resumed session and the database identity makes
+ * the second write a no-op.
+ */
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import type { Logger } from 'pino';
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  /** Call once the message's effect is committed; sends the PUBACK (if the connection still stands). */
+  ack(): void;
+}
+
+export interface MqttConsumerOptions {
+  url: string;
+  clientId: string;
+  topics: string[];
+  protocolVersion: 4 | 5;
+  username?: string | null;
+  password?: string | null;
+  /** Most unacknowledged messages held at once. */
+  maxInFlight: number;
+  log: Logger;
+  onMessage(message: InboundMessage): void;
+}
+
+interface HeldAck {
+  generation: number;
+  released: boolean;
+  /** The PUBACK mqtt.js wanted to send, kept until release. */
+  send: (() => void) | null;
+}
+
+type SendPacket = (packet: Packet, cb?: (err?: Error) => void, cbStorePut?: unknown, noStore?: boolean) => void;
+
+export interface MqttConsumer {
+  readonly client: MqttClient;
+  /** Messages received and not yet acknowledged. */
+  inFlight(): number;
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startMqttConsumer(options: MqttConsumerOptions): Promise<MqttConsumer> {
+  const { log } = options;
+  const clientOptions: IClientOptions = {
+    clientId: options.clientId,
+    clean: false,
+    protocolVersion: options.protocolVersion,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    resubscribe: true,
+    manualConnect: true,
+    ...(options.username ? { username: options.username } : {}),
+    ...(options.password ? { password: options.password } : {}),
+    ...(options.protocolVersion === 5
+      ? { properties: { sessionExpiryInterval: 0xffffffff, receiveMaximum: Math.min(options.maxInFlight, 65535) } }
+      : {}),
+  };
+  const client = mqtt.connect(options.url, clientOptions);
+  let generation = 0;
+  const held = new Map<number, HeldAck>();
+  let blocked: (() => void) | null = null;
+  let closing = false;
+
+  const unblock = (): void => {
+    if (blocked && held.size < options.maxInFlight) {
+      const resume = blocked;
+      blocked = null;
+      resume();
+    }
+  };
+
+  // Intercept PUBACKs: held until the message is released by ack().
+  const internals = client as unknown as { _sendPacket: SendPacket };
+  const sendPacket = internals._sendPacket.bind(client);
+  internals._sendPacket = (packet, cb, cbStorePut, noStore) => {
+    if (packet.cmd !== 'puback' || packet.messageId === undefined) return sendPacket(packet, cb, cbStorePut, noStore);
+    const entry = held.get(packet.messageId);
+    if (!entry || entry.generation !== generation) return sendPacket(packet, cb, cbStorePut, noStore);
+    const send = (): void => sendPacket(packet, undefined, cbStorePut, noStore);
+    if (entry.released) {
+      held.delete(packet.messageId);
+      send();
+    } else {
+      entry.send = send;
+    }
+    // Let mqtt.js go on parsing; when too much is in flight, hold its callback instead.
+    if (held.size >= options.maxInFlight) blocked = () => cb?.();
+    else cb?.();
+  };
+
+  client.handleMessage = (packet, callback) => {
+    if (packet.cmd !== 'publish') return callback();
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const qos = packet.qos;
+    let ack: () => void = () => undefined;
+    if (qos > 0 && packet.messageId !== undefined) {
+      const messageId = packet.messageId;
+      const entry: HeldAck = { generation, released: false, send: null };
+      held.set(messageId, entry);
+      ack = () => {
+        if (entry.released) return;
+        entry.released = true;
+        if (held.get(messageId) !== entry) return;
+        if (entry.generation !== generation) {
+          held.delete(messageId);
+        } else if (entry.send) {
+          held.delete(messageId);
+          entry.send();
+        }
+        unblock();
+      };
+    }
+    try {
+      options.onMessage({ topic: packet.topic, payload, qos, ack });
+    } catch (error) {
+      // onMessage must not throw; if it does, the message stays unacknowledged and is redelivered.
+      log.error({ err: error, topic: packet.topic }, 'ingest handler threw');
+    }
+    callback();
+  };
+
+  client.on('close', () => {
+    // Everything held belongs to the old connection: drop it, the broker will redeliver.
+    generation++;
+    held.clear();
+    const resume = blocked;
+    blocked = null;
+    resume?.();
+  });
+  client.on('error', (error) => log.warn({ err: error }, 'mqtt client error'));
+  client.on('reconnect', () => log.info('mqtt reconnecting'));
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      client.end(true);
+      reject(new Error(`cannot connect to MQTT broker: ${error.message}`, { cause: error }));
+    };
+    client.once('error', onError);
+    client.once('connect', (connack) => {
+      client.off('error', onError);
+      log.info({ sessionPresent: connack.sessionPresent, clientId: options.clientId }, 'mqtt connected');
+      client
+        .subscribeAsync(
+          options.topics.map((topic) => ({ topic, qos: 1 as const })).reduce<Record<string, { qos: 1 }>>((all, t) => {
+            all[t.topic] = { qos: t.qos };
+            return all;
+          }, {}),
+        )
+        .then((granted) => {
+          const refused = granted.filter((g) => g.qos === 128);
+          if (refused.length > 0) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+          log.info({ topics: options.topics }, 'ingest subscribed');
+          resolve();
+        })
+        .catch(onError);
+    });
+    client.connect();
+  });
+
+  return {
+    client,
+    inFlight: () => held.size,
+    connected: () => client.connected,
+    async close() {
+      if (closing) return;
+      closing = true;
+      await client.endAsync(false);
+    },
+  };
+}

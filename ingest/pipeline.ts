@@ -1,0 +1,254 @@
+/**
+ * The recipe one MQTT message follows:
+ *
+ *   parse (source adapter) → find device → decode → write (one transaction per batch) → ack
+ *
+ * Design note. Messages are parsed as they arrive and gathered into a batch that is
+ * closed by size (`batchMaxSize`) or age (`batchMaxAgeMs`). One batch is written at
+ * a time; while it is written the next one fills. A batch is acknowledged only after
+ * its transaction commits. When a write fails (database slow or down) the same batch
+ * is retried with backoff and nothing is acknowledged; the MQTT consumer then stops
+ * reading once `maxInFlight` messages wait, so memory stays bounded and ingest
+ * resumes by itself when the database is back.
+ *
+ * Bad input never stops ingest: whatever a message does wrong becomes a dead letter
+ * with its reason, written in the same transaction as the batch.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { DeviceModel, FieldMapping, Reading } from '../decoders/types.js';
+import { writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch } from '../storage/index.js';
+import type { DeviceDirectory } from './device-directory.js';
+import { DeadLetterReason, IngestError } from './errors.js';
+import * as metrics from './metrics.js';
+import type { InboundMessage } from './mqtt-consumer.js';
+import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
+import { topicMatches } from './topic-filter.js';
+import type { Uplink } from './types.js';
+
+/** What the pipeline needs of the decoders stage. */
+export interface UplinkDecoder {
+  decode(model: DeviceModel, input: { bytes: Uint8Array; fPort: number; recvTime: Date }):
+    | { readings: Reading[]; decoded: Record<string, unknown>; errors: string[] }
+    | Promise<{ readings: Reading[]; decoded: Record<string, unknown>; errors: string[] }>;
+}
+
+export interface PipelineOptions {
+  pool: pg.Pool;
+  log: Logger;
+  sources: SourceAdapter[];
+  devices: DeviceDirectory;
+  decoder: UplinkDecoder;
+  batchMaxSize: number;
+  batchMaxAgeMs: number;
+  maxPayloadBytes: number;
+  /** Called after each committed batch (live push, tests). */
+  onCommitted?: (batch: WriteBatch) => void;
+}
+
+interface Item {
+  message: InboundMessage;
+  receivedAt: Date;
+  result: SourceResult | { kind: 'error'; reason: string; detail: string; devEui: string | null };
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+export class IngestPipeline {
+  private batch: Item[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private stopped = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly options: PipelineOptions) {}
+
+  /** Takes one message from the broker. Never throws. */
+  accept(message: InboundMessage): void {
+    const receivedAt = new Date();
+    const result = this.parse(message);
+    this.batch.push({ message, receivedAt, result });
+    if (this.batch.length >= this.options.batchMaxSize) this.closeBatch();
+    else if (this.timer === null) this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+  }
+
+  /** Topic filters of all sources, for the subscription. */
+  filters(): string[] {
+    return this.options.sources.flatMap((s) => s.filters);
+  }
+
+  /** Writes what is pending and waits for it; used at shutdown. */
+  async flush(): Promise<void> {
+    this.closeBatch();
+    while (this.writing) await this.writing;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private parse(message: InboundMessage): Item['result'] {
+    const source = this.options.sources.find((s) => s.filters.some((f) => topicMatches(f, message.topic)));
+    metrics.ingestMessages.inc({ source: source?.name ?? 'none' });
+    try {
+      if (!source) throw new IngestError(DeadLetterReason.unexpectedTopic, 'no source adapter takes this topic');
+      if (message.payload.length > this.options.maxPayloadBytes) {
+        throw new IngestError(DeadLetterReason.oversizePayload, `payload of ${message.payload.length} bytes exceeds INGEST_MAX_PAYLOAD_BYTES=${this.options.maxPayloadBytes}`);
+      }
+      return source.parse(message.topic, message.payload);
+    } catch (error) {
+      if (error instanceof IngestError) return { kind: 'error', reason: error.reason, detail: error.message, devEui: error.devEui };
+      this.options.log.error({ err: error, topic: message.topic }, 'source adapter failed');
+      return { kind: 'error', reason: DeadLetterReason.internalError, detail: (error as Error).message ?? String(error), devEui: null };
+    }
+  }
+
+  private closeBatch(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.batch.length === 0) return;
+    const items = this.batch;
+    this.batch = [];
+    const previous = this.writing ?? Promise.resolve();
+    const current: Promise<void> = previous.then(() => this.commit(items)).finally(() => {
+      if (this.writing === current) this.writing = null;
+    });
+    this.writing = current;
+  }
+
+  /** Builds the batch's rows, writes them in one transaction (retrying), then acknowledges. */
+  private async commit(items: Item[]): Promise<void> {
+    let batch: WriteBatch | null = null;
+    for (let attempt = 0; !this.stopped || attempt === 0; attempt++) {
+      const started = process.hrtime.bigint();
+      try {
+        batch ??= await this.buildBatch(items);
+        const result = await writeBatch(this.options.pool, batch);
+        metrics.storageBatchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        metrics.ingestDuplicates.inc(result.duplicateUplinks);
+        metrics.ingestReadings.inc(result.readings);
+        for (const u of batch.uplinks) if (result.inserted.has(u.id)) metrics.ingestUplinks.inc({ source: u.source });
+        for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
+        for (const item of items) item.message.ack();
+        this.options.onCommitted?.(batch);
+        return;
+      } catch (error) {
+        metrics.storageBatchFailures.inc();
+        const backoffMs = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 6));
+        this.options.log.warn({ err: error, messages: items.length, attempt, backoffMs }, 'batch not committed; retrying, nothing acknowledged');
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
+  }
+
+  private async buildBatch(items: Item[]): Promise<WriteBatch> {
+    const batch: WriteBatch = { uplinks: [], readings: [], healthReadings: [], deadLetters: [] };
+    const devEuis: string[] = [];
+    for (const item of items) {
+      if (item.result.kind === 'uplink') devEuis.push(item.result.uplink.devEui);
+      else if (item.result.kind === 'health') devEuis.push(item.result.health.devEui);
+    }
+    const devices = await this.options.devices.resolve(devEuis);
+    for (const item of items) {
+      const deadLetter = (reason: string, detail: string, devEui: string | null): void => {
+        batch.deadLetters.push({ receivedAt: item.receivedAt, topic: item.message.topic, payload: item.message.payload, reason, detail, devEui });
+      };
+      const r = item.result;
+      switch (r.kind) {
+        case 'error':
+        case 'dead_letter':
+          deadLetter(r.reason, r.detail, r.devEui);
+          break;
+        case 'ignored':
+          break;
+        case 'health': {
+          const device = devices.get(r.health.devEui);
+          if (!device) deadLetter(DeadLetterReason.unknownDevice, `device ${r.health.devEui} is not registered`, r.health.devEui);
+          else batch.healthReadings.push(...healthReadings(r.health, device));
+          break;
+        }
+        case 'uplink': {
+          const device = devices.get(r.uplink.devEui);
+          if (!device) {
+            deadLetter(DeadLetterReason.unknownDevice, `device ${r.uplink.devEui} is not registered`, r.uplink.devEui);
+          } else if (device.decommissioned) {
+            deadLetter(DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
+          } else {
+            const decodeError = await this.decodeInto(batch, r.uplink, device);
+            if (decodeError) deadLetter(DeadLetterReason.decodeFailed, decodeError, r.uplink.devEui);
+          }
+          break;
+        }
+      }
+    }
+    return batch;
+  }
+
+  /** Decodes one uplink into the batch; returns the decoder's error, if any (the raw uplink is kept). */
+  private async decodeInto(batch: WriteBatch, uplink: Uplink, device: DeviceContext): Promise<string | null> {
+    let decoded: Record<string, unknown> | null = null;
+    let decodeError: string | null = null;
+    let readings: Reading[] = [];
+    try {
+      const result = await this.options.decoder.decode(modelOf(device), {
+        bytes: uplink.payload,
+        fPort: uplink.fPort ?? 0,
+        recvTime: uplink.receivedAt,
+      });
+      decoded = result.decoded;
+      readings = result.readings;
+      if (result.errors.length > 0) decodeError = result.errors.join('; ');
+    } catch (error) {
+      decodeError = (error as Error).message ?? String(error);
+    }
+    const row: UplinkRow = { ...uplink, decoded, decodeError };
+    batch.uplinks.push(row);
+    for (const reading of readings) batch.readings.push(readingRow(reading, uplink, device));
+    for (const reading of radioReadings(uplink)) batch.readings.push(readingRow(reading, uplink, device));
+    return decodeError;
+  }
+}
+
+function modelOf(device: DeviceContext): DeviceModel {
+  return {
+    id: device.modelId,
+    decoder:
+      device.decoderKind === 'builtin'
+        ? { kind: 'builtin', name: device.builtinName ?? '' }
+        : { kind: 'codec', script: device.codecScript ?? '' },
+    mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
+  };
+}
+
+function readingRow(reading: Reading, uplink: Uplink, device: DeviceContext): ReadingRow {
+  return {
+    time: reading.time,
+    devEui: uplink.devEui,
+    metric: reading.metric,
+    channel: reading.channel,
+    value: reading.value,
+    quality: reading.quality,
+    assetId: device.assetId,
+    uplinkId: uplink.id,
+  };
+}
+
+/** Signal of the best reception as device-health readings (not part of open data). */
+function radioReadings(uplink: Uplink): Reading[] {
+  const best = uplink.radio.receptions.find((r) => r.best);
+  if (!best) return [];
+  const out: Reading[] = [];
+  if (best.rssiDbm !== null) out.push({ metric: 'rssi', channel: '', value: best.rssiDbm, unit: 'dB[mW]', quality: 'ok', time: uplink.receivedAt });
+  if (best.snrDb !== null) out.push({ metric: 'snr', channel: '', value: best.snrDb, unit: 'dB', quality: 'ok', time: uplink.receivedAt });
+  return out;
+}
+
+function healthReadings(health: DeviceHealth, device: DeviceContext): ReadingRow[] {
+  const base = { time: health.time, devEui: health.devEui, channel: '', quality: 'ok', assetId: device.assetId, uplinkId: null };
+  const rows: ReadingRow[] = [];
+  if (health.batteryLevelPercent !== null) rows.push({ ...base, metric: 'battery_level', value: health.batteryLevelPercent });
+  if (health.marginDb !== null) rows.push({ ...base, metric: 'link_margin', value: health.marginDb });
+  return rows;
+}

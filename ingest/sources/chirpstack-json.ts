@@ -1,0 +1,156 @@
+/**
+ * ChirpStack v4 application integration events in JSON (protojson of
+ * `integration.UplinkEvent`, `StatusEvent`, `LogEvent`). ChirpStack omits fields
+ * with default values (fCnt 0, fPort 0, empty data, confirmed false, rssi 0…), so
+ * every such field defaults here. Field names: ChirpStack api/proto/integration/integration.proto.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { IngestError, DeadLetterReason } from '../errors.js';
+import type { Reception, RadioMeta, Uplink } from '../types.js';
+
+const DeviceInfo = Type.Object({ devEui: Type.String({ pattern: '^[0-9a-fA-F]{16}$' }) });
+const RxInfo = Type.Object({
+  gatewayId: Type.Optional(Type.String()),
+  rssi: Type.Optional(Type.Number()),
+  snr: Type.Optional(Type.Number()),
+  gwTime: Type.Optional(Type.String()),
+  nsTime: Type.Optional(Type.String()),
+});
+const TxInfo = Type.Object({
+  frequency: Type.Optional(Type.Union([Type.Number(), Type.String({ pattern: '^\\d+$' })])),
+  modulation: Type.Optional(
+    Type.Object({
+      lora: Type.Optional(
+        Type.Object({
+          bandwidth: Type.Optional(Type.Number()),
+          spreadingFactor: Type.Optional(Type.Number()),
+        }),
+      ),
+    }),
+  ),
+});
+const UplinkEvent = Type.Object({
+  deduplicationId: Type.String({ minLength: 1, maxLength: 100 }),
+  time: Type.Optional(Type.String({ maxLength: 64 })),
+  deviceInfo: DeviceInfo,
+  fCnt: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+  fPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+  confirmed: Type.Optional(Type.Boolean()),
+  dr: Type.Optional(Type.Integer()),
+  data: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
+  rxInfo: Type.Optional(Type.Array(RxInfo)),
+  txInfo: Type.Optional(TxInfo),
+});
+export type ChirpstackUplinkEventJson = Static<typeof UplinkEvent>;
+const StatusEvent = Type.Object({
+  deduplicationId: Type.Optional(Type.String()),
+  time: Type.Optional(Type.String()),
+  deviceInfo: DeviceInfo,
+  margin: Type.Optional(Type.Integer()),
+  externalPowerSource: Type.Optional(Type.Boolean()),
+  batteryLevelUnavailable: Type.Optional(Type.Boolean()),
+  batteryLevel: Type.Optional(Type.Number()),
+});
+const LogEvent = Type.Object({
+  time: Type.Optional(Type.String()),
+  deviceInfo: Type.Optional(DeviceInfo),
+  level: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+});
+
+const checkUplink = TypeCompiler.Compile(UplinkEvent);
+const checkStatus = TypeCompiler.Compile(StatusEvent);
+const checkLog = TypeCompiler.Compile(LogEvent);
+
+export function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    throw new IngestError(DeadLetterReason.invalidJson, `not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** First schema violation as `path: message`, for dead-letter details. */
+function firstError(check: { Errors(value: unknown): Iterable<{ path: string; message: string }> }, value: unknown): string {
+  for (const e of check.Errors(value)) return `${e.path || '/'}: ${e.message}`;
+  return 'invalid';
+}
+
+/** Marks the reception with the best signal: highest SNR, then highest RSSI. */
+export function markBest(receptions: Omit<Reception, 'best'>[]): Reception[] {
+  let best = -1;
+  receptions.forEach((r, i) => {
+    const b = receptions[best];
+    if (best < 0 || !b || (r.snrDb ?? -Infinity) > (b.snrDb ?? -Infinity) ||
+        ((r.snrDb ?? -Infinity) === (b.snrDb ?? -Infinity) && (r.rssiDbm ?? -Infinity) > (b.rssiDbm ?? -Infinity))) best = i;
+  });
+  return receptions.map((r, i) => ({ ...r, best: i === best }));
+}
+
+function parseTime(value: string | undefined, fallback: Date): Date {
+  if (!value) return fallback;
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) throw new IngestError(DeadLetterReason.invalidMessage, `time "${value}" is not an RFC 3339 timestamp`);
+  return t;
+}
+
+function parseOptionalTime(value: string | undefined): Date | null {
+  if (!value) return null;
+  const t = new Date(value);
+  return Number.isNaN(t.getTime()) ? null : t;
+}
+
+export { parseTime };
+
+export function chirpstackUplinkFromJson(event: ChirpstackUplinkEventJson, topicDevEui: string, now: Date, band: string | null): Uplink {
+  const devEui = event.deviceInfo.devEui.toLowerCase();
+  if (devEui !== topicDevEui) {
+    throw new IngestError(DeadLetterReason.invalidMessage, `deviceInfo.devEui ${devEui} does not match the topic's ${topicDevEui}`, { devEui });
+  }
+  const lora = event.txInfo?.modulation?.lora;
+  const radio: RadioMeta = {
+    frequencyHz: event.txInfo?.frequency === undefined ? null : Number(event.txInfo.frequency),
+    spreadingFactor: lora?.spreadingFactor ?? null,
+    bandwidthHz: lora?.bandwidth ?? null,
+    dataRate: event.dr === undefined ? (lora ? `SF${lora.spreadingFactor ?? '?'}BW${(lora.bandwidth ?? 0) / 1000}` : null) : `DR${event.dr}`,
+    band,
+    receptions: markBest(
+      (event.rxInfo ?? []).map((rx) => ({
+        gatewayId: (rx.gatewayId ?? '').toLowerCase(),
+        rssiDbm: rx.rssi ?? 0,
+        snrDb: rx.snr ?? 0,
+        receivedAt: parseOptionalTime(rx.gwTime) ?? parseOptionalTime(rx.nsTime),
+      })),
+    ),
+  };
+  return {
+    id: event.deduplicationId,
+    devEui,
+    receivedAt: parseTime(event.time, now),
+    fCnt: event.fCnt ?? 0,
+    fPort: event.fPort ?? 0,
+    payload: Buffer.from(event.data ?? '', 'base64'),
+    source: 'chirpstack',
+    radio,
+    confirmed: event.confirmed ?? false,
+  };
+}
+
+export function validateUplinkEventJson(value: unknown, devEui: string | null): ChirpstackUplinkEventJson {
+  if (!checkUplink.Check(value)) {
+    throw new IngestError(DeadLetterReason.invalidMessage, `uplink event ${firstError(checkUplink, value)}`, devEui ? { devEui } : undefined);
+  }
+  return value;
+}
+
+export function validateStatusEventJson(value: unknown): Static<typeof StatusEvent> {
+  if (!checkStatus.Check(value)) throw new IngestError(DeadLetterReason.invalidMessage, `status event ${firstError(checkStatus, value)}`);
+  return value;
+}
+
+export function validateLogEventJson(value: unknown): Static<typeof LogEvent> {
+  if (!checkLog.Check(value)) throw new IngestError(DeadLetterReason.invalidMessage, `log event ${firstError(checkLog, value)}`);
+  return value;
+}

@@ -1,0 +1,115 @@
+/**
+ * Source adapter for The Things Stack v3 MQTT integration:
+ * `{prefix}/{applicationId}[@{tenantId}]/devices/{deviceId}/up` (the `@tenant` part is
+ * absent on open-source installs). Field names from The Things Stack's
+ * ApplicationUp / ApplicationUplink messages as its MQTT server marshals them (snake_case);
+ * `settings.frequency` arrives as a string there (uint64 in protojson).
+ *
+ * Identity: The Things Stack has no deduplication id in the message, but the message is
+ * the same bytes on every redelivery, so `tts:{devEui}:{f_cnt}:{uplink received_at}` is
+ * stable for one uplink and different for a counter reset (new received_at).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { DeadLetterReason, IngestError } from '../errors.js';
+import type { Reception } from '../types.js';
+import { markBest, parseJson, parseTime } from './chirpstack-json.js';
+import type { SourceAdapter, SourceResult } from './types.js';
+
+const RxMetadata = Type.Object({
+  gateway_ids: Type.Optional(Type.Object({ gateway_id: Type.Optional(Type.String()), eui: Type.Optional(Type.String()) })),
+  rssi: Type.Optional(Type.Number()),
+  channel_rssi: Type.Optional(Type.Number()),
+  snr: Type.Optional(Type.Number()),
+  time: Type.Optional(Type.String()),
+  received_at: Type.Optional(Type.String()),
+});
+const UplinkMessage = Type.Object({
+  f_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+  f_cnt: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+  frm_payload: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
+  confirmed: Type.Optional(Type.Boolean()),
+  rx_metadata: Type.Optional(Type.Array(RxMetadata)),
+  settings: Type.Optional(
+    Type.Object({
+      frequency: Type.Optional(Type.Union([Type.String({ pattern: '^\\d+$' }), Type.Integer()])),
+      data_rate: Type.Optional(
+        Type.Object({ lora: Type.Optional(Type.Object({ bandwidth: Type.Optional(Type.Integer()), spreading_factor: Type.Optional(Type.Integer()) })) }),
+      ),
+    }),
+  ),
+  received_at: Type.Optional(Type.String({ maxLength: 64 })),
+});
+const TtsUp = Type.Object({
+  end_device_ids: Type.Object({
+    device_id: Type.String(),
+    dev_eui: Type.String({ pattern: '^[0-9a-fA-F]{16}$' }),
+  }),
+  received_at: Type.Optional(Type.String({ maxLength: 64 })),
+  uplink_message: UplinkMessage,
+});
+type TtsUp = Static<typeof TtsUp>;
+const checkUp = TypeCompiler.Compile(TtsUp);
+
+export interface TtsOptions {
+  prefix: string;
+  band?: string | null;
+  now?: () => Date;
+}
+
+export function ttsSource(options: TtsOptions): SourceAdapter {
+  const depth = options.prefix.split('/').length;
+  const now = options.now ?? (() => new Date());
+  return {
+    name: 'tts',
+    filters: [`${options.prefix}/+/devices/+/+`],
+    parse(topic, payload): SourceResult {
+      const levels = topic.split('/');
+      if (levels.length !== depth + 4 || levels[depth + 1] !== 'devices' || !levels[depth] || !levels[depth + 2]) {
+        throw new IngestError(DeadLetterReason.unexpectedTopic, `topic does not look like ${options.prefix}/{application}[@{tenant}]/devices/{device}/{event}`);
+      }
+      if (levels[depth + 3] !== 'up') return { kind: 'ignored' };
+      const value = parseJson(payload);
+      if (!checkUp.Check(value)) {
+        const first = [...checkUp.Errors(value)][0];
+        throw new IngestError(DeadLetterReason.invalidMessage, `uplink message ${first ? `${first.path}: ${first.message}` : 'invalid'}`);
+      }
+      return { kind: 'uplink', uplink: toUplink(value, levels[depth + 2]!, now(), options.band ?? null) };
+    },
+  };
+}
+
+function toUplink(up: TtsUp, topicDeviceId: string, now: Date, band: string | null) {
+  const devEui = up.end_device_ids.dev_eui.toLowerCase();
+  if (up.end_device_ids.device_id !== topicDeviceId) {
+    throw new IngestError(DeadLetterReason.invalidMessage, `end_device_ids.device_id ${up.end_device_ids.device_id} does not match the topic's ${topicDeviceId}`, { devEui });
+  }
+  const m = up.uplink_message;
+  const receivedAt = parseTime(m.received_at ?? up.received_at, now);
+  const lora = m.settings?.data_rate?.lora;
+  const receptions: Omit<Reception, 'best'>[] = (m.rx_metadata ?? []).map((rx) => ({
+    gatewayId: rx.gateway_ids?.eui?.toLowerCase() ?? rx.gateway_ids?.gateway_id ?? '',
+    rssiDbm: rx.rssi ?? rx.channel_rssi ?? null,
+    snrDb: rx.snr ?? null,
+    receivedAt: rx.time ? parseTime(rx.time, now) : rx.received_at ? parseTime(rx.received_at, now) : null,
+  }));
+  const fCnt = m.f_cnt ?? 0;
+  return {
+    id: `tts:${devEui}:${fCnt}:${receivedAt.toISOString()}`,
+    devEui,
+    receivedAt,
+    fCnt,
+    fPort: m.f_port ?? 0,
+    payload: Buffer.from(m.frm_payload ?? '', 'base64'),
+    source: 'tts' as const,
+    confirmed: m.confirmed ?? false,
+    radio: {
+      frequencyHz: m.settings?.frequency === undefined ? null : Number(m.settings.frequency),
+      spreadingFactor: lora?.spreading_factor ?? null,
+      bandwidthHz: lora?.bandwidth ?? null,
+      dataRate: lora ? `SF${lora.spreading_factor ?? '?'}BW${(lora.bandwidth ?? 0) / 1000}` : null,
+      band,
+      receptions: markBest(receptions),
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/** The storage stage: what other stages may use. */
+export { createPool, checkDatabase } from './database.js';
+export { migrate, listMigrations } from './migrate.js';
+export { detectTimescale } from './timescale.js';
+export { writeBatch, latestPerKey } from './writer.js';
+export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
+export { assertPortFree } from './port-check.js';
+export { selectDeviceContexts, type DeviceContext } from './sql/select-devices.js';
+export type { UplinkRow, ReadingRow, DeadLetterRow, WriteBatch, WriteResult } from './rows.js';
+export { selectDeviceReadings, selectDeviceLatest, type ReadingOut, type DeviceReadingsQuery } from './sql/select-readings.js';
+export { upsertDeviceModel, upsertAsset, upsertDevice, type DeviceModelInput, type AssetInput, type DeviceInput } from './sql/registry.js';

@@ -1,0 +1,23 @@
+import type pg from 'pg';
+import type { DeadLetterRow } from '../rows.js';
+
+/** Stores dead letters; the same message (topic and bytes) delivered again adds no row. */
+export async function insertDeadLetters(db: pg.ClientBase, rows: DeadLetterRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `insert into dead_letters (received_at, topic, payload, reason, detail, dev_eui, message_hash)
+     select r.received_at, r.topic, r.payload, r.reason, r.detail, r.dev_eui,
+            sha256(convert_to(r.topic, 'UTF8') || '\\x00'::bytea || r.payload)
+     from unnest($1::timestamptz[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[])
+          as r(received_at, topic, payload, reason, detail, dev_eui)
+     on conflict (message_hash) do nothing`,
+    [
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.payload),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.detail),
+      rows.map((r) => r.devEui),
+    ],
+  );
+}

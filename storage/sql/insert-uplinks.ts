@@ -1,0 +1,27 @@
+import type pg from 'pg';
+import type { UplinkRow } from '../rows.js';
+
+/** Inserts uplinks not yet stored; returns the identities that were new. One round trip. */
+export async function insertUplinks(db: pg.ClientBase, rows: UplinkRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const result = await db.query<{ id: string }>(
+    `insert into uplinks (received_at, id, dev_eui, f_cnt, f_port, payload, decoded, decode_error, source, radio)
+     select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::bytea[],
+                          $7::jsonb[], $8::text[], $9::text[], $10::jsonb[])
+     on conflict do nothing
+     returning id`,
+    [
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.id),
+      rows.map((r) => r.devEui),
+      rows.map((r) => r.fCnt),
+      rows.map((r) => r.fPort),
+      rows.map((r) => r.payload),
+      rows.map((r) => (r.decoded === null ? null : JSON.stringify(r.decoded))),
+      rows.map((r) => r.decodeError),
+      rows.map((r) => r.source),
+      rows.map((r) => JSON.stringify(r.radio)),
+    ],
+  );
+  return new Set(result.rows.map((r) => r.id));
+}

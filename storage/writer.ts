@@ -1,0 +1,53 @@
+/**
+ * The batch writer: one transaction per batch, one round trip per statement kind.
+ * Idempotent on the uplink identity: readings, latest state and last-seen move only
+ * for uplinks this transaction inserted, so a redelivered batch changes nothing.
+ */
+import type pg from 'pg';
+import type { ReadingRow, WriteBatch, WriteResult } from './rows.js';
+import { insertDeadLetters } from './sql/insert-dead-letters.js';
+import { insertReadings } from './sql/insert-readings.js';
+import { insertUplinks } from './sql/insert-uplinks.js';
+import { touchDevices } from './sql/touch-devices.js';
+import { upsertLatestReadings } from './sql/upsert-latest-readings.js';
+
+/** The newest reading per (device, metric, channel). */
+export function latestPerKey(rows: ReadingRow[]): ReadingRow[] {
+  const latest = new Map<string, ReadingRow>();
+  for (const row of rows) {
+    const key = `${row.devEui}\u0000${row.metric}\u0000${row.channel}`;
+    const seen = latest.get(key);
+    if (!seen || seen.time < row.time) latest.set(key, row);
+  }
+  return [...latest.values()];
+}
+
+export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<WriteResult> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('begin');
+    const inserted = await insertUplinks(client, batch.uplinks);
+    const readings = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
+    readings.push(...batch.healthReadings);
+    const stored = await insertReadings(client, readings);
+    await upsertLatestReadings(client, latestPerKey(readings));
+    const seen = new Map<string, Date>();
+    for (const u of batch.uplinks) {
+      if (!inserted.has(u.id)) continue;
+      const at = seen.get(u.devEui);
+      if (!at || at < u.receivedAt) seen.set(u.devEui, u.receivedAt);
+    }
+    await touchDevices(client, seen);
+    await insertDeadLetters(client, batch.deadLetters);
+    await client.query('commit');
+    return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored };
+  } catch (error) {
+    failure = error as Error;
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    // A connection that failed mid-transaction is discarded, not reused.
+    client.release(failure);
+  }
+}

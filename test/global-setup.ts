@@ -1,0 +1,80 @@
+/**
+ * Real services for the integration tests, started once per run:
+ * - PostgreSQL: TEST_DATABASE_URL (a server where we may create databases), or an
+ *   embedded PostgreSQL in a temporary directory on a free port.
+ * - MQTT: TEST_MQTT_URL (e.g. Mosquitto, MQTT 5), or an aedes broker on a free port (MQTT 3.1.1).
+ * Each test file then creates its own database (test/helpers.ts) and uses its own topics.
+ */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Aedes } from 'aedes';
+import pino from 'pino';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../storage/embedded-postgres.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseAdminUrl: string;
+    databaseKind: string;
+    mqttUrl: string;
+    mqttProtocolVersion: 4 | 5;
+    mqttKind: string;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+  const teardown: (() => Promise<void>)[] = [];
+
+  const externalDb = process.env.TEST_DATABASE_URL;
+  if (externalDb) {
+    project.provide('databaseAdminUrl', externalDb);
+    project.provide('databaseKind', 'external');
+  } else {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-test-pg-'));
+    const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log, portVariable: 'test port' });
+    project.provide('databaseAdminUrl', pg.adminUrl);
+    project.provide('databaseKind', 'embedded');
+    teardown.push(async () => {
+      await pg.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+  }
+
+  const externalMqtt = process.env.TEST_MQTT_URL;
+  if (externalMqtt) {
+    project.provide('mqttUrl', externalMqtt);
+    project.provide('mqttProtocolVersion', 5);
+    project.provide('mqttKind', 'external');
+  } else {
+    const broker = await Aedes.createBroker();
+    const server = net.createServer(broker.handle);
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    project.provide('mqttUrl', `mqtt://127.0.0.1:${port}`);
+    project.provide('mqttProtocolVersion', 4);
+    project.provide('mqttKind', 'aedes');
+    teardown.push(async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+  }
+
+  return async () => {
+    for (const step of teardown.reverse()) await step();
+  };
+}

@@ -1,0 +1,85 @@
+/** Per-file isolation on the shared test services: an own database, own topics, own client ids. */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import mqtt, { type MqttClient } from 'mqtt';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../config.js';
+import { createPool, migrate } from '../storage/index.js';
+
+export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}${randomBytes(5).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  url: string;
+  pool: pg.Pool;
+  timescale: boolean;
+  drop(): Promise<void>;
+}
+
+/** A fresh database with the schema applied; drop() removes it. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('databaseAdminUrl');
+  const name = uniqueName('sf_test_');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool({ url: url.toString(), log: testLog, max: 10 });
+  const { timescale } = await migrate(pool);
+  return {
+    url: url.toString(),
+    pool,
+    timescale,
+    async drop() {
+      await pool.end();
+      const a = new pg.Client({ connectionString: adminUrl });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+/** Service configuration for a test: external test services, unique topic prefix and client id, any free HTTP port. */
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Readonly<Config> {
+  const id = uniqueName('t');
+  return loadConfig({
+    DATABASE_URL: databaseUrl,
+    MQTT_URL: inject('mqttUrl'),
+    MQTT_PROTOCOL_VERSION: String(inject('mqttProtocolVersion')),
+    MQTT_CLIENT_ID: `stadtfunk-${id}`,
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    INGEST_CHIRPSTACK_PREFIX: `${id}/application`,
+    INGEST_TTS_PREFIX: `${id}/v3`,
+    INGEST_CONCENTRATOR_PREFIXES: `${id}/eu868`,
+    INGEST_BATCH_MAX_AGE_MS: '20',
+    ...overrides,
+  });
+}
+
+export async function connectPublisher(url = inject('mqttUrl')): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { clientId: uniqueName('pub-'), protocolVersion: inject('mqttProtocolVersion'), reconnectPeriod: 0 });
+}
+
+/** Waits until `probe` returns a value other than undefined, checking after each interval. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, { timeoutMs = 15_000, intervalMs = 50 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`, { cause: lastError });
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
