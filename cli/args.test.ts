@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { numberOption, parseArgs, UsageError } from './args.js';
+
+describe('parseArgs', () => {
+  it('reads values, inline values, flags and positionals', () => {
+    const a = parseArgs(['create', '--role', 'admin', '--name=ops', '--dry'], { role: 'value', name: 'value', dry: 'flag' });
+    expect(a.positional).toEqual(['create']);
+    expect(Object.fromEntries(a.options)).toEqual({ role: 'admin', name: 'ops', dry: true });
+  });
+
+  it('names the unknown option and the missing value', () => {
+    expect(() => parseArgs(['--nope'], { rate: 'value' })).toThrow(/unknown option --nope \(known: --rate\)/);
+    expect(() => parseArgs(['--rate'], { rate: 'value' })).toThrow(UsageError);
+    expect(() => numberOption(parseArgs(['--rate', 'fast'], { rate: 'value' }), 'rate', 1)).toThrow(/--rate must be a number/);
+  });
+});

@@ -1,0 +1,19 @@
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+
+/** Loads the configuration or prints the one-line reason and returns null. */
+export function configOrExit(): Readonly<Config> | null {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`stadtfunk: configuration error: ${error.message}`);
+      return null;
+    }
+    throw error;
+  }
+}
+
+export function createLogger(config: Readonly<Config>): Logger {
+  return pino({ level: config.logLevel, base: { service: 'stadtfunk' } });
+}

@@ -1,0 +1,43 @@
+/**
+ * The decoders stage: a device model's bytes → Readings.
+ * Built-in decoders are looked up by name; vendor codecs run sandboxed.
+ */
+import { decodeCayenneLpp } from './cayenne-lpp.js';
+import type { DecodeInput, DecodeResult, DeviceModel } from './types.js';
+
+export type { DecodeInput, DecodeResult, DeviceModel, FieldMapping, Reading, Quality, DecoderSpec } from './types.js';
+export { catalog, getMetric, makeReading, qualityOf, type Metric, type MetricCategory } from './catalog.js';
+
+type BuiltinDecoder = (bytes: Uint8Array, recvTime: Date, fPort: number) => DecodeResult;
+
+const builtins: Record<string, BuiltinDecoder> = {
+  'cayenne-lpp': (bytes, recvTime) => decodeCayenneLpp(bytes, recvTime),
+};
+
+export const builtinDecoderNames = (): string[] => Object.keys(builtins);
+
+export interface Decoders {
+  decode(model: DeviceModel, input: DecodeInput): DecodeResult;
+  close(): void;
+}
+
+export interface DecodersOptions {
+  /** Time limit per codec call. Default 100 ms (as ChirpStack). */
+  codecTimeoutMs?: number;
+  /** Memory limit per codec context. Default 16 MiB. */
+  codecMemoryBytes?: number;
+}
+
+export function createDecoders(_options: DecodersOptions = {}): Decoders {
+  return {
+    decode(model, input) {
+      if (model.decoder.kind === 'builtin') {
+        const decoder = builtins[model.decoder.name];
+        if (!decoder) return { readings: [], decoded: {}, warnings: [], errors: [`unknown built-in decoder "${model.decoder.name}"`] };
+        return decoder(input.bytes, input.recvTime, input.fPort);
+      }
+      return { readings: [], decoded: {}, warnings: [], errors: ['vendor codecs are not enabled in this build'] };
+    },
+    close() {},
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Brings the whole service up and down: database (embedded or external), migrations,
+ * broker (embedded or external), decoders, ingest, HTTP API.
+ *
+ * Start order puts the ingest subscription before anyone may publish to the embedded
+ * broker; stop order is the reverse: stop HTTP, stop taking messages and commit what
+ * was taken, close the broker, close the pool, stop embedded PostgreSQL.
+ */
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { buildApp, type ServiceStatus } from './api/app.js';
+import { redactUrl, type Config } from './config.js';
+import { createDecoders } from './decoders/index.js';
+import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
+import { assertPortFree, checkDatabase, createPool, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './storage/index.js';
+
+const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+
+export interface Service {
+  app: FastifyInstance;
+  pool: pg.Pool;
+  /** Base URL of the HTTP API. */
+  httpUrl: string;
+  /** The broker ingest uses (embedded or external). */
+  mqttUrl: string;
+  databaseUrl: string;
+  timescale: boolean;
+  ingest: Ingest;
+  devices: DeviceDirectory;
+  stop(): Promise<void>;
+}
+
+/** Opens the database (embedded when no URL is given) and brings the schema up to date. */
+export async function openDatabase(
+  config: Readonly<Config>,
+  log: Logger,
+): Promise<{ pool: pg.Pool; url: string; embedded: EmbeddedPostgresHandle | null; timescale: boolean }> {
+  let embedded: EmbeddedPostgresHandle | null = null;
+  let url = config.databaseUrl;
+  if (url === null) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedDatabasePort, log: log.child({ part: 'embedded-postgres' }) });
+    url = embedded.url;
+  }
+  const pool = createPool({ url, log, max: 20 });
+  try {
+    const { applied, timescale } = await migrate(pool);
+    log.info({ applied: applied.length, timescale }, applied.length ? 'migrations applied' : 'schema up to date');
+    return { pool, url, embedded, timescale };
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function startService(config: Readonly<Config>, log: Logger): Promise<Service> {
+  log.info(
+    {
+      database: config.databaseUrl ? `external ${redactUrl(config.databaseUrl)}` : `embedded PostgreSQL on 127.0.0.1:${config.embeddedDatabasePort}, data in ${config.dataDir}`,
+      broker: config.mqttUrl ? `external ${redactUrl(config.mqttUrl)}` : `embedded MQTT broker (aedes) on 127.0.0.1:${config.embeddedMqttPort}`,
+    },
+    'starting stadtfunk',
+  );
+  await assertPortFree(config.httpPort, 'HTTP API', 'HTTP_PORT', config.httpHost);
+  const db = await openDatabase(config, log);
+  const cleanups: (() => Promise<unknown>)[] = [async () => db.embedded?.stop(), () => db.pool.end()];
+  const undo = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log.warn({ err: error }, 'cleanup failed'));
+  };
+
+  try {
+    const decoders = createDecoders();
+    cleanups.push(async () => decoders.close());
+    const devices = new DeviceDirectory(db.pool);
+    let broker: EmbeddedBroker | null = null;
+    let mqttUrl = config.mqttUrl;
+    const ingestOptions = { config, pool: db.pool, log, decoder: decoders, devices };
+    if (mqttUrl === null) {
+      broker = await startEmbeddedBroker({
+        port: config.embeddedMqttPort,
+        pool: db.pool,
+        log: log.child({ part: 'embedded-broker' }),
+        durableFilters: sourcesFromConfig(config).flatMap((s) => s.filters),
+        ingestClientId: config.mqtt.clientId,
+      });
+      cleanups.push(() => broker!.close());
+      mqttUrl = broker.url;
+    }
+    const ingest = await startIngest({ ...ingestOptions, mqttUrl });
+    cleanups.push(() => ingest.stop());
+    if (broker) {
+      broker.open();
+      broker.replayInbox().catch((error) => log.error({ err: error }, 'embedded broker: inbox replay failed'));
+    }
+
+    const status = async (): Promise<ServiceStatus> => {
+      const database = await checkDatabase(db.pool);
+      const brokerUp = ingest.connected();
+      return {
+        database: { ok: database.ok, embedded: db.embedded !== null, timescale: db.timescale, ...(database.ok ? {} : { reason: database.reason }) },
+        broker: { ok: brokerUp, embedded: broker !== null, ...(brokerUp ? {} : { reason: 'ingest is not connected to the MQTT broker' }) },
+      };
+    };
+    const app = await buildApp({ pool: db.pool, log, version, status });
+    await app.listen({ host: config.httpHost, port: config.httpPort });
+    cleanups.push(() => app.close());
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.httpPort;
+    const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+    log.info({ http: httpUrl, mqtt: redactUrl(mqttUrl), timescale: db.timescale }, 'stadtfunk is up');
+
+    let stopping: Promise<void> | null = null;
+    return {
+      app,
+      pool: db.pool,
+      httpUrl,
+      mqttUrl,
+      databaseUrl: db.url,
+      timescale: db.timescale,
+      ingest,
+      devices,
+      stop: () => (stopping ??= undo()),
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}

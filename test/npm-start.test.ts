@@ -1,0 +1,103 @@
+/**
+ * `npm start` on the embedded default, as a user runs it: a real child process with
+ * an embedded PostgreSQL and broker under a fresh DATA_DIR.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './global-setup.js';
+import { eventually } from './helpers.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [path.join(root, 'bin/stadtfunk.js'), 'start'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+describe('npm start on the embedded default', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+  });
+
+  it('comes up healthy, shuts down cleanly on SIGTERM and reuses its data on the next start', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-start-'));
+    dirs.push(dataDir);
+    const env = {
+      DATA_DIR: dataDir,
+      HTTP_PORT: String(await freePort()),
+      EMBEDDED_DATABASE_PORT: String(await freePort()),
+      EMBEDDED_MQTT_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    };
+    const first = start(env);
+    const health = await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/health`);
+      return res.status === 200 ? res.json() : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+    expect(health).toMatchObject({ status: 'ok', database: { ok: true, embedded: true }, broker: { ok: true, embedded: true } });
+    expect(first.output()).toContain('embedded PostgreSQL on 127.0.0.1:' + env.EMBEDDED_DATABASE_PORT);
+
+    const password = (await fs.readFile(path.join(dataDir, 'postgres.password'), 'utf8')).trim();
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${env.EMBEDDED_DATABASE_PORT}/stadtfunk`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`insert into assets (id, kind) values ('lamp-kept', 'street_lamp')`);
+    await client.end();
+
+    const stopAsked = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - stopAsked).toBeLessThan(10_000);
+    expect(first.output()).toContain('stopped cleanly');
+
+    const second = start(env);
+    await eventually(async () => ((await fetch(`http://127.0.0.1:${env.HTTP_PORT}/health`)).status === 200 ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
+    const again = new pg.Client({ connectionString: url });
+    await again.connect();
+    const kept = await again.query(`select id from assets where id = 'lamp-kept'`);
+    await again.end();
+    expect(kept.rowCount).toBe(1);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('names the port and the variable when a port is taken', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const run = start({ HTTP_PORT: String(port), DATA_DIR: path.join(os.tmpdir(), 'stadtfunk-unused') });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`port ${port}`);
+      expect(run.output()).toContain('HTTP_PORT');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops with one line naming a bad variable', async () => {
+    const run = start({ HTTP_PORT: 'eighty' });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim()).toBe('stadtfunk: configuration error: HTTP_PORT: "eighty" is not a whole number (example: HTTP_PORT=3000)');
+  });
+});
