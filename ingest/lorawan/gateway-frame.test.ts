@@ -1,0 +1,210 @@
+import { createRequire } from 'node:module';
+import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
+import commonPb from '@chirpstack/chirpstack-api/common/common_pb.js';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeGatewayStatsJson,
+  decodeGatewayStatsProtobuf,
+  decodeUplinkFrameJson,
+  decodeUplinkFrameProtobuf,
+  receptionOf,
+  type GatewayUplinkFrame,
+} from './gateway-frame.js';
+import { hex, loraPacket } from './test-vectors.js';
+
+const { UplinkFrame, UplinkTxInfo, UplinkRxInfo, Modulation, LoraModulationInfo, GatewayStats, CodeRate, CRCStatus } = gwPb;
+const { Location } = commonPb;
+type TimestampMessage = NonNullable<Parameters<InstanceType<typeof UplinkRxInfo>['setGwTime']>[0]>;
+type CrcStatus = (typeof CRCStatus)[keyof typeof CRCStatus];
+// google-protobuf (a dependency of @chirpstack/chirpstack-api, not of stadtfunk) is not
+// typed for direct import; only Timestamp.fromDate is needed to build test messages.
+const { Timestamp } = createRequire(import.meta.url)('google-protobuf/google/protobuf/timestamp_pb.js') as {
+  Timestamp: { fromDate(date: Date): TimestampMessage };
+};
+
+const GW_TIME = new Date('2025-03-01T08:00:00.123Z');
+
+function officialUplinkFrame(crc: CrcStatus = CRCStatus.CRC_OK): Uint8Array {
+  const lora = new LoraModulationInfo();
+  lora.setBandwidth(125_000);
+  lora.setSpreadingFactor(10);
+  lora.setCodeRate(CodeRate.CR_4_5);
+  const modulation = new Modulation();
+  modulation.setLora(lora);
+  const tx = new UplinkTxInfo();
+  tx.setFrequency(450_500_000);
+  tx.setModulation(modulation);
+  const rx = new UplinkRxInfo();
+  rx.setGatewayId('0016C001FF10A235');
+  rx.setUplinkId(4_242_424);
+  rx.setGwTime(Timestamp.fromDate(GW_TIME));
+  rx.setRssi(-97);
+  rx.setSnr(5.5);
+  rx.setChannel(2);
+  rx.setContext(hex('0a0b0c0d'));
+  rx.setCrcStatus(crc);
+  rx.getMetadataMap().set('region_config_id', 'de450');
+  const up = new UplinkFrame();
+  up.setPhyPayload(hex(loraPacket.testFrame));
+  up.setTxInfo(tx);
+  up.setRxInfo(rx);
+  return up.serializeBinary();
+}
+
+/** The same frame as the gateway bridge writes it with its JSON marshaler (protojson). */
+const bridgeJson = {
+  phyPayload: hex(loraPacket.testFrame).toString('base64'),
+  txInfo: { frequency: 450500000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 10, codeRate: 'CR_4_5' } } },
+  rxInfo: {
+    gatewayId: '0016c001ff10a235',
+    uplinkId: 4242424,
+    gwTime: '2025-03-01T08:00:00.123Z',
+    rssi: -97,
+    snr: 5.5,
+    channel: 2,
+    context: 'CgsMDQ==',
+    metadata: { region_config_id: 'de450' },
+    crcStatus: 'CRC_OK',
+  },
+};
+
+const expected: GatewayUplinkFrame = {
+  phyPayload: hex(loraPacket.testFrame),
+  gatewayId: '0016c001ff10a235',
+  uplinkId: 4_242_424,
+  frequencyHz: 450_500_000,
+  modulation: 'lora',
+  spreadingFactor: 10,
+  bandwidthHz: 125_000,
+  codeRate: 'CR_4_5',
+  rssiDbm: -97,
+  snrDb: 5.5,
+  gwTime: GW_TIME,
+  nsTime: null,
+  context: hex('0a0b0c0d'),
+  metadata: { region_config_id: 'de450' },
+};
+
+describe('gw.UplinkFrame', () => {
+  it('decodes a frame built and serialised with the official chirpstack-api classes', () => {
+    expect(decodeUplinkFrameProtobuf(officialUplinkFrame())).toEqual({ ok: true, value: expected });
+  });
+
+  it('decodes the gateway bridge\'s JSON of the same frame to the same value', () => {
+    expect(decodeUplinkFrameJson(JSON.stringify(bridgeJson))).toEqual({ ok: true, value: expected });
+    expect(decodeUplinkFrameJson(Buffer.from(JSON.stringify(bridgeJson)))).toEqual({ ok: true, value: expected });
+  });
+
+  it('reads omitted proto3 defaults: snr 0 dB, no frequency, no modulation', () => {
+    const json = { phyPayload: bridgeJson.phyPayload, rxInfo: { gatewayId: '0016c001ff10a235', crcStatus: 'CRC_OK' } };
+    const result = decodeUplinkFrameJson(JSON.stringify(json));
+    expect(result.ok && result.value).toMatchObject({ snrDb: 0, rssiDbm: 0, frequencyHz: null, modulation: null, spreadingFactor: null, gwTime: null, uplinkId: null });
+  });
+
+  it.each([
+    ['BAD_CRC', CRCStatus.BAD_CRC],
+    ['NO_CRC', CRCStatus.NO_CRC],
+  ])('rejects a frame with CRC status %s', (_name, crc) => {
+    expect(decodeUplinkFrameProtobuf(officialUplinkFrame(crc))).toMatchObject({ ok: false, reason: 'crc_not_ok' });
+  });
+
+  it('rejects JSON without crcStatus (proto3 default NO_CRC)', () => {
+    const { crcStatus: _omitted, ...rxInfo } = bridgeJson.rxInfo;
+    expect(decodeUplinkFrameJson(JSON.stringify({ ...bridgeJson, rxInfo }))).toMatchObject({ ok: false, reason: 'crc_not_ok' });
+  });
+
+  it.each([
+    ['text that is not JSON', '{"phyPayload":', 'invalid_json'],
+    ['a message without rxInfo', JSON.stringify({ phyPayload: bridgeJson.phyPayload }), 'invalid_message'],
+    ['a gateway ID that is not 16 hex digits', JSON.stringify({ ...bridgeJson, rxInfo: { ...bridgeJson.rxInfo, gatewayId: 'gw-1' } }), 'invalid_message'],
+    ['a phyPayload that is not base64', JSON.stringify({ ...bridgeJson, phyPayload: 'not base64!' }), 'invalid_message'],
+    ['an empty phyPayload', JSON.stringify({ ...bridgeJson, phyPayload: '' }), 'invalid_message'],
+    ['a gwTime that is not a timestamp', JSON.stringify({ ...bridgeJson, rxInfo: { ...bridgeJson.rxInfo, gwTime: 'yesterday' } }), 'invalid_message'],
+  ])('rejects %s', (_name, text, reason) => {
+    const result = decodeUplinkFrameJson(text);
+    expect(result).toMatchObject({ ok: false, reason });
+    expect(!result.ok && result.detail.length).toBeGreaterThan(0);
+  });
+
+  it('rejects bytes that are not a gw.UplinkFrame', () => {
+    const result = decodeUplinkFrameProtobuf(hex('ffffffffffff'));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && ['invalid_protobuf', 'invalid_message']).toContain(!result.ok && result.reason);
+  });
+
+  it('rejects a protobuf frame without rxInfo', () => {
+    const up = new UplinkFrame();
+    up.setPhyPayload(hex(loraPacket.testFrame));
+    expect(decodeUplinkFrameProtobuf(up.serializeBinary())).toMatchObject({ ok: false, reason: 'invalid_message' });
+  });
+});
+
+describe('receptionOf', () => {
+  it('takes the concentrator\'s GPS time, else the arrival time', () => {
+    const arrived = new Date('2025-03-01T08:00:01Z');
+    expect(receptionOf(expected, arrived)).toMatchObject({ gatewayId: '0016c001ff10a235', receivedAt: GW_TIME, rssiDbm: -97, snrDb: 5.5, frequencyHz: 450_500_000, spreadingFactor: 10 });
+    expect(receptionOf({ ...expected, gwTime: null }, arrived).receivedAt).toBe(arrived);
+  });
+});
+
+describe('gw.GatewayStats', () => {
+  function officialStats(): Uint8Array {
+    const stats = new GatewayStats();
+    stats.setGatewayId('0016c001ff10a235');
+    stats.setTime(Timestamp.fromDate(GW_TIME));
+    const location = new Location();
+    location.setLatitude(52.52);
+    location.setLongitude(13.405);
+    location.setAltitude(34);
+    stats.setLocation(location);
+    stats.setConfigVersion('7');
+    stats.setRxPacketsReceived(120);
+    stats.setRxPacketsReceivedOk(117);
+    stats.setTxPacketsReceived(3);
+    stats.setTxPacketsEmitted(3);
+    stats.getMetadataMap().set('concentratord_version', '4.4.0');
+    return stats.serializeBinary();
+  }
+
+  const expectedStats = {
+    gatewayId: '0016c001ff10a235',
+    time: GW_TIME,
+    location: { latitude: 52.52, longitude: 13.405, altitudeM: 34 },
+    configVersion: '7',
+    rxPacketsReceived: 120,
+    rxPacketsReceivedOk: 117,
+    txPacketsReceived: 3,
+    txPacketsEmitted: 3,
+    metadata: { concentratord_version: '4.4.0' },
+  };
+
+  it('decodes stats built with the official classes', () => {
+    expect(decodeGatewayStatsProtobuf(officialStats())).toEqual({ ok: true, value: expectedStats });
+  });
+
+  it('decodes the bridge\'s JSON stats to the same value', () => {
+    const json = {
+      gatewayId: '0016c001ff10a235',
+      time: '2025-03-01T08:00:00.123Z',
+      location: { latitude: 52.52, longitude: 13.405, altitude: 34 },
+      configVersion: '7',
+      rxPacketsReceived: 120,
+      rxPacketsReceivedOk: 117,
+      txPacketsReceived: 3,
+      txPacketsEmitted: 3,
+      metadata: { concentratord_version: '4.4.0' },
+      rxPacketsPerFrequency: { '450500000': 120 },
+    };
+    expect(decodeGatewayStatsJson(JSON.stringify(json))).toEqual({ ok: true, value: expectedStats });
+  });
+
+  it('falls back to the legacy 8-byte gateway ID of older bridges', () => {
+    const stats = new GatewayStats();
+    stats.setGatewayIdLegacy(hex('0016c001ff10a235'));
+    expect(decodeGatewayStatsProtobuf(stats.serializeBinary())).toMatchObject({ ok: true, value: { gatewayId: '0016c001ff10a235', location: null, time: null } });
+  });
+
+  it('rejects stats without a gateway ID', () => {
+    expect(decodeGatewayStatsJson('{"rxPacketsReceived": 3}')).toMatchObject({ ok: false, reason: 'invalid_message' });
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * The LoRaWAN frame layer for raw concentrators (stadtfunk as network server, ABP,
+ * LoRaWAN 1.0.x, uplink only):
+ *
+ *   gateway-bridge message → decode (gateway-frame) → dedup-window →
+ *   frame-processor (parse → candidates → MIC → counter → decrypt → Uplink)
+ *
+ * Database-free: storage supplies `AbpDeviceLookup` and persists the counter.
+ */
+export { FrameRejectReason, GatewayFrameRejectReason, KeyVaultError } from './errors.js';
+export type { FrameRejectReasonCode, GatewayFrameRejectReasonCode } from './errors.js';
+export type { ConcentratorReception, FrameGroup, GroupedReception, LateReception } from './types.js';
+export { parsePhyPayload, devAddrToWire, MAX_PHY_PAYLOAD_BYTES, type DataUpFrame, type UplinkFCtrl, type ParsePhyPayloadResult } from './phy-payload.js';
+export { aesCmac } from './aes-cmac.js';
+export { computeUplinkMic, verifyUplinkMic } from './mic.js';
+export { rebuildFCnt, sameEpochCounter, checkCounter, type CounterVerdict } from './frame-counter.js';
+export { cryptFrmPayload, decryptUplinkPayload, frmPayloadKeyFor } from './decrypt.js';
+export { parseUplinkMacCommands, isDevStatusAns, type UplinkMacCommand, type DevStatusAns, type LinkCheckReq, type MacCommandsResult } from './mac-commands.js';
+export { createKeyVault, keyAad, redact, redactSecrets, type KeyVault, type SessionKeyName } from './key-vault.js';
+export { DedupWindow, bestReceptionIndex, type DedupWindowOptions, type DedupClock, type DedupOfferResult } from './dedup-window.js';
+export { processFrameGroup, type AbpDeviceCandidate, type AbpDeviceLookup, type FrameOutcome, type FrameProcessorOptions } from './frame-processor.js';
+export {
+  decodeUplinkFrameJson,
+  decodeUplinkFrameProtobuf,
+  decodeGatewayStatsJson,
+  decodeGatewayStatsProtobuf,
+  receptionOf,
+  type GatewayUplinkFrame,
+  type GatewayStatsReport,
+  type GatewayDecodeResult,
+} from './gateway-frame.js';
+export { buildUplinkFrame, type UplinkFrameFields } from './frame-builder.js';
