@@ -11,6 +11,7 @@ export interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).startCommand,
   migrate: async () => (await import('./migrate.js')).migrateCommand,
+  simulate: async () => (await import('./simulate.js')).simulateCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

@@ -34,3 +34,50 @@ export async function checkDatabase(pool: pg.Pool): Promise<{ ok: true } | { ok:
     return { ok: false, reason: (error as Error).message || String(error) };
   }
 }
+
+/**
+ * Runs `work` on a checked-out connection. A server shutdown between two statements
+ * arrives as an 'error' event on the checked-out client, which would otherwise be
+ * unhandled and end the process; the failing statement rejects as well, and that is
+ * what callers handle. A connection that failed is discarded, not reused.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  const onError = (error: Error): void => {
+    failure ??= error;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } catch (error) {
+    failure ??= error as Error;
+    throw error;
+  } finally {
+    client.off('error', onError);
+    client.release(isConnectionError(failure) ? failure : undefined);
+  }
+}
+
+/** `work` inside begin … commit; rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client) => {
+    await client.query('begin');
+    try {
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** Errors after which the connection itself is not to be trusted (as opposed to a failed statement). */
+function isConnectionError(error: Error | undefined): boolean {
+  if (!error) return false;
+  const code = (error as { code?: string }).code;
+  // SQLSTATE class 08 (connection exception), 57P0x (admin shutdown, crash), or a socket error without SQLSTATE.
+  return code === undefined || code.startsWith('08') || code.startsWith('57P');
+}

@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { withClient } from './database.js';
 import { detectTimescale } from './timescale.js';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -38,36 +39,36 @@ export interface MigrateResult {
 }
 
 export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_advisory_lock($1)', [LOCK_ID]);
-    await client.query(`create table if not exists schema_migrations (
-      file text primary key,
-      applied_at timestamptz not null default now())`);
-    const timescale = await detectTimescale(client);
-    const done = new Set((await client.query<{ file: string }>('select file from schema_migrations')).rows.map((r) => r.file));
-    const applied: string[] = [];
-    for (const migration of await listMigrations(dir)) {
-      if (done.has(migration.file)) continue;
-      if (migration.variant === 'timescale' && !timescale) continue;
-      if (migration.variant === 'postgres' && timescale) continue;
-      const sql = await fs.readFile(path.join(dir, migration.file), 'utf8');
-      // TimescaleDB policies and continuous aggregates cannot be created inside a transaction block.
-      const transactional = !/^--\s*stadtfunk:no-transaction/m.test(sql);
-      try {
-        if (transactional) await client.query('begin');
-        await client.query(sql);
-        await client.query('insert into schema_migrations (file) values ($1)', [migration.file]);
-        if (transactional) await client.query('commit');
-      } catch (error) {
-        if (transactional) await client.query('rollback').catch(() => undefined);
-        throw new Error(`migration ${migration.file} failed: ${(error as Error).message}`, { cause: error });
+  return withClient(pool, async (client) => {
+    try {
+      await client.query('select pg_advisory_lock($1)', [LOCK_ID]);
+      await client.query(`create table if not exists schema_migrations (
+        file text primary key,
+        applied_at timestamptz not null default now())`);
+      const timescale = await detectTimescale(client);
+      const done = new Set((await client.query<{ file: string }>('select file from schema_migrations')).rows.map((r) => r.file));
+      const applied: string[] = [];
+      for (const migration of await listMigrations(dir)) {
+        if (done.has(migration.file)) continue;
+        if (migration.variant === 'timescale' && !timescale) continue;
+        if (migration.variant === 'postgres' && timescale) continue;
+        const sql = await fs.readFile(path.join(dir, migration.file), 'utf8');
+        // TimescaleDB policies and continuous aggregates cannot be created inside a transaction block.
+        const transactional = !/^--\s*stadtfunk:no-transaction/m.test(sql);
+        try {
+          if (transactional) await client.query('begin');
+          await client.query(sql);
+          await client.query('insert into schema_migrations (file) values ($1)', [migration.file]);
+          if (transactional) await client.query('commit');
+        } catch (error) {
+          if (transactional) await client.query('rollback').catch(() => undefined);
+          throw new Error(`migration ${migration.file} failed: ${(error as Error).message}`, { cause: error });
+        }
+        applied.push(migration.file);
       }
-      applied.push(migration.file);
+      return { applied, timescale };
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [LOCK_ID]).catch(() => undefined);
     }
-    return { applied, timescale };
-  } finally {
-    await client.query('select pg_advisory_unlock($1)', [LOCK_ID]).catch(() => undefined);
-    client.release();
-  }
+  });
 }

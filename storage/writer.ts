@@ -4,6 +4,7 @@
  * for uplinks this transaction inserted, so a redelivered batch changes nothing.
  */
 import type pg from 'pg';
+import { inTransaction } from './database.js';
 import type { ReadingRow, WriteBatch, WriteResult } from './rows.js';
 import { insertDeadLetters } from './sql/insert-dead-letters.js';
 import { insertReadings } from './sql/insert-readings.js';
@@ -23,10 +24,7 @@ export function latestPerKey(rows: ReadingRow[]): ReadingRow[] {
 }
 
 export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<WriteResult> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const inserted = await insertUplinks(client, batch.uplinks);
     const readings = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
     readings.push(...batch.healthReadings);
@@ -40,14 +38,6 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
     }
     await touchDevices(client, seen);
     await insertDeadLetters(client, batch.deadLetters);
-    await client.query('commit');
     return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored };
-  } catch (error) {
-    failure = error as Error;
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    // A connection that failed mid-transaction is discarded, not reused.
-    client.release(failure);
-  }
+  });
 }

@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
   const teardown: (() => Promise<void>)[] = [];
 
   const externalDb = process.env.TEST_DATABASE_URL;

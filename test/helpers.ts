@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
 import { createPool, migrate } from '../storage/index.js';
 
-export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
 
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
@@ -55,7 +55,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     MQTT_PROTOCOL_VERSION: String(inject('mqttProtocolVersion')),
     MQTT_CLIENT_ID: `stadtfunk-${id}`,
     HTTP_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     INGEST_CHIRPSTACK_PREFIX: `${id}/application`,
     INGEST_TTS_PREFIX: `${id}/v3`,
     INGEST_CONCENTRATOR_PREFIXES: `${id}/eu868`,
