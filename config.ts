@@ -38,8 +38,15 @@ export interface Config {
     chirpstackEncoding: ChirpstackEncoding;
     /** Topic prefix of The Things Stack v3; null disables. Default `v3`. */
     ttsPrefix: string | null;
-    /** Topic prefix of gateway-bridge concentrators (before `/gateway/`); null disables. Default `eu868`. */
+    /**
+     * Topic prefixes of gateway-bridge concentrators (before `/gateway/`). Default `eu868,450mhz`
+     * when MASTER_KEY is set, none otherwise (the raw-frame layer needs the key).
+     */
     concentratorPrefixes: string[];
+    /** Band label per concentrator prefix for radio metadata, e.g. `450mhz` → `450MHz`. */
+    concentratorBands: Readonly<Record<string, string>>;
+    /** How long copies of one frame from several concentrators are gathered. Default 200 ms. */
+    dedupWindowMs: number;
     /** Most uplinks in one write transaction. Default 2000. */
     batchMaxSize: number;
     /** Longest a message waits for its batch to be written. Default 50 ms. */
@@ -140,6 +147,16 @@ export function redactUrl(value: string): string {
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
   const mqttUrl = url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:'], 'mqtt://127.0.0.1:1883');
   const concentrators = text(env, 'INGEST_CONCENTRATOR_PREFIXES');
+  const key = masterKey(env);
+  if (concentrators !== null && concentrators !== 'off' && key === null) {
+    throw new ConfigError('MASTER_KEY', 'is required when INGEST_CONCENTRATOR_PREFIXES is set: the raw-frame layer keeps LoRaWAN session keys encrypted with it', '<64 hex digits, e.g. from: openssl rand -hex 32>');
+  }
+  const bands: Record<string, string> = { eu868: 'EU868', '450mhz': '450MHz', eu433: 'EU433' };
+  for (const pair of (text(env, 'INGEST_CONCENTRATOR_BANDS') ?? '').split(',').filter(Boolean)) {
+    const [p, label] = pair.split('=').map((x) => x.trim());
+    if (!p || !label) throw new ConfigError('INGEST_CONCENTRATOR_BANDS', `"${pair}" is not prefix=label`, '450mhz=450MHz,eu868=EU868');
+    bands[p] = label;
+  }
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://stadtfunk:secret@127.0.0.1:5432/stadtfunk'),
     mqttUrl,
@@ -161,18 +178,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       chirpstackEncoding: oneOf(env, 'INGEST_CHIRPSTACK_ENCODING', ['json', 'protobuf'] as const, 'json'),
       ttsPrefix: prefix(env, 'INGEST_TTS_PREFIX', 'v3'),
       concentratorPrefixes:
-        concentrators === 'off'
+        concentrators === 'off' || (concentrators === null && key === null)
           ? []
-          : (concentrators ?? 'eu868,eu433')
+          : (concentrators ?? 'eu868,450mhz')
               .split(',')
               .map((p) => p.trim())
               .filter(Boolean),
+      concentratorBands: Object.freeze(bands),
+      dedupWindowMs: integer(env, 'INGEST_DEDUP_WINDOW_MS', 200, 1, 60_000, '200'),
       batchMaxSize: integer(env, 'INGEST_BATCH_MAX_SIZE', 2000, 1, 100_000, '2000'),
       batchMaxAgeMs: integer(env, 'INGEST_BATCH_MAX_AGE_MS', 50, 1, 60_000, '50'),
       maxInFlight: integer(env, 'INGEST_MAX_IN_FLIGHT', 10_000, 1, 1_000_000, '10000'),
       maxPayloadBytes: integer(env, 'INGEST_MAX_PAYLOAD_BYTES', 65_536, 64, 16_777_216, '65536'),
     },
-    masterKey: masterKey(env),
+    masterKey: key,
   };
   if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
     throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');

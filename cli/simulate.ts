@@ -55,7 +55,7 @@ export const simulateCommand: Command = {
         ...(rate === undefined ? {} : { rate }),
         prefixes: {
           chirpstack: config.ingest.chirpstackPrefix ?? 'application',
-          concentrator: config.ingest.concentratorPrefixes[0] ?? 'eu868',
+          concentrator: config.ingest.concentratorPrefixes.find((p) => p.includes('450')) ?? config.ingest.concentratorPrefixes[0] ?? '450mhz',
           applicationId: '6f1b3c2a-2d4e-4b8f-9a51-3c0d7e2f9b10',
         },
       });

@@ -8,6 +8,8 @@ import { IngestPipeline, type UplinkDecoder } from './pipeline.js';
 import { chirpstackSource } from './sources/chirpstack.js';
 import type { SourceAdapter } from './sources/types.js';
 import { ttsSource } from './sources/tts.js';
+import { concentratorSource } from './sources/concentrator.js';
+import { RawFrameResolver } from './raw-frames.js';
 import * as metrics from './metrics.js';
 import type { WriteBatch } from '../storage/index.js';
 
@@ -41,6 +43,9 @@ export function sourcesFromConfig(config: Readonly<Config>): SourceAdapter[] {
     sources.push(chirpstackSource({ prefix: config.ingest.chirpstackPrefix, encoding: config.ingest.chirpstackEncoding }));
   }
   if (config.ingest.ttsPrefix) sources.push(ttsSource({ prefix: config.ingest.ttsPrefix }));
+  for (const prefix of config.ingest.concentratorPrefixes) {
+    sources.push(concentratorSource({ prefix, band: config.ingest.concentratorBands[prefix] ?? prefix.toUpperCase() }));
+  }
   return sources;
 }
 
@@ -56,6 +61,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     batchMaxAgeMs: config.ingest.batchMaxAgeMs,
     maxPayloadBytes: config.ingest.maxPayloadBytes,
     ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
+    ...(config.masterKey && config.ingest.concentratorPrefixes.length > 0
+      ? { rawFrames: { resolver: new RawFrameResolver(options.pool, config.masterKey), dedupWindowMs: config.ingest.dedupWindowMs } }
+      : {}),
   });
   const filters = pipeline.filters();
   const group = config.mqtt.sharedGroup;

@@ -22,6 +22,7 @@ import type { DeviceDirectory } from './device-directory.js';
 import { DeadLetterReason, IngestError } from './errors.js';
 import * as metrics from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
+import { RawFrameCollector, type RawFrameItem, type RawFrameResolver } from './raw-frames.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
 import { topicMatches } from './topic-filter.js';
 import type { Uplink } from './types.js';
@@ -44,12 +45,17 @@ export interface PipelineOptions {
   maxPayloadBytes: number;
   /** Called after each committed batch (live push, tests). */
   onCommitted?: (batch: WriteBatch) => void;
+  /** The raw-frame layer; without it concentrator frames are dead-lettered. */
+  rawFrames?: { resolver: RawFrameResolver; dedupWindowMs: number };
 }
 
+type ItemResult = SourceResult | RawFrameItem | { kind: 'error'; reason: string; detail: string; devEui: string | null };
+
 interface Item {
-  message: InboundMessage;
+  /** The messages this item stands for: one, or every concentrator's copy of a frame. All are acknowledged together. */
+  messages: InboundMessage[];
   receivedAt: Date;
-  result: SourceResult | { kind: 'error'; reason: string; detail: string; devEui: string | null };
+  result: ItemResult;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -59,15 +65,32 @@ export class IngestPipeline {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private stopped = false;
-  private readonly waiters = new Set<() => void>();
+  private readonly frames: RawFrameCollector | null;
 
-  constructor(private readonly options: PipelineOptions) {}
+  constructor(private readonly options: PipelineOptions) {
+    this.frames = options.rawFrames
+      ? new RawFrameCollector({
+          windowMs: options.rawFrames.dedupWindowMs,
+          emit: (item) => this.push({ messages: item.messages, receivedAt: new Date(), result: item }),
+          onError: (error) => options.log.error({ err: error }, 'dedup window failed'),
+        })
+      : null;
+  }
 
   /** Takes one message from the broker. Never throws. */
   accept(message: InboundMessage): void {
     const receivedAt = new Date();
     const result = this.parse(message);
-    this.batch.push({ message, receivedAt, result });
+    if (result.kind === 'frame') {
+      // Copies wait in the dedup window; the group enters a batch when the window closes.
+      if (this.frames) return this.frames.offer(message, result.frame, result.band, receivedAt);
+      return this.push({ messages: [message], receivedAt, result: { kind: 'error', reason: 'frame_layer_disabled', detail: 'raw frames need MASTER_KEY', devEui: null } });
+    }
+    this.push({ messages: [message], receivedAt, result });
+  }
+
+  private push(item: Item): void {
+    this.batch.push(item);
     if (this.batch.length >= this.options.batchMaxSize) this.closeBatch();
     else if (this.timer === null) this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
   }
@@ -79,6 +102,7 @@ export class IngestPipeline {
 
   /** Writes what is pending and waits for it; used at shutdown. */
   async flush(): Promise<void> {
+    this.frames?.flush();
     this.closeBatch();
     while (this.writing) await this.writing;
   }
@@ -87,7 +111,7 @@ export class IngestPipeline {
     this.stopped = true;
   }
 
-  private parse(message: InboundMessage): Item['result'] {
+  private parse(message: InboundMessage): SourceResult | { kind: 'error'; reason: string; detail: string; devEui: string | null } {
     const source = this.options.sources.find((s) => s.filters.some((f) => topicMatches(f, message.topic)));
     metrics.ingestMessages.inc({ source: source?.name ?? 'none' });
     try {
@@ -131,7 +155,7 @@ export class IngestPipeline {
         metrics.ingestReadings.inc(result.readings);
         for (const u of batch.uplinks) if (result.inserted.has(u.id)) metrics.ingestUplinks.inc({ source: u.source });
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
-        for (const item of items) item.message.ack();
+        for (const item of items) for (const message of item.messages) message.ack();
         this.options.onCommitted?.(batch);
         return;
       } catch (error) {
@@ -144,19 +168,72 @@ export class IngestPipeline {
   }
 
   private async buildBatch(items: Item[]): Promise<WriteBatch> {
-    const batch: WriteBatch = { uplinks: [], readings: [], healthReadings: [], deadLetters: [] };
+    const batch: WriteBatch = { uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], counters: [], receptionMerges: [], concentratorStats: [] };
+    const frameItems = items.filter((i): i is Item & { result: RawFrameItem } => i.result.kind === 'frame_group' || i.result.kind === 'late_reception');
+    const frames = frameItems.length > 0 && this.options.rawFrames ? await this.options.rawFrames.resolver.resolve(frameItems.map((i) => i.result)) : null;
+    const frameUplinks = new Map<RawFrameItem, Uplink>();
+    if (frames) {
+      batch.frameIds = frames.frameIds;
+      batch.counters = frames.counters;
+      batch.receptionMerges = frames.merges;
+      let u = 0;
+      for (const item of frameItems) {
+        if (item.result.kind === 'frame_group' && !frames.rejections.has(item.result)) frameUplinks.set(item.result, frames.uplinks[u++]!);
+      }
+    }
     const devEuis: string[] = [];
     for (const item of items) {
       if (item.result.kind === 'uplink') devEuis.push(item.result.uplink.devEui);
       else if (item.result.kind === 'health') devEuis.push(item.result.health.devEui);
     }
+    for (const uplink of frameUplinks.values()) devEuis.push(uplink.devEui);
+    for (const h of frames?.health ?? []) devEuis.push(h.devEui);
     const devices = await this.options.devices.resolve(devEuis);
+    for (const health of frames?.health ?? []) {
+      const device = devices.get(health.devEui);
+      if (device) batch.healthReadings.push(...healthReadings(health, device));
+    }
     for (const item of items) {
+      const first = item.messages[0];
       const deadLetter = (reason: string, detail: string, devEui: string | null): void => {
-        batch.deadLetters.push({ receivedAt: item.receivedAt, topic: item.message.topic, payload: item.message.payload, reason, detail, devEui });
+        if (!first) return;
+        batch.deadLetters.push({ receivedAt: item.receivedAt, topic: first.topic, payload: first.payload, reason, detail, devEui });
       };
       const r = item.result;
       switch (r.kind) {
+        case 'frame':
+          break; // never batched: frames go through the dedup window
+        case 'concentrator_stats':
+          batch.concentratorStats!.push({
+            gatewayId: r.stats.gatewayId,
+            band: r.band,
+            seenAt: r.stats.time ?? item.receivedAt,
+            stats: { ...r.stats },
+            latitude: r.stats.location?.latitude ?? null,
+            longitude: r.stats.location?.longitude ?? null,
+            rxReceived: r.stats.rxPacketsReceived,
+            rxForwarded: r.stats.rxPacketsReceivedOk,
+          });
+          break;
+        case 'late_reception':
+        case 'frame_group': {
+          const rejection = frames?.rejections.get(r);
+          if (rejection) {
+            if (r.kind === 'late_reception') metrics.ingestDropped.inc({ reason: rejection.reason });
+            else deadLetter(rejection.reason, rejection.detail, rejection.devEui);
+            break;
+          }
+          const uplink = r.kind === 'frame_group' ? frameUplinks.get(r) : undefined;
+          if (!uplink) break;
+          const device = devices.get(uplink.devEui);
+          if (!device || device.decommissioned) {
+            deadLetter(DeadLetterReason.unknownDevice, `device ${uplink.devEui} is not registered or decommissioned`, uplink.devEui);
+            break;
+          }
+          const decodeError = await this.decodeInto(batch, uplink, device);
+          if (decodeError) deadLetter(DeadLetterReason.decodeFailed, decodeError, uplink.devEui);
+          break;
+        }
         case 'error':
         case 'dead_letter':
           deadLetter(r.reason, r.detail, r.devEui);

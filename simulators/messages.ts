@@ -41,7 +41,7 @@ export interface TopicPrefixes {
   applicationId: string;
 }
 
-export const DEFAULT_PREFIXES: TopicPrefixes = { chirpstack: 'application', concentrator: 'eu868', applicationId: '6f1b3c2a-2d4e-4b8f-9a51-3c0d7e2f9b10' };
+export const DEFAULT_PREFIXES: TopicPrefixes = { chirpstack: 'application', concentrator: '450mhz', applicationId: '6f1b3c2a-2d4e-4b8f-9a51-3c0d7e2f9b10' };
 
 function uuid(random: Random): string {
   const b = random.bytes(16);

@@ -1,5 +1,6 @@
 /** Row shapes the writer stores: what ingest hands to storage. */
 import type { RadioMeta, UplinkSource } from '../ingest/types.js';
+import type { ConcentratorStatsRow, CounterRow, FrameIdRow, ReceptionMergeRow } from './sql/frames.js';
 
 export interface UplinkRow {
   id: string;
@@ -43,6 +44,13 @@ export interface WriteBatch {
   /** Readings that belong to no uplink (network-server status events); idempotent by their key. */
   healthReadings: ReadingRow[];
   deadLetters: DeadLetterRow[];
+  /** Raw frames: identities to claim; an uplink whose identity another worker claimed becomes a reception merge. */
+  frameIds?: FrameIdRow[];
+  /** Raw frames: last accepted counter per device, stored with the uplinks. */
+  counters?: CounterRow[];
+  /** Late copies of frames already stored. */
+  receptionMerges?: ReceptionMergeRow[];
+  concentratorStats?: ConcentratorStatsRow[];
 }
 
 export interface WriteResult {

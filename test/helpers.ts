@@ -9,6 +9,9 @@ import { createPool, migrate } from '../storage/index.js';
 
 export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
 
+/** The master key integration tests run the raw-frame layer with (a test value, never a real one). */
+export const TEST_MASTER_KEY = Buffer.from('7e57'.repeat(16), 'hex');
+
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
 }
@@ -60,6 +63,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     INGEST_TTS_PREFIX: `${id}/v3`,
     INGEST_CONCENTRATOR_PREFIXES: `${id}/eu868`,
     INGEST_BATCH_MAX_AGE_MS: '20',
+    MASTER_KEY: TEST_MASTER_KEY.toString('hex'),
     ...overrides,
   });
 }

@@ -1,3 +1,4 @@
+import type { GatewayStatsReport, GatewayUplinkFrame } from '../lorawan/index.js';
 import type { Uplink } from '../types.js';
 
 /** Device health reported by the network server (ChirpStack `status` events). */
@@ -15,6 +16,9 @@ export interface DeviceHealth {
 export type SourceResult =
   | { kind: 'uplink'; uplink: Uplink }
   | { kind: 'health'; health: DeviceHealth }
+  /** One concentrator's copy of a raw frame: for the LoRaWAN frame layer. */
+  | { kind: 'frame'; frame: GatewayUplinkFrame; band: string | null }
+  | { kind: 'concentrator_stats'; stats: GatewayStatsReport; band: string | null }
   | { kind: 'dead_letter'; reason: string; detail: string; devEui: string | null }
   | { kind: 'ignored' };
 

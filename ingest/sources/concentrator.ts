@@ -1,0 +1,58 @@
+/**
+ * Source adapter for concentrators speaking the ChirpStack gateway-bridge format:
+ * `{prefix}/gateway/{gatewayId}/event/up` (gw.UplinkFrame) and `…/event/stats`
+ * (gw.GatewayStats), protobuf or JSON (a message starting with `{` is JSON). Frames go
+ * on to the LoRaWAN frame layer; stats become concentrator health.
+ */
+import {
+  decodeGatewayStatsJson,
+  decodeGatewayStatsProtobuf,
+  decodeUplinkFrameJson,
+  decodeUplinkFrameProtobuf,
+  type GatewayDecodeResult,
+} from '../lorawan/index.js';
+import { DeadLetterReason, IngestError } from '../errors.js';
+import type { SourceAdapter, SourceResult } from './types.js';
+
+export interface ConcentratorOptions {
+  prefix: string;
+  /** Band label of this prefix's concentrators, e.g. `450MHz`. */
+  band: string | null;
+}
+
+function unwrap<T>(result: GatewayDecodeResult<T>): T {
+  if (!result.ok) throw new IngestError(result.reason, result.detail);
+  return result.value;
+}
+
+export function concentratorSource(options: ConcentratorOptions): SourceAdapter {
+  const depth = options.prefix.split('/').length;
+  return {
+    name: 'concentrator',
+    filters: [`${options.prefix}/gateway/+/event/+`],
+    parse(topic, payload): SourceResult {
+      const levels = topic.split('/');
+      const gatewayId = levels[depth + 1]?.toLowerCase() ?? '';
+      const event = levels[depth + 3];
+      if (levels.length !== depth + 4 || levels[depth] !== 'gateway' || levels[depth + 2] !== 'event' || !/^[0-9a-f]{16}$/.test(gatewayId)) {
+        throw new IngestError(DeadLetterReason.unexpectedTopic, `topic does not look like ${options.prefix}/gateway/{gatewayId}/event/{up|stats}`);
+      }
+      const json = payload[0] === 0x7b;
+      if (event === 'up') {
+        const frame = unwrap(json ? decodeUplinkFrameJson(payload) : decodeUplinkFrameProtobuf(payload));
+        if (frame.gatewayId !== gatewayId) {
+          throw new IngestError(DeadLetterReason.invalidMessage, `rxInfo.gatewayId ${frame.gatewayId} does not match the topic's ${gatewayId}`);
+        }
+        return { kind: 'frame', frame, band: options.band };
+      }
+      if (event === 'stats') {
+        const stats = unwrap(json ? decodeGatewayStatsJson(payload) : decodeGatewayStatsProtobuf(payload));
+        if (stats.gatewayId !== gatewayId) {
+          throw new IngestError(DeadLetterReason.invalidMessage, `gatewayId ${stats.gatewayId} does not match the topic's ${gatewayId}`);
+        }
+        return { kind: 'concentrator_stats', stats, band: options.band };
+      }
+      return { kind: 'ignored' };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type pg from 'pg';
+
+export interface AbpCandidateRow {
+  devEui: string;
+  devAddr: string;
+  nwkSKey: string | null;
+  appSKey: string | null;
+  fCntUp: number | null;
+  allowCounterReset: boolean;
+}
+
+/** ABP devices under the given DevAddrs (several devices may share one), sealed keys included. */
+export async function selectAbpCandidates(db: pg.Pool | pg.ClientBase, devAddrs: string[]): Promise<AbpCandidateRow[]> {
+  if (devAddrs.length === 0) return [];
+  const { rows } = await db.query<AbpCandidateRow>(
+    `select dev_eui as "devEui", dev_addr as "devAddr", nwk_s_key as "nwkSKey", app_s_key as "appSKey",
+            f_cnt_up as "fCntUp", allow_counter_reset as "allowCounterReset"
+     from devices
+     where dev_addr = any($1::text[]) and decommissioned_at is null and nwk_s_key is not null`,
+    [devAddrs],
+  );
+  return rows;
+}
+
+export interface FrameIdRow {
+  id: string;
+  devEui: string;
+  receivedAt: Date;
+}
+
+/** Claims frame identities; returns those this transaction claimed first. */
+export async function claimFrameIds(db: pg.ClientBase, rows: FrameIdRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const result = await db.query<{ id: string }>(
+    `insert into frame_ids (id, dev_eui, received_at)
+     select * from unnest($1::text[], $2::text[], $3::timestamptz[])
+     on conflict do nothing
+     returning id`,
+    [rows.map((r) => r.id), rows.map((r) => r.devEui), rows.map((r) => r.receivedAt)],
+  );
+  return new Set(result.rows.map((r) => r.id));
+}
+
+export interface CounterRow {
+  devEui: string;
+  fCnt: number;
+  /** The counter went down on a device allowed to reset: store it even though it is lower. */
+  reset: boolean;
+}
+
+/** Moves each device's last accepted uplink counter forward (or back, after an allowed reset). */
+export async function advanceFrameCounters(db: pg.ClientBase, rows: CounterRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `update devices d set f_cnt_up = case when v.reset then v.f_cnt else greatest(coalesce(d.f_cnt_up, -1), v.f_cnt) end
+     from unnest($1::text[], $2::int8[], $3::bool[]) as v(dev_eui, f_cnt, reset)
+     where d.dev_eui = v.dev_eui`,
+    [rows.map((r) => r.devEui), rows.map((r) => r.fCnt), rows.map((r) => r.reset)],
+  );
+}
+
+export interface ReceptionMergeRow {
+  uplinkId: string;
+  /** JSON array of receptions to add to the stored uplink's radio.receptions. */
+  receptions: unknown[];
+}
+
+/** Adds receptions that arrived late (or on another worker) to the stored uplink, skipping gateways it already has. */
+export async function mergeReceptions(db: pg.ClientBase, rows: ReceptionMergeRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  // UPDATE … FROM applies one source row per target row: gather all receptions of an uplink first.
+  const byUplink = new Map<string, unknown[]>();
+  for (const row of rows) byUplink.set(row.uplinkId, [...(byUplink.get(row.uplinkId) ?? []), ...row.receptions]);
+  rows = [...byUplink].map(([uplinkId, receptions]) => ({ uplinkId, receptions }));
+  await db.query(
+    `update uplinks u set radio = jsonb_set(u.radio, '{receptions}',
+        coalesce(u.radio->'receptions', '[]'::jsonb) || coalesce((
+          select jsonb_agg(r) from jsonb_array_elements(m.receptions) r
+          where not exists (select 1 from jsonb_array_elements(coalesce(u.radio->'receptions', '[]'::jsonb)) e
+                            where e->>'gatewayId' = r->>'gatewayId')), '[]'::jsonb))
+     from unnest($1::text[], $2::jsonb[]) as m(uplink_id, receptions)
+     where u.id = m.uplink_id`,
+    [rows.map((r) => r.uplinkId), rows.map((r) => JSON.stringify(r.receptions.map((x) => ({ ...(x as object), best: false }))))],
+  );
+}
+
+export interface ConcentratorStatsRow {
+  gatewayId: string;
+  band: string | null;
+  seenAt: Date;
+  stats: Record<string, unknown>;
+  latitude: number | null;
+  longitude: number | null;
+  rxReceived: number;
+  rxForwarded: number;
+}
+
+/** Records a concentrator's latest statistics (counts of its last reporting interval); repeating a report changes nothing. */
+export async function upsertConcentratorStats(db: pg.ClientBase, rows: ConcentratorStatsRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `insert into concentrators as c (gateway_id, band, last_seen_at, last_stats, latitude, longitude, rx_received, rx_forwarded)
+     select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::float8[], $6::float8[], $7::int8[], $8::int8[])
+     on conflict (gateway_id) do update set
+       band = coalesce(c.band, excluded.band),
+       last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
+       last_stats = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.last_stats else c.last_stats end,
+       latitude = coalesce(excluded.latitude, c.latitude),
+       longitude = coalesce(excluded.longitude, c.longitude),
+       rx_received = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.rx_received else c.rx_received end,
+       rx_forwarded = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.rx_forwarded else c.rx_forwarded end`,
+    [
+      rows.map((r) => r.gatewayId), rows.map((r) => r.band), rows.map((r) => r.seenAt), rows.map((r) => JSON.stringify(r.stats)),
+      rows.map((r) => r.latitude), rows.map((r) => r.longitude), rows.map((r) => r.rxReceived), rows.map((r) => r.rxForwarded),
+    ],
+  );
+}
