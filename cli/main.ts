@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).startCommand,
   migrate: async () => (await import('./migrate.js')).migrateCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

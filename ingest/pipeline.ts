@@ -149,8 +149,11 @@ export class IngestPipeline {
       const started = process.hrtime.bigint();
       try {
         batch ??= await this.buildBatch(items);
+        const built = process.hrtime.bigint();
         const result = await writeBatch(this.options.pool, batch);
-        metrics.storageBatchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        const done = process.hrtime.bigint();
+        metrics.storageBatchDuration.observe(Number(done - built) / 1e9);
+        this.options.log.debug({ items: items.length, uplinks: batch.uplinks.length, readings: batch.readings.length, buildMs: Number(built - started) / 1e6, writeMs: Number(done - built) / 1e6 }, 'batch committed');
         metrics.ingestDuplicates.inc(result.duplicateUplinks);
         metrics.ingestReadings.inc(result.readings);
         for (const u of batch.uplinks) if (result.inserted.has(u.id)) metrics.ingestUplinks.inc({ source: u.source });

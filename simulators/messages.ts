@@ -146,12 +146,12 @@ function txInfo(frequencyHz: number): InstanceType<typeof gwPb.UplinkTxInfo> {
  * One encrypted frame as the 2–3 concentrators in range report it, each copy with its
  * own RSSI/SNR and an arrival jitter of up to 60 ms (well inside the 200 ms dedup window).
  */
-export function concentratorFrames(device: SimDevice, fCnt: number, payload: Buffer, t: Date, random: Random, prefixes: TopicPrefixes): SimMessage[] {
+export function concentratorFrames(device: SimDevice, fCnt: number, payload: Buffer, t: Date, random: Random, prefixes: TopicPrefixes, allConcentrators = false): SimMessage[] {
   const phy = buildUplinkFrame({ devAddr: device.devAddr, fCnt32: fCnt, fPort: device.fPort, payload, nwkSKey: device.nwkSKey, appSKey: device.appSKey });
   const frequencyHz = 451_350_000 + 100_000 * (fCnt % 4);
   const heard = CONCENTRATORS.map((gw) => ({ gw, km: distanceKm(device.latitude, device.longitude, gw.latitude, gw.longitude) }))
     .sort((a, b) => a.km - b.km)
-    .slice(0, random.chance(0.6) ? 3 : 2);
+    .slice(0, allConcentrators || random.chance(0.6) ? 3 : 2);
   return heard.map(({ gw, km }, i) => {
     const s = signal(km, random);
     const rx = new gwPb.UplinkRxInfo();

@@ -19,6 +19,8 @@ export interface TrafficOptions {
   prefixes?: TopicPrefixes;
   /** First frame counter of every device (e.g. past 65535 to exercise 32-bit counters). Default 0. */
   firstFCnt?: number;
+  /** Raw frames: every concentrator hears every frame (default: two or three by distance). */
+  allConcentrators?: boolean;
 }
 
 export interface SimUplink {
@@ -64,7 +66,7 @@ export class CityTraffic {
         ? [chirpstackJsonEvent(device, fCnt, payload, time, this.random, this.prefixes)]
         : this.options.via === 'chirpstack-proto'
           ? [chirpstackProtoEvent(device, fCnt, payload, time, this.random, this.prefixes)]
-          : concentratorFrames(device, fCnt, payload, time, this.random, this.prefixes);
+          : concentratorFrames(device, fCnt, payload, time, this.random, this.prefixes, this.options.allConcentrators ?? false);
     return { device, time, fCnt, messages };
   }
 }

@@ -10,6 +10,7 @@ export type { UplinkRow, ReadingRow, DeadLetterRow, WriteBatch, WriteResult } fr
 export { selectDeviceReadings, selectDeviceLatest, type ReadingOut, type DeviceReadingsQuery } from './sql/select-readings.js';
 export { upsertDeviceModel, upsertAsset, upsertDevice, type DeviceModelInput, type AssetInput, type DeviceInput } from './sql/registry.js';
 export {
-  selectAbpCandidates, claimFrameIds, advanceFrameCounters, mergeReceptions, upsertConcentratorStats,
+  selectAbpCandidates, claimFrameIds, mergeReceptions, upsertConcentratorStats,
   type AbpCandidateRow, type FrameIdRow, type CounterRow, type ReceptionMergeRow, type ConcentratorStatsRow,
 } from './sql/frames.js';
+export { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';

@@ -6,14 +6,17 @@
 import type pg from 'pg';
 import { inTransaction } from './database.js';
 import type { ReadingRow, WriteBatch, WriteResult } from './rows.js';
-import { advanceFrameCounters, claimFrameIds, mergeReceptions, upsertConcentratorStats } from './sql/frames.js';
+import { claimFrameIds, mergeReceptions, upsertConcentratorStats } from './sql/frames.js';
 import { insertDeadLetters } from './sql/insert-dead-letters.js';
 import { insertReadings } from './sql/insert-readings.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
-import { touchDevices } from './sql/touch-devices.js';
+import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 import { upsertLatestReadings } from './sql/upsert-latest-readings.js';
 
-/** The newest reading per (device, metric, channel). */
+/**
+ * The newest reading per (device, metric, channel), in key order: workers sharing a
+ * subscription then lock latest-state rows in the same order and cannot deadlock.
+ */
 export function latestPerKey(rows: ReadingRow[]): ReadingRow[] {
   const latest = new Map<string, ReadingRow>();
   for (const row of rows) {
@@ -21,13 +24,14 @@ export function latestPerKey(rows: ReadingRow[]): ReadingRow[] {
     const seen = latest.get(key);
     if (!seen || seen.time < row.time) latest.set(key, row);
   }
-  return [...latest.values()];
+  return [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
 }
 
 export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<WriteResult> {
   return inTransaction(pool, async (client) => {
     let uplinks = batch.uplinks;
     const merges = [...(batch.receptionMerges ?? [])];
+    const progress = new Map<string, DeviceProgressRow>();
     if (batch.frameIds && batch.frameIds.length > 0) {
       // A frame another worker (or an earlier delivery) already stored: keep one uplink, add our receptions to it.
       const claimed = await claimFrameIds(client, batch.frameIds);
@@ -35,20 +39,22 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
       uplinks = batch.uplinks.filter((u) => !frameIds.has(u.id) || claimed.has(u.id));
       for (const u of batch.uplinks) if (frameIds.has(u.id) && !claimed.has(u.id)) merges.push({ uplinkId: u.id, receptions: u.radio.receptions });
       const claimedDevices = new Set(batch.frameIds.filter((f) => claimed.has(f.id)).map((f) => f.devEui));
-      await advanceFrameCounters(client, (batch.counters ?? []).filter((c) => claimedDevices.has(c.devEui)));
+      for (const c of batch.counters ?? []) {
+        if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, lastSeenAt: null, fCnt: c.fCnt, reset: c.reset });
+      }
     }
     const inserted = await insertUplinks(client, uplinks);
     const readings = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
     readings.push(...batch.healthReadings);
     const stored = await insertReadings(client, readings);
     await upsertLatestReadings(client, latestPerKey(readings));
-    const seen = new Map<string, Date>();
     for (const u of batch.uplinks) {
       if (!inserted.has(u.id)) continue;
-      const at = seen.get(u.devEui);
-      if (!at || at < u.receivedAt) seen.set(u.devEui, u.receivedAt);
+      const p = progress.get(u.devEui) ?? { devEui: u.devEui, lastSeenAt: null, fCnt: null, reset: false };
+      if (!p.lastSeenAt || p.lastSeenAt < u.receivedAt) p.lastSeenAt = u.receivedAt;
+      progress.set(u.devEui, p);
     }
-    await touchDevices(client, seen);
+    await updateDeviceProgress(client, [...progress.values()]);
     await insertDeadLetters(client, batch.deadLetters);
     await mergeReceptions(client, merges);
     await upsertConcentratorStats(client, batch.concentratorStats ?? []);

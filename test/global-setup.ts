@@ -24,17 +24,8 @@ declare module 'vitest' {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../bench/free-port.js';
+import { freePort } from '../bench/free-port.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });

@@ -48,17 +48,6 @@ export interface CounterRow {
   reset: boolean;
 }
 
-/** Moves each device's last accepted uplink counter forward (or back, after an allowed reset). */
-export async function advanceFrameCounters(db: pg.ClientBase, rows: CounterRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.query(
-    `update devices d set f_cnt_up = case when v.reset then v.f_cnt else greatest(coalesce(d.f_cnt_up, -1), v.f_cnt) end
-     from unnest($1::text[], $2::int8[], $3::bool[]) as v(dev_eui, f_cnt, reset)
-     where d.dev_eui = v.dev_eui`,
-    [rows.map((r) => r.devEui), rows.map((r) => r.fCnt), rows.map((r) => r.reset)],
-  );
-}
-
 export interface ReceptionMergeRow {
   uplinkId: string;
   /** JSON array of receptions to add to the stored uplink's radio.receptions. */

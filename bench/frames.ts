@@ -1,0 +1,111 @@
+/**
+ * Raw-frame path benchmark: encrypted frames from simulated devices, each heard by all
+ * three concentrators, published flat out into MQTT, through dedup (200 ms window), MIC,
+ * 32-bit counter check, decryption and decoding into the database. Throughput is
+ * counted from the first publish until the last uplink is committed. Beside it, in the
+ * same run, the crypto step alone (parse + MIC + decrypt) with lora-packet and with
+ * stadtfunk's node:crypto implementation.
+ *
+ *   stadtfunk bench frames [--duration S] [--devices N] [--json FILE]
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../config.js';
+import { startService } from '../service.js';
+import { registerFleet } from '../simulators/register.js';
+import { CityTraffic } from '../simulators/traffic.js';
+import { createPool, migrate } from '../storage/index.js';
+import { benchEnvironment, benchLog, printTable, writeJson } from './environment.js';
+import { framesCryptoBench } from './frames-crypto.js';
+import { startPublisher } from './publish.js';
+
+export interface FramesBenchOptions {
+  /** Seconds of traffic at the target rate to publish. Default 20. */
+  durationS?: number;
+  /** Uplinks per second the published traffic represents (published flat out). Default 5000. */
+  targetRate?: number;
+  devices?: number;
+  json?: string;
+}
+
+export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record<string, unknown>> {
+  const durationS = opts.durationS ?? 20;
+  const targetRate = opts.targetRate ?? 5000;
+  const devices = opts.devices ?? 2000;
+  const uplinks = Math.round(durationS * targetRate);
+  const env = await benchEnvironment();
+  try {
+    const masterKey = randomBytes(32);
+    const prefix = 'bench/450mhz';
+    const trafficOptions = { devices, via: 'concentrator' as const, seed: 'bench-frames', rate: targetRate, allConcentrators: true, prefixes: { chirpstack: 'bench/application', concentrator: prefix, applicationId: 'bench' } };
+    const start = new Date();
+    const setup = createPool({ url: env.databaseUrl, log: benchLog });
+    await migrate(setup);
+    await registerFleet(setup, new CityTraffic({ ...trafficOptions, start }).fleet, masterKey);
+
+    const config = loadConfig({
+      DATABASE_URL: env.databaseUrl, MQTT_URL: env.mqttUrl, MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion),
+      MASTER_KEY: masterKey.toString('hex'), HTTP_PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}`, INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz`,
+      INGEST_CHIRPSTACK_PREFIX: 'off', INGEST_TTS_PREFIX: 'off', INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000',
+    });
+    const service = await startService(config, benchLog);
+    try {
+      const publisher = await startPublisher({
+        mqttUrl: env.mqttUrl, protocolVersion: env.mqttProtocolVersion, uplinks, maxInFlight: 2000,
+        traffic: { ...trafficOptions, start: start.toISOString() },
+      });
+      const cpuBefore = process.cpuUsage();
+      const published = publisher.go();
+      let rssPeakMb = 0;
+      let committedAt = 0;
+      for (;;) {
+        rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 1e6);
+        const n = (await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n;
+        if (n >= uplinks) {
+          committedAt = Date.now();
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const report = await published;
+      const cpu = process.cpuUsage(cpuBefore);
+      const elapsedS = (committedAt - report.startedAt) / 1000;
+      const dup = (await setup.query<{ n: number }>('select count(*)::int - count(distinct (dev_eui, f_cnt))::int as n from uplinks')).rows[0]!.n;
+      const crypto = await framesCryptoBench({ durationMs: 2000 });
+      const result = {
+        uplinksPerSecond: uplinks / elapsedS,
+        framesPerSecond: report.messages / elapsedS,
+        cryptoFramesPerSecond: crypto.cryptoFramesPerSecond,
+        uplinks,
+        frames: report.messages,
+        duplicateUplinks: dup,
+        elapsedS,
+        publishSeconds: (report.finishedAt - report.startedAt) / 1000,
+        ingestCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100,
+        ingestRssPeakMb: rssPeakMb,
+        parameters: { durationS, targetRate, devices, concentratorsPerFrame: 3, dedupWindowMs: config.ingest.dedupWindowMs, ...env.describe, node: process.version },
+      };
+      printTable('stadtfunk bench frames', [
+        ['database', env.describe.database],
+        ['broker', env.describe.broker],
+        ['uplinks (3 frames each)', uplinks],
+        ['uplinks/s, publish → commit', result.uplinksPerSecond],
+        ['frames/s, publish → commit', result.framesPerSecond],
+        ['duplicate uplinks', dup],
+        ['ingest CPU % (of one core)', result.ingestCpuPercent],
+        ['ingest RSS peak MB', result.ingestRssPeakMb],
+        ['crypto only, node:crypto frames/s', crypto.cryptoFramesPerSecond.nodeCrypto],
+        ['crypto only, lora-packet frames/s (baseline)', crypto.cryptoFramesPerSecond.lorapacket],
+        ['node:crypto / lora-packet', `${(crypto.cryptoFramesPerSecond.nodeCrypto / crypto.cryptoFramesPerSecond.lorapacket).toFixed(2)}×`],
+        ['target', '≥ 5,000 uplinks/s (15,000 frames/s)'],
+      ]);
+      await writeJson(opts.json, result);
+      return result;
+    } finally {
+      await service.stop();
+      await setup.end();
+    }
+  } finally {
+    await env.close();
+  }
+}

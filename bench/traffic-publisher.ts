@@ -1,0 +1,62 @@
+/**
+ * Child process of the benchmarks: builds simulated city traffic and publishes it flat
+ * out (QoS 1, bounded in flight), so that publishing does not share an event loop
+ * with the ingest being measured. Started with `node --import tsx`; talks over IPC.
+ */
+import mqtt from 'mqtt';
+import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
+
+export interface PublisherTask {
+  mqttUrl: string;
+  protocolVersion: 4 | 5;
+  traffic: Omit<TrafficOptions, 'start'> & { start: string };
+  uplinks: number;
+  maxInFlight: number;
+}
+
+export interface PublisherReport {
+  messages: number;
+  uplinks: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+async function run(task: PublisherTask): Promise<PublisherReport> {
+  const traffic = new CityTraffic({ ...task.traffic, start: new Date(task.traffic.start) });
+  // Build everything first: generation is not what is measured.
+  const messages = [];
+  for (let i = 0; i < task.uplinks; i++) messages.push(...traffic.next().messages);
+  const client = await mqtt.connectAsync(task.mqttUrl, { clientId: `stadtfunk-bench-pub-${process.pid}`, protocolVersion: task.protocolVersion });
+  process.send?.({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const startedAt = Date.now();
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  for (const m of messages) {
+    while (inFlight >= task.maxInFlight) await new Promise<void>((r) => (wake = r));
+    inFlight++;
+    client.publish(m.topic, m.payload, { qos: 1 }, () => {
+      inFlight--;
+      const w = wake;
+      wake = null;
+      w?.();
+    });
+  }
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  const finishedAt = Date.now();
+  await client.endAsync();
+  return { messages: messages.length, uplinks: task.uplinks, startedAt, finishedAt };
+}
+
+process.once('message', (task: PublisherTask) => {
+  run(task).then(
+    (report) => {
+      process.send?.({ report });
+      process.exit(0);
+    },
+    (error: Error) => {
+      process.send?.({ error: error.message });
+      process.exit(1);
+    },
+  );
+});

@@ -1,0 +1,57 @@
+import type { Command } from './main.js';
+import { numberOption, parseArgs, stringOption, UsageError } from './args.js';
+
+interface Bench {
+  summary: string;
+  run(args: ReturnType<typeof parseArgs>): Promise<unknown>;
+}
+
+/** Each benchmark module is loaded only when asked for. */
+const benches: Record<string, Bench> = {
+  frames: {
+    summary: 'raw concentrator frames through dedup, MIC, counters and decryption into the database (+ crypto baseline)',
+    run: async (a) =>
+      (await import('../bench/frames.js')).framesBench({
+        durationS: numberOption(a, 'duration', 20, 1),
+        devices: numberOption(a, 'devices', 2000, 1),
+        targetRate: numberOption(a, 'rate', 5000, 1),
+        json: stringOption(a, 'json'),
+      }),
+  },
+  'frames-crypto': {
+    summary: 'the crypto step alone: lora-packet vs node:crypto',
+    run: async (a) => (await import('../bench/frames-crypto.js')).framesCryptoBench({ durationMs: numberOption(a, 'duration', 4, 0.1) * 1000, json: stringOption(a, 'json') }),
+  },
+};
+
+export function registerBench(name: string, bench: Bench): void {
+  benches[name] = bench;
+}
+
+export const benchCommand: Command = {
+  summary: 'Run a benchmark and print its results beside a baseline measured in the same run.',
+  get usage() {
+    return [
+      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--json FILE]',
+      '',
+      'benchmarks:',
+      ...Object.entries(benches).map(([name, b]) => `  ${name.padEnd(14)} ${b.summary}`),
+      '',
+      'Uses DATABASE_URL / MQTT_URL when set; otherwise a private embedded PostgreSQL and a private',
+      'Mosquitto (or aedes) started for the run. --json FILE also writes the results as JSON.',
+    ].join('\n');
+  },
+  async run(argv) {
+    try {
+      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', json: 'value' });
+      const name = args.positional[0];
+      const bench = name ? benches[name] : undefined;
+      if (!bench) throw new UsageError(`name a benchmark: ${Object.keys(benches).join(', ')}`);
+      await bench.run(args);
+      return 0;
+    } catch (error) {
+      console.error(`stadtfunk bench: ${(error as Error).message}`);
+      return error instanceof UsageError ? 2 : 1;
+    }
+  },
+};
