@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp, type ServiceStatus } from './api/app.js';
+import { LiveBus } from './api/live-bus.js';
 import { redactUrl, type Config } from './config.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
@@ -29,6 +30,7 @@ export interface Service {
   timescale: boolean;
   ingest: Ingest;
   devices: DeviceDirectory;
+  liveBus: LiveBus;
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,8 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     const devices = new DeviceDirectory(db.pool);
     let broker: EmbeddedBroker | null = null;
     let mqttUrl = config.mqttUrl;
-    const ingestOptions = { config, pool: db.pool, log, decoder: decoders, devices };
+    const liveBus = new LiveBus();
+    const ingestOptions = { config, pool: db.pool, log, decoder: decoders, devices, onCommitted: (batch: Parameters<LiveBus['publishBatch']>[0]) => liveBus.publishBatch(batch) };
     if (mqttUrl === null) {
       broker = await startEmbeddedBroker({
         port: config.embeddedMqttPort,
@@ -103,7 +106,10 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
         broker: { ok: brokerUp, embedded: broker !== null, ...(brokerUp ? {} : { reason: 'ingest is not connected to the MQTT broker' }) },
       };
     };
-    const app = await buildApp({ pool: db.pool, log, version, status });
+    const app = await buildApp({
+      pool: db.pool, log, version, status, liveBus, timescale: db.timescale, masterKey: config.masterKey,
+      onDeviceChanged: (devEui) => devices.invalidate(devEui),
+    });
     await app.listen({ host: config.httpHost, port: config.httpPort });
     cleanups.push(() => app.close());
     const address = app.server.address();
@@ -121,6 +127,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       timescale: db.timescale,
       ingest,
       devices,
+      liveBus,
       stop: () => (stopping ??= undo()),
     };
   } catch (error) {

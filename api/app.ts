@@ -6,9 +6,17 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { installErrorHandler } from './errors.js';
+import { adminRoutes } from './admin.js';
+import { AuditLog } from './audit-log.js';
+import { KeyVerifier, presentedKey } from './auth.js';
+import { docsRoutes } from './docs.js';
+import { HttpError, installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { LiveBus } from './live-bus.js';
+import { liveRoutes } from './live.js';
+import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
+import { registryRoutes } from './registry.js';
 
 export interface PartStatus {
   ok: boolean;
@@ -26,6 +34,25 @@ export interface AppDeps {
   log: Logger;
   version: string;
   status(): Promise<ServiceStatus>;
+  /** Seals ABP keys at rest; without it the registry refuses keys. */
+  masterKey?: Buffer | null;
+  /** Changes pushed to operators; the service feeds it from ingest. */
+  liveBus?: LiveBus;
+  /** Called after a device changed, so ingest's device cache forgets it. */
+  onDeviceChanged?: (devEui: string) => void;
+  /** Open data requests per minute per client. Default 600. */
+  openDataRateLimitPerMinute?: number;
+  /** The database has TimescaleDB (series come from its continuous aggregates). */
+  timescale?: boolean;
+  /** A bay whose sensor has been silent this long shows as unknown. Default 1800 s. */
+  parkingStaleAfterS?: number;
+}
+
+/** What the route plugins get: the deps plus the app's shared parts. */
+export interface ApiContext extends AppDeps {
+  audit: AuditLog;
+  keys: KeyVerifier;
+  liveBus: LiveBus;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -34,10 +61,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request logs would dominate at thousands of requests per second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 5 * 1024 * 1024,
+    trustProxy: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+
+  const ctx: ApiContext = {
+    ...deps,
+    audit: new AuditLog(deps.pool, deps.log),
+    keys: new KeyVerifier(deps.pool),
+    liveBus: deps.liveBus ?? new LiveBus(),
+  };
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const key = presentedKey(request);
+    if (key === null) return;
+    const principal = await ctx.keys.verify(key);
+    if (!principal) throw new HttpError(401, 'STADTFUNK_ERR_BAD_KEY', 'this API key is unknown or revoked');
+    request.principal = principal;
+  });
+  app.addHook('onClose', async () => ctx.audit.flush());
+
+  await app.register(docsRoutes, { ctx });
   await app.register(healthRoutes, { deps });
-  await app.register(readingRoutes, { deps });
+  await app.register(readingRoutes, { ctx });
+  await app.register(registryRoutes, { ctx });
+  await app.register(liveRoutes, { ctx });
+  await app.register(openDataRoutes, { ctx });
+  await app.register(adminRoutes, { ctx });
   return app;
 }

@@ -2,7 +2,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { selectDeviceLatest, selectDeviceReadings } from '../storage/index.js';
-import type { AppDeps } from './app.js';
+import type { ApiContext } from './app.js';
+import { requireRole } from './auth.js';
 import { badRequest } from './errors.js';
 import { DevEui, ErrorResponse } from './schemas.js';
 
@@ -37,13 +38,20 @@ function decodeCursor(value: string): { time: Date; metric: string; channel: str
   }
 }
 
-export const readingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+export const readingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const deps = ctx;
+  // Any device's data, public or not: for staff, and every read is audited.
+  app.addHook('preHandler', requireRole('technician', 'operator'));
+  app.addHook('preHandler', async (request) => {
+    ctx.audit.record({ actor: request.principal!.name, role: request.principal!.role, action: 'readings.read', target: request.url, detail: null, remoteAddr: request.ip });
+  });
   app.get(
     '/api/v1/devices/:devEui/readings',
     {
       schema: {
         tags: ['readings'],
         summary: "A device's readings, newest first",
+        security: [{ apiKey: [] }],
         params: Type.Object({ devEui: DevEui }),
         querystring: Type.Object({
           metric: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),

@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./migrate.js')).migrateCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
+  apikey: async () => (await import('./apikey.js')).apikeyCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

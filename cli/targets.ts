@@ -1,6 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type pg from 'pg';
+import pino from 'pino';
 import type { Config } from '../config.js';
+import { openDatabase } from '../service.js';
+import { createPool, migrate } from '../storage/index.js';
 
 /**
  * Where a running stadtfunk's database and broker are, for commands that talk to it
@@ -21,4 +25,36 @@ export async function runningDatabaseUrl(config: Readonly<Config>): Promise<stri
 
 export function runningMqttUrl(config: Readonly<Config>): string {
   return config.mqttUrl ?? `mqtt://127.0.0.1:${config.embeddedMqttPort}`;
+}
+
+/**
+ * A database for a one-off command: the configured one; else the embedded cluster of a
+ * stadtfunk that is running now (never stop it under its feet); else the embedded
+ * cluster started just for this command and stopped after it.
+ */
+export async function commandDatabase(config: Readonly<Config>): Promise<{ pool: pg.Pool; close(): Promise<void> }> {
+  const log = pino({ level: 'warn' });
+  if (!config.databaseUrl && (await embeddedIsRunning(config))) {
+    const pool = createPool({ url: await runningDatabaseUrl(config), log });
+    await migrate(pool);
+    return { pool, close: () => pool.end() };
+  }
+  const db = await openDatabase(config, log);
+  return {
+    pool: db.pool,
+    async close() {
+      await db.pool.end();
+      await db.embedded?.stop();
+    },
+  };
+}
+
+async function embeddedIsRunning(config: Readonly<Config>): Promise<boolean> {
+  try {
+    const pid = Number((await fs.readFile(path.join(config.dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

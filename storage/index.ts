@@ -14,3 +14,15 @@ export {
   type AbpCandidateRow, type FrameIdRow, type CounterRow, type ReceptionMergeRow, type ConcentratorStatsRow,
 } from './sql/frames.js';
 export { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
+export { insertApiKey, selectApiKeyByHash, selectApiKeys, revokeApiKey, type ApiKeyRow, type Role } from './sql/api-keys.js';
+export { insertAuditEntries, selectAuditEntries, type AuditEntry, type AuditRow } from './sql/audit.js';
+export {
+  selectAsset, selectAssets, decommissionAsset, selectDeviceModel, selectDeviceModels, selectDevice, selectDevices,
+  moveDevice, decommissionDevice, selectDeviceMounts, type AssetRow, type DeviceModelRow, type DeviceRow,
+} from './sql/registry-queries.js';
+export { selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow, type ZoneOccupancyRow } from './sql/live.js';
+export { selectSeries, selectExportPage, type Bucket, type SeriesRow, type SeriesQuery, type ExportRow } from './sql/open-data.js';
+export {
+  selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize,
+  type DeadLetterOut, type ConcentratorOut,
+} from './sql/ops.js';

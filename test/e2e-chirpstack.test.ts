@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { startService, type Service } from '../service.js';
 import { upsertAsset, upsertDevice, upsertDeviceModel } from '../storage/index.js';
+import { createApiKey } from '../api/auth.js';
 import { connectPublisher, createTestDatabase, eventually, testConfig, testLog, type TestDatabase } from './helpers.js';
 
 const DEV_EUI = '0004a30b001c0530';
@@ -48,6 +49,7 @@ describe('ChirpStack JSON uplink end to end', () => {
   let service: Service;
   let publisher: MqttClient;
   let topic: string;
+  let operatorKey: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -58,6 +60,7 @@ describe('ChirpStack JSON uplink end to end', () => {
     service = await startService(config, testLog);
     topic = `${config.ingest.chirpstackPrefix}/17c82e96-be03-4f38-aef3-f83d48582d97/device/${DEV_EUI}/event/up`;
     publisher = await connectPublisher();
+    operatorKey = (await createApiKey(db.pool, 'control desk', 'operator')).key;
   });
 
   afterAll(async () => {
@@ -71,7 +74,7 @@ describe('ChirpStack JSON uplink end to end', () => {
     await publisher.publishAsync(topic, JSON.stringify(event), { qos: 1 });
 
     const body = await eventually(async () => {
-      const res = await fetch(`${service.httpUrl}/api/v1/devices/${DEV_EUI}/readings?metric=temperature&from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z`);
+      const res = await fetch(`${service.httpUrl}/api/v1/devices/${DEV_EUI}/readings?metric=temperature&from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z`, { headers: { authorization: `Bearer ${operatorKey}` } });
       const json = (await res.json()) as { items: { value: number; time: string }[] };
       return json.items.length >= 2 ? json : undefined;
     });

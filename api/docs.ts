@@ -1,0 +1,33 @@
+/** OpenAPI 3 document at /openapi.json and interactive docs at /docs. */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './app.js';
+
+export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiContext }) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'stadtfunk API',
+        version: ctx.version,
+        description:
+          'Registry for field technicians, live occupancy for traffic control, open data for everyone. ' +
+          'Send `Authorization: Bearer <API key>` for non-public routes. Open data is licensed dl-de/by-2-0.',
+        license: { name: 'Datenlizenz Deutschland – Namensnennung – Version 2.0', url: 'https://www.govdata.de/dl-de/by-2-0' },
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      tags: [
+        { name: 'open data', description: 'Public, no key' },
+        { name: 'live', description: 'Traffic control (operator)' },
+        { name: 'registry', description: 'Assets, device models, devices (technician)' },
+        { name: 'readings', description: 'Device readings (technician, operator)' },
+        { name: 'admin', description: 'Keys, audit, operations (admin)' },
+        { name: 'ops', description: 'Health' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+});

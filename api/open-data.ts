@@ -1,0 +1,247 @@
+/**
+ * Open data: free, machine-readable, no key. CORS open, rate-limited per client,
+ * cacheable (ETag, 304 on If-None-Match). Only public assets and public metrics appear;
+ * keys, DevAddr, radio details and internal notes never do. Single parking bays are
+ * shown only when their asset is public; otherwise only in zone totals.
+ * Licence: Datenlizenz Deutschland – Namensnennung – 2.0 (dl-de/by-2-0).
+ */
+import { createHash } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { catalog } from '../decoders/index.js';
+import { selectAsset, selectExportPage, selectLatestByAsset, selectSeries, selectZoneOccupancy, type Bucket } from '../storage/index.js';
+import type { ApiContext } from './app.js';
+import { badRequest, notFound } from './errors.js';
+import { groupByAsset, zoneTotals } from './live.js';
+import { ErrorResponse } from './schemas.js';
+
+export const LICENCE = { id: 'dl-de/by-2-0', name: 'Datenlizenz Deutschland – Namensnennung – Version 2.0', url: 'https://www.govdata.de/dl-de/by-2-0' };
+export const ATTRIBUTION = 'Stadt (stadtfunk sensor network), dl-de/by-2-0';
+
+interface Dataset {
+  id: string;
+  title: string;
+  description: string;
+  assetKinds: string[];
+  metrics: string[];
+}
+
+const publicMetrics = (category: string): string[] => [...catalog.values()].filter((m) => m.public && m.category === category).map((m) => m.id);
+
+export const DATASETS: Dataset[] = [
+  { id: 'air-quality', title: 'Air quality at street lamps', description: 'Particulate matter, NO2, CO2, temperature, humidity, pressure, noise', assetKinds: ['street_lamp'], metrics: publicMetrics('air') },
+  { id: 'parking', title: 'Parking', description: 'Garages (free/total spaces) and public parking bays; all bays in zone totals', assetKinds: ['garage', 'parking_bay'], metrics: publicMetrics('parking') },
+  { id: 'traffic', title: 'Traffic counts', description: 'Vehicles per interval by lane, direction and class; average speed', assetKinds: ['traffic_site'], metrics: publicMetrics('traffic') },
+  { id: 'water-level', title: 'Water levels', description: 'Water level above gauge zero', assetKinds: ['water_gauge'], metrics: publicMetrics('water') },
+];
+
+const DatasetId = Type.Union(DATASETS.map((d) => Type.Literal(d.id)));
+const Instant = (d: string) => Type.Optional(Type.String({ description: `ISO 8601 time; ${d}` }));
+
+function instant(name: string, value: string | undefined, fallback: Date): Date {
+  if (value === undefined) return fallback;
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) throw badRequest(`${name}: "${value}" is not an ISO 8601 time (example: 2026-11-01T00:00:00Z)`);
+  return t;
+}
+
+function bbox(value: string | undefined): [number, number, number, number] | null {
+  if (value === undefined) return null;
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) throw badRequest('bbox: must be minLon,minLat,maxLon,maxLat (example: 6.70,51.20,6.85,51.26)');
+  const [minLon, minLat, maxLon, maxLat] = parts as [number, number, number, number];
+  if (minLon > maxLon || minLat > maxLat) throw badRequest('bbox: min must not exceed max');
+  return [minLon, minLat, maxLon, maxLat];
+}
+
+/** RFC 4180: fields with comma, quote or line break are quoted, quotes doubled; CRLF line ends. */
+export function csvLine(fields: (string | number | null)[]): string {
+  return fields.map((f) => {
+    const s = f === null ? '' : String(f);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  }).join(',') + '\r\n';
+}
+
+function cursorOf(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function fromCursor<T>(value: string, check: (v: unknown) => v is T): T {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (check(v)) return v;
+  } catch {
+    // fall through
+  }
+  throw badRequest('after: is not a cursor this API returned');
+}
+
+export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'], exposedHeaders: ['ETag', 'Link'] });
+  await app.register(rateLimit, { max: ctx.openDataRateLimitPerMinute ?? 600, timeWindow: 60_000 });
+
+  // ETag on every successful JSON/CSV answer; a client that has it gets 304.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method !== 'GET' || reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
+    const etag = `"${createHash('sha1').update(payload).digest('base64url')}"`;
+    reply.header('etag', etag);
+    reply.header('cache-control', 'public, max-age=60');
+    if (request.headers['if-none-match'] === etag) {
+      reply.code(304);
+      return '';
+    }
+    return payload;
+  });
+
+  const tags = ['open data'];
+  app.get('/api/v1/open/datasets', {
+    schema: {
+      tags, summary: 'Catalog of open datasets with licence and attribution',
+      response: { 200: Type.Object({ licence: Type.Object({ id: Type.String(), name: Type.String(), url: Type.String() }), attribution: Type.String(), datasets: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), description: Type.String(), metrics: Type.Array(Type.Object({ id: Type.String(), unit: Type.String(), description: Type.String() })), links: Type.Record(Type.String(), Type.String()) })) }) },
+    },
+  }, async () => ({
+    licence: LICENCE,
+    attribution: ATTRIBUTION,
+    datasets: DATASETS.map((d) => ({
+      id: d.id, title: d.title, description: d.description,
+      metrics: d.metrics.map((id) => ({ id, unit: catalog.get(id)!.unit, description: catalog.get(id)!.description })),
+      links: { latest: `/api/v1/open/datasets/${d.id}/latest`, geojson: `/api/v1/open/datasets/${d.id}/latest?format=geojson`, export: `/api/v1/open/datasets/${d.id}/export.csv` },
+    })),
+  }));
+
+  app.get('/api/v1/open/datasets/:id/latest', {
+    schema: {
+      tags, summary: 'Latest values of the public assets of a dataset (JSON or GeoJSON FeatureCollection)',
+      params: Type.Object({ id: DatasetId }),
+      querystring: Type.Object({ format: Type.Union([Type.Literal('json'), Type.Literal('geojson')], { default: 'json' }), bbox: Type.Optional(Type.String({ description: 'minLon,minLat,maxLon,maxLat' })) }),
+      response: { 200: Type.Any({ description: 'JSON items, or a GeoJSON FeatureCollection (RFC 7946) with format=geojson' }), 400: ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const dataset = DATASETS.find((d) => d.id === request.params.id)!;
+    const box = bbox(request.query.bbox);
+    const rows = await selectLatestByAsset(ctx.pool, { kinds: dataset.assetKinds, metrics: dataset.metrics, zone: null, publicOnly: true });
+    const assets = groupByAsset(rows, Number.POSITIVE_INFINITY).filter(
+      (a) => a.latitude !== null && a.longitude !== null && (!box || (a.longitude >= box[0] && a.longitude <= box[2] && a.latitude >= box[1] && a.latitude <= box[3])),
+    );
+    const lastModified = assets.reduce<string | null>((m, a) => (a.updatedAt && (!m || a.updatedAt > m) ? a.updatedAt : m), null);
+    if (lastModified) reply.header('last-modified', new Date(lastModified).toUTCString());
+    const items = assets.map((a) => ({ id: a.assetId, kind: a.kind, name: a.name, zone: a.zone, latitude: a.latitude!, longitude: a.longitude!, updatedAt: a.updatedAt, values: a.values }));
+    if (request.query.format === 'geojson') {
+      reply.type('application/geo+json');
+      return {
+        type: 'FeatureCollection',
+        licence: LICENCE.id,
+        attribution: ATTRIBUTION,
+        features: items.map((i) => ({
+          type: 'Feature', id: i.id,
+          geometry: { type: 'Point', coordinates: [i.longitude, i.latitude] },
+          properties: { kind: i.kind, name: i.name, zone: i.zone, updatedAt: i.updatedAt, ...i.values },
+        })),
+      };
+    }
+    return { dataset: dataset.id, licence: LICENCE.id, attribution: ATTRIBUTION, items };
+  });
+
+  app.get('/api/v1/open/parking/zones', {
+    schema: {
+      tags, summary: 'Free and total parking spaces per zone (all bays, in aggregate)',
+      response: { 200: Type.Object({ licence: Type.String(), zones: Type.Array(Type.Object({ zone: Type.String(), freeSpaces: Type.Integer(), totalSpaces: Type.Integer(), unknown: Type.Integer() })) }) },
+    },
+  }, async () => {
+    const zones = zoneTotals(await selectZoneOccupancy(ctx.pool, { zone: null, staleAfterS: ctx.parkingStaleAfterS ?? 1800 }));
+    return { licence: LICENCE.id, zones: zones.map((z) => ({ zone: z.zone, freeSpaces: z.freeSpaces, totalSpaces: z.totalSpaces, unknown: z.unknown })) };
+  });
+
+  app.get('/api/v1/open/assets/:id/series', {
+    schema: {
+      tags, summary: "A public asset's series of one metric: raw, hourly or daily (avg/min/max/count), JSON or CSV",
+      params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' }) }),
+      querystring: Type.Object({
+        metric: Type.String({ pattern: '^[a-z0-9_]{1,64}$' }),
+        from: Instant('default 7 days before to'), to: Instant('default now'),
+        bucket: Type.Union([Type.Literal('raw'), Type.Literal('hour'), Type.Literal('day')], { default: 'hour' }),
+        format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
+        after: Type.Optional(Type.String({ description: 'cursor from the previous page (next link)' })),
+        limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+      }),
+      response: { 200: Type.Any({ description: 'JSON {items, next} or RFC 4180 CSV with format=csv; a Link: rel="next" header when there is more' }), 400: ErrorResponse, 404: ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const asset = await selectAsset(ctx.pool, request.params.id);
+    if (!asset || !asset.isPublic) throw notFound(`public asset ${request.params.id}`);
+    const dataset = DATASETS.find((d) => d.assetKinds.includes(asset.kind));
+    if (!dataset || !dataset.metrics.includes(q.metric)) {
+      throw badRequest(`metric: ${q.metric} is not published for ${asset.kind} assets (published: ${dataset?.metrics.join(', ') ?? 'none'})`);
+    }
+    const to = instant('to', q.to, new Date());
+    const from = instant('from', q.from, new Date(to.getTime() - 7 * 86_400_000));
+    if (from >= to) throw badRequest('from: must be before to');
+    const after = q.after === undefined ? null : fromCursor(q.after, (v): v is [string, string] => Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string');
+    const rows = await selectSeries(ctx.pool, {
+      assetId: asset.id, metric: q.metric, from, to, bucket: q.bucket as Bucket,
+      after: after ? { time: new Date(after[0]), channel: after[1] } : null, limit: q.limit,
+      timescale: ctx.timescale ?? false,
+    });
+    const last = rows[rows.length - 1];
+    let next: string | null = null;
+    if (rows.length === q.limit && last) {
+      const params = new URLSearchParams({ metric: q.metric, from: from.toISOString(), to: to.toISOString(), bucket: q.bucket, format: q.format, limit: String(q.limit), after: cursorOf([last.time.toISOString(), last.channel]) });
+      next = `/api/v1/open/assets/${encodeURIComponent(asset.id)}/series?${params}`;
+      reply.header('link', `<${next}>; rel="next"`);
+    }
+    const unit = catalog.get(q.metric)!.unit;
+    if (q.format === 'csv') {
+      reply.type('text/csv; charset=utf-8');
+      let out = csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'min', 'max', 'count']);
+      for (const r of rows) out += csvLine([r.time.toISOString(), asset.id, q.metric, r.channel, unit, r.value, r.min, r.max, r.count]);
+      return out;
+    }
+    return {
+      asset: asset.id, metric: q.metric, unit, bucket: q.bucket, licence: LICENCE.id, attribution: ATTRIBUTION,
+      items: rows.map((r) => ({ time: r.time.toISOString(), channel: r.channel, value: r.value, min: r.min, max: r.max, count: r.count })),
+      next,
+    };
+  });
+
+  app.get('/api/v1/open/datasets/:id/export.csv', {
+    schema: {
+      tags, summary: 'Bulk CSV export of a dataset over a time range, streamed (no row limit)',
+      params: Type.Object({ id: DatasetId }),
+      querystring: Type.Object({ from: Instant('default 1 day before to'), to: Instant('default now') }),
+      response: { 400: ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const dataset = DATASETS.find((d) => d.id === request.params.id)!;
+    const to = instant('to', request.query.to, new Date());
+    const from = instant('from', request.query.from, new Date(to.getTime() - 86_400_000));
+    if (from >= to) throw badRequest('from: must be before to');
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${dataset.id}_${from.toISOString().slice(0, 10)}_${to.toISOString().slice(0, 10)}.csv"`,
+      'access-control-allow-origin': '*',
+    });
+    res.write(csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'quality']));
+    // Keyset pages of 10,000 rows; waits for the socket to drain, so memory stays flat.
+    let after: Parameters<typeof selectExportPage>[1]['after'] = null;
+    try {
+      for (;;) {
+        const page = await selectExportPage(ctx.pool, { kinds: dataset.assetKinds, metrics: dataset.metrics, from, to, after, limit: 10_000 });
+        let chunk = '';
+        for (const r of page) chunk += csvLine([r.time.toISOString(), r.assetId, r.metric, r.channel, catalog.get(r.metric)?.unit ?? '', r.value, r.quality]);
+        if (chunk && !res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+        if (page.length < 10_000 || res.destroyed) break;
+        const last = page[page.length - 1]!;
+        after = { devEui: last.devEui, metric: last.metric, channel: last.channel, time: last.time };
+      }
+      res.end();
+    } catch (error) {
+      request.log.error({ err: error }, 'export failed');
+      res.destroy(error as Error);
+    }
+  });
+};

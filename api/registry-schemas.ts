@@ -1,0 +1,68 @@
+/** Request and response schemas of the registry (shared by the routes and the CSV import). */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ASSET_KINDS = ['street_lamp', 'parking_bay', 'garage', 'traffic_site', 'water_gauge'] as const;
+export const AssetId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$', description: 'e.g. the lamp number: lamp-0815' });
+export const ModelId = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+const Hex16 = Type.String({ pattern: '^[0-9a-fA-F]{16}$' });
+const Key = Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: '16 bytes as 32 hex digits; write-only' });
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const AssetInput = Type.Object({
+  id: AssetId,
+  kind: Type.Union(ASSET_KINDS.map((k) => Type.Literal(k))),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  latitude: Type.Number({ minimum: -90, maximum: 90, description: 'WGS84' }),
+  longitude: Type.Number({ minimum: -180, maximum: 180, description: 'WGS84' }),
+  zone: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  isPublic: Type.Optional(Type.Boolean({ description: 'shown in open data (single parking bays: otherwise only in zone totals)' })),
+  capacity: Type.Optional(Type.Integer({ minimum: 0, description: 'garages: number of spaces' })),
+  attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'traffic sites: lanes, directions' })),
+  notes: Type.Optional(Type.String({ maxLength: 2000, description: 'internal; never in open data' })),
+}, { additionalProperties: false });
+export const AssetPatch = Type.Partial(Type.Omit(AssetInput, ['id']), { additionalProperties: false });
+
+export const Asset = Type.Object({
+  id: Type.String(), kind: Type.String(), name: Type.Union([Type.String(), Type.Null()]),
+  latitude: Type.Union([Type.Number(), Type.Null()]), longitude: Type.Union([Type.Number(), Type.Null()]),
+  zone: Type.Union([Type.String(), Type.Null()]), isPublic: Type.Boolean(), capacity: Type.Union([Type.Integer(), Type.Null()]),
+  attributes: Type.Record(Type.String(), Type.Unknown()), notes: Type.Union([Type.String(), Type.Null()]),
+  decommissionedAt: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(), updatedAt: Type.String(),
+});
+
+const FieldMapping = Type.Object({ path: Type.String({ minLength: 1 }), metric: Type.String(), channel: Type.Optional(Type.String()), unit: Type.Optional(Type.String()) }, { additionalProperties: false });
+export const ModelInput = Type.Object({
+  id: ModelId,
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  decoder: Type.Union([
+    Type.Object({ kind: Type.Literal('builtin'), name: Type.String() }, { additionalProperties: false }),
+    Type.Object({ kind: Type.Literal('codec'), script: Type.String({ minLength: 1, maxLength: 512_000 }) }, { additionalProperties: false }),
+  ]),
+  mapping: Type.Optional(Type.Array(FieldMapping)),
+  examples: Type.Optional(Type.Array(Type.Unknown())),
+  expectedIntervalS: Type.Optional(Type.Integer({ minimum: 1 })),
+}, { additionalProperties: false });
+
+export const DeviceInput = Type.Object({
+  devEui: Type.Optional(Hex16),
+  qr: Type.Optional(Type.String({ maxLength: 512, description: 'LoRa Alliance TR005 QR code string instead of devEui/joinEui' })),
+  joinEui: Type.Optional(Hex16),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  modelId: ModelId,
+  assetId: Type.Optional(AssetId),
+  devAddr: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}$' })),
+  nwkSKey: Type.Optional(Key),
+  appSKey: Type.Optional(Key),
+  allowCounterReset: Type.Optional(Type.Boolean()),
+  expectedIntervalS: Type.Optional(Type.Integer({ minimum: 1 })),
+}, { additionalProperties: false });
+export type DeviceInputT = Static<typeof DeviceInput>;
+
+export const Device = Type.Object({
+  devEui: Type.String(), name: Type.Union([Type.String(), Type.Null()]), modelId: Type.String(), assetId: Type.Union([Type.String(), Type.Null()]),
+  joinEui: Type.Union([Type.String(), Type.Null()]), devAddr: Type.Union([Type.String(), Type.Null()]),
+  nwkSKeySet: Type.Boolean(), appSKeySet: Type.Boolean(), allowCounterReset: Type.Boolean(), fCntUp: Type.Union([Type.Integer(), Type.Null()]),
+  expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]), lastSeenAt: Type.Union([Type.String(), Type.Null()]),
+  decommissionedAt: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(), updatedAt: Type.String(),
+});
+

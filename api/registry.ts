@@ -1,0 +1,259 @@
+/**
+ * The registry for field technicians: assets, device models and devices. Every change
+ * is audited. ABP keys are accepted, sealed with the master key and never returned
+ * (responses say only whether a key is set). DevEUI/JoinEUI may come as a TR005 QR string.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { builtinDecoderNames } from '../decoders/index.js';
+import { createKeyVault, keyAad } from '../ingest/lorawan/index.js';
+import {
+  decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
+  selectDeviceModels, selectDeviceMounts, selectDevices, upsertAsset, upsertDevice, upsertDeviceModel,
+  type AssetRow, type DeviceRow,
+} from '../storage/index.js';
+import type { ApiContext } from './app.js';
+import { requireRole } from './auth.js';
+import { badRequest, HttpError, notFound } from './errors.js';
+import { importDevicesCsv } from './registry-import.js';
+import { DevEui, ErrorResponse } from './schemas.js';
+import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, type DeviceInputT } from './registry-schemas.js';
+import { parseTr005 } from './tr005.js';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+export const assetOut = (a: AssetRow) => ({ ...a, decommissionedAt: iso(a.decommissionedAt), createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString() });
+// Explicit fields: nothing of the row that is not in the schema can leak (no notes, no keys).
+export const deviceOut = (d: DeviceRow) => ({
+  devEui: d.devEui, name: d.name, modelId: d.modelId, assetId: d.assetId, joinEui: d.joinEui, devAddr: d.devAddr,
+  nwkSKeySet: d.nwkSKeySet, appSKeySet: d.appSKeySet, allowCounterReset: d.allowCounterReset, fCntUp: d.fCntUp,
+  expectedIntervalS: d.expectedIntervalS, lastSeenAt: iso(d.lastSeenAt), decommissionedAt: iso(d.decommissionedAt),
+  createdAt: d.createdAt.toISOString(), updatedAt: d.updatedAt.toISOString(),
+});
+
+export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const vault = ctx.masterKey ? createKeyVault(ctx.masterKey) : null;
+  const technician = requireRole('technician');
+  const staffRead = requireRole('technician', 'operator');
+  const audit = (request: FastifyRequest, action: string, target: string, detail: Record<string, unknown> | null = null): void => {
+    ctx.audit.record({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target, detail, remoteAddr: request.ip });
+  };
+  const security = [{ apiKey: [] }];
+
+  // ---- assets --------------------------------------------------------------------
+  app.post('/api/v1/assets', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Register an asset (street lamp, parking bay, garage, counting site, water gauge)', security, body: AssetInput, response: { 201: Asset, 400: ErrorResponse, 409: ErrorResponse } },
+  }, async (request, reply) => {
+    if (await selectAsset(ctx.pool, request.body.id)) throw new HttpError(409, 'STADTFUNK_ERR_EXISTS', `id: asset ${request.body.id} exists already (use PATCH to change it)`);
+    await upsertAsset(ctx.pool, request.body);
+    audit(request, 'asset.create', request.body.id, { kind: request.body.kind, zone: request.body.zone ?? null });
+    return reply.status(201).send(assetOut((await selectAsset(ctx.pool, request.body.id))!));
+  });
+
+  app.get('/api/v1/assets', {
+    preHandler: staffRead,
+    schema: {
+      tags: ['registry'], summary: 'List assets', security,
+      querystring: Type.Object({ kind: Type.Optional(Type.Union(ASSET_KINDS.map((k) => Type.Literal(k)))), zone: Type.Optional(Type.String()), after: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }),
+      response: { 200: Type.Object({ items: Type.Array(Asset), next: Type.Union([Type.String(), Type.Null()]) }) },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const rows = await selectAssets(ctx.pool, { kind: q.kind ?? null, zone: q.zone ?? null, after: q.after ?? null, limit: q.limit });
+    audit(request, 'asset.list', 'assets', null);
+    return { items: rows.map(assetOut), next: rows.length === q.limit ? rows[rows.length - 1]!.id : null };
+  });
+
+  app.get('/api/v1/assets/:id', {
+    preHandler: staffRead,
+    schema: { tags: ['registry'], summary: 'One asset with its devices', security, params: Type.Object({ id: AssetId }), response: { 200: Type.Intersect([Asset, Type.Object({ devices: Type.Array(Device) })]), 404: ErrorResponse } },
+  }, async (request) => {
+    const asset = await selectAsset(ctx.pool, request.params.id);
+    if (!asset) throw notFound(`asset ${request.params.id}`);
+    audit(request, 'asset.read', asset.id);
+    const devices = await selectDevices(ctx.pool, { assetId: asset.id, modelId: null, after: null, limit: 1000 });
+    return { ...assetOut(asset), devices: devices.map(deviceOut) };
+  });
+
+  app.patch('/api/v1/assets/:id', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Change an asset (move it, rename it, publish it)', security, params: Type.Object({ id: AssetId }), body: AssetPatch, response: { 200: Asset, 400: ErrorResponse, 404: ErrorResponse } },
+  }, async (request) => {
+    const current = await selectAsset(ctx.pool, request.params.id);
+    if (!current) throw notFound(`asset ${request.params.id}`);
+    const next = { ...current, ...request.body, id: current.id } as Parameters<typeof upsertAsset>[1];
+    await upsertAsset(ctx.pool, next);
+    audit(request, 'asset.update', current.id, { fields: Object.keys(request.body) });
+    return assetOut((await selectAsset(ctx.pool, current.id))!);
+  });
+
+  app.post('/api/v1/assets/:id/decommission', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Decommission an asset (history and data are kept)', security, params: Type.Object({ id: AssetId }), response: { 200: Asset, 404: ErrorResponse } },
+  }, async (request) => {
+    if (!(await selectAsset(ctx.pool, request.params.id))) throw notFound(`asset ${request.params.id}`);
+    await decommissionAsset(ctx.pool, request.params.id);
+    audit(request, 'asset.decommission', request.params.id);
+    return assetOut((await selectAsset(ctx.pool, request.params.id))!);
+  });
+
+  // ---- device models -------------------------------------------------------------
+  app.put('/api/v1/device-models/:id', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Create or replace a device model (built-in decoder or sandboxed codec)', security, params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelInput, 400: ErrorResponse } },
+  }, async (request) => {
+    const m = request.body;
+    if (m.id !== request.params.id) throw badRequest(`id: ${m.id} does not match the path's ${request.params.id}`);
+    if (m.decoder.kind === 'builtin' && !builtinDecoderNames().includes(m.decoder.name)) {
+      throw badRequest(`decoder.name: unknown built-in decoder "${m.decoder.name}" (known: ${builtinDecoderNames().join(', ')})`);
+    }
+    await upsertDeviceModel(ctx.pool, {
+      id: m.id, name: m.name, decoderKind: m.decoder.kind,
+      builtinName: m.decoder.kind === 'builtin' ? m.decoder.name : null, codecScript: m.decoder.kind === 'codec' ? m.decoder.script : null,
+      mapping: m.mapping ?? [], examples: m.examples ?? [], expectedIntervalS: m.expectedIntervalS ?? null,
+    });
+    audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind });
+    return m;
+  });
+
+  app.get('/api/v1/device-models', {
+    preHandler: staffRead,
+    schema: { tags: ['registry'], summary: 'List device models', security, response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]) })) }) } },
+  }, async () => ({ items: (await selectDeviceModels(ctx.pool)).map((m) => ({ id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS })) }));
+
+  // ---- devices -------------------------------------------------------------------
+  const resolveIds = (body: DeviceInputT): { devEui: string; joinEui: string | null } => {
+    if (body.qr !== undefined) {
+      const label = parseTr005(body.qr);
+      if ('error' in label) throw badRequest(`qr: ${label.error}`);
+      if (body.devEui && body.devEui.toLowerCase() !== label.devEui) throw badRequest(`devEui: ${body.devEui} differs from the QR code's ${label.devEui}`);
+      return { devEui: label.devEui, joinEui: label.joinEui };
+    }
+    if (!body.devEui) throw badRequest('devEui: is required (or give the device label as qr)');
+    return { devEui: body.devEui.toLowerCase(), joinEui: body.joinEui?.toLowerCase() ?? null };
+  };
+
+  /** Validates references and seals keys; throws 400 naming the field. */
+  const prepareDevice = async (body: DeviceInputT, devEui: string, joinEui: string | null) => {
+    if (!(await selectDeviceModel(ctx.pool, body.modelId))) throw badRequest(`modelId: no device model ${body.modelId}`);
+    if (body.assetId && !(await selectAsset(ctx.pool, body.assetId))) throw badRequest(`assetId: no asset ${body.assetId}`);
+    if ((body.nwkSKey || body.appSKey) && !vault) throw badRequest('nwkSKey: the server has no MASTER_KEY to keep keys encrypted; ask the operator to set it');
+    if ((body.nwkSKey || body.appSKey) && !body.devAddr) throw badRequest('devAddr: is required with ABP keys');
+    return {
+      devEui, joinEui, modelId: body.modelId, assetId: body.assetId ?? null, name: body.name ?? null, devAddr: body.devAddr?.toLowerCase() ?? null,
+      nwkSKeySealed: body.nwkSKey && vault ? vault.sealKey(Buffer.from(body.nwkSKey, 'hex'), keyAad(devEui, 'nwkSKey')) : null,
+      appSKeySealed: body.appSKey && vault ? vault.sealKey(Buffer.from(body.appSKey, 'hex'), keyAad(devEui, 'appSKey')) : null,
+      allowCounterReset: body.allowCounterReset ?? false, expectedIntervalS: body.expectedIntervalS ?? null,
+    };
+  };
+
+  app.post('/api/v1/devices', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Register a device (DevEUI or TR005 QR string; ABP keys are write-only)', security, body: DeviceInput, response: { 201: Device, 400: ErrorResponse, 409: ErrorResponse } },
+  }, async (request, reply) => {
+    const { devEui, joinEui } = resolveIds(request.body);
+    if (await selectDevice(ctx.pool, devEui)) throw new HttpError(409, 'STADTFUNK_ERR_EXISTS', `devEui: device ${devEui} is registered already`);
+    await upsertDevice(ctx.pool, await prepareDevice(request.body, devEui, joinEui));
+    ctx.onDeviceChanged?.(devEui);
+    audit(request, 'device.create', devEui, { modelId: request.body.modelId, assetId: request.body.assetId ?? null, keys: Boolean(request.body.nwkSKey) });
+    return reply.status(201).send(deviceOut((await selectDevice(ctx.pool, devEui))!));
+  });
+
+  app.get('/api/v1/devices', {
+    preHandler: staffRead,
+    schema: {
+      tags: ['registry'], summary: 'List devices', security,
+      querystring: Type.Object({ assetId: Type.Optional(AssetId), modelId: Type.Optional(ModelId), after: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }),
+      response: { 200: Type.Object({ items: Type.Array(Device), next: Type.Union([Type.String(), Type.Null()]) }) },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const rows = await selectDevices(ctx.pool, { assetId: q.assetId ?? null, modelId: q.modelId ?? null, after: q.after ?? null, limit: q.limit });
+    audit(request, 'device.list', 'devices');
+    return { items: rows.map(deviceOut), next: rows.length === q.limit ? rows[rows.length - 1]!.devEui : null };
+  });
+
+  app.get('/api/v1/devices/:devEui', {
+    preHandler: staffRead,
+    schema: { tags: ['registry'], summary: 'One device with its mount history', security, params: Type.Object({ devEui: DevEui }), response: { 200: Type.Intersect([Device, Type.Object({ mounts: Type.Array(Type.Object({ assetId: Type.String(), mountedAt: Type.String(), unmountedAt: Type.Union([Type.String(), Type.Null()]) })) })]), 404: ErrorResponse } },
+  }, async (request) => {
+    const devEui = request.params.devEui.toLowerCase();
+    const device = await selectDevice(ctx.pool, devEui);
+    if (!device) throw notFound(`device ${devEui}`);
+    audit(request, 'device.read', devEui);
+    const mounts = await selectDeviceMounts(ctx.pool, devEui);
+    return { ...deviceOut(device), mounts: mounts.map((m) => ({ assetId: m.assetId, mountedAt: m.mountedAt.toISOString(), unmountedAt: iso(m.unmountedAt) })) };
+  });
+
+  app.patch('/api/v1/devices/:devEui', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Change a device (name, model, keys…; keys stay write-only)', security, params: Type.Object({ devEui: DevEui }), body: Type.Partial(Type.Omit(DeviceInput, ['devEui', 'qr', 'assetId']), { additionalProperties: false }), response: { 200: Device, 400: ErrorResponse, 404: ErrorResponse } },
+  }, async (request) => {
+    const devEui = request.params.devEui.toLowerCase();
+    const current = await selectDevice(ctx.pool, devEui);
+    if (!current) throw notFound(`device ${devEui}`);
+    const merged: DeviceInputT = {
+      modelId: request.body.modelId ?? current.modelId,
+      ...(current.assetId ? { assetId: current.assetId } : {}),
+      ...((request.body.devAddr ?? current.devAddr) ? { devAddr: (request.body.devAddr ?? current.devAddr)! } : {}),
+      ...(request.body.nwkSKey ? { nwkSKey: request.body.nwkSKey } : {}),
+      ...(request.body.appSKey ? { appSKey: request.body.appSKey } : {}),
+      ...((request.body.name ?? current.name) !== null ? { name: (request.body.name ?? current.name)! } : {}),
+      allowCounterReset: request.body.allowCounterReset ?? current.allowCounterReset,
+      ...((request.body.expectedIntervalS ?? current.expectedIntervalS) !== null ? { expectedIntervalS: (request.body.expectedIntervalS ?? current.expectedIntervalS)! } : {}),
+    };
+    await upsertDevice(ctx.pool, await prepareDevice(merged, devEui, request.body.joinEui?.toLowerCase() ?? current.joinEui));
+    ctx.onDeviceChanged?.(devEui);
+    audit(request, 'device.update', devEui, { fields: Object.keys(request.body).map((f) => f) });
+    return deviceOut((await selectDevice(ctx.pool, devEui))!);
+  });
+
+  app.post('/api/v1/devices/:devEui/move', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Mount a device on another asset (history kept)', security, params: Type.Object({ devEui: DevEui }), body: Type.Object({ assetId: AssetId }, { additionalProperties: false }), response: { 200: Device, 400: ErrorResponse, 404: ErrorResponse } },
+  }, async (request) => {
+    const devEui = request.params.devEui.toLowerCase();
+    if (!(await selectDevice(ctx.pool, devEui))) throw notFound(`device ${devEui}`);
+    if (!(await selectAsset(ctx.pool, request.body.assetId))) throw badRequest(`assetId: no asset ${request.body.assetId}`);
+    await inTransaction(ctx.pool, (client) => moveDevice(client, devEui, request.body.assetId));
+    ctx.onDeviceChanged?.(devEui);
+    audit(request, 'device.move', devEui, { assetId: request.body.assetId });
+    return deviceOut((await selectDevice(ctx.pool, devEui))!);
+  });
+
+  app.post('/api/v1/devices/:devEui/decommission', {
+    preHandler: technician,
+    schema: { tags: ['registry'], summary: 'Decommission a device (its data is kept)', security, params: Type.Object({ devEui: DevEui }), response: { 200: Device, 404: ErrorResponse } },
+  }, async (request) => {
+    const devEui = request.params.devEui.toLowerCase();
+    if (!(await selectDevice(ctx.pool, devEui))) throw notFound(`device ${devEui}`);
+    await inTransaction(ctx.pool, (client) => decommissionDevice(client, devEui));
+    ctx.onDeviceChanged?.(devEui);
+    audit(request, 'device.decommission', devEui);
+    return deviceOut((await selectDevice(ctx.pool, devEui))!);
+  });
+
+  // ---- bulk import ---------------------------------------------------------------
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+  app.post('/api/v1/devices/import', {
+    preHandler: technician,
+    schema: {
+      tags: ['registry'], summary: 'Import devices (and their assets) from CSV; good rows are imported, bad rows reported', security,
+      consumes: ['text/csv'],
+      body: Type.String({ description: 'CSV with a header row: devEui or qr, modelId, assetId, assetKind, latitude, longitude, zone, name, devAddr, nwkSKey, appSKey' }),
+      response: { 200: Type.Object({ imported: Type.Integer(), failed: Type.Integer(), problems: Type.Array(Type.Object({ row: Type.Integer(), field: Type.String(), problem: Type.String() })) }), 400: ErrorResponse },
+    },
+  }, async (request) => {
+    const report = await importDevicesCsv(request.body, {
+      pool: ctx.pool,
+      prepare: async (row) => {
+        const ids = resolveIds(row.device);
+        return prepareDevice(row.device, ids.devEui, ids.joinEui);
+      },
+    });
+    for (const devEui of report.devEuis) ctx.onDeviceChanged?.(devEui);
+    audit(request, 'device.import', 'devices', { imported: report.imported, failed: report.failed });
+    return { imported: report.imported, failed: report.failed, problems: report.problems };
+  });
+};

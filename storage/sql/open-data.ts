@@ -1,0 +1,102 @@
+import type pg from 'pg';
+
+type Db = pg.Pool | pg.ClientBase;
+
+export type Bucket = 'raw' | 'hour' | 'day';
+
+export interface SeriesRow {
+  time: Date;
+  channel: string;
+  value: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface SeriesQuery {
+  assetId: string;
+  metric: string;
+  from: Date;
+  to: Date;
+  bucket: Bucket;
+  /** Keyset cursor: continue after this (time, channel). */
+  after: { time: Date; channel: string } | null;
+  limit: number;
+  /** Use the continuous aggregates (TimescaleDB) for hour/day buckets. */
+  timescale: boolean;
+}
+
+/**
+ * An asset's series of one metric, oldest first. Raw: the readings (value = min = max,
+ * count 1). Hour/day: avg, min, max and count per bucket, from the continuous
+ * aggregates on TimescaleDB or computed with date_bin on plain PostgreSQL — the same
+ * rows either way. Uses readings_asset_metric_time (or the aggregates' index).
+ */
+export async function selectSeries(db: Db, q: SeriesQuery): Promise<SeriesRow[]> {
+  const params = [q.assetId, q.metric, q.from, q.to, q.after?.time ?? null, q.after?.channel ?? '', q.limit];
+  const keyset = `($5::timestamptz is null or (bucket, channel) > ($5, $6))`;
+  if (q.bucket === 'raw') {
+    const { rows } = await db.query<SeriesRow>(
+      `select time, channel, value, value as min, value as max, 1 as count
+       from (select time as bucket, time, channel, value from readings
+             where asset_id = $1 and metric = $2 and time >= $3 and time < $4) r
+       where ${keyset}
+       order by time, channel limit $7`,
+      params,
+    );
+    return rows;
+  }
+  if (q.timescale) {
+    const view = q.bucket === 'hour' ? 'readings_hourly' : 'readings_daily';
+    const { rows } = await db.query<SeriesRow>(
+      `select bucket as time, channel, sum(avg_value * count) / sum(count) as value, min(min_value) as min, max(max_value) as max, sum(count)::int as count
+       from ${view}
+       where asset_id = $1 and metric = $2 and bucket >= $3 and bucket < $4 and ${keyset}
+       group by bucket, channel order by bucket, channel limit $7`,
+      params,
+    );
+    return rows;
+  }
+  const width = q.bucket === 'hour' ? '1 hour' : '1 day';
+  const { rows } = await db.query<SeriesRow>(
+    `select bucket as time, channel, avg(value) as value, min(value) as min, max(value) as max, count(*)::int as count
+     from (select date_bin('${width}', time, timestamptz '2000-01-01 00:00:00+00') as bucket, channel, value
+           from readings where asset_id = $1 and metric = $2 and time >= $3 and time < $4) r
+     where ${keyset}
+     group by bucket, channel order by bucket, channel limit $7`,
+    params,
+  );
+  return rows;
+}
+
+export interface ExportRow {
+  time: Date;
+  assetId: string;
+  metric: string;
+  channel: string;
+  value: number;
+  quality: string;
+}
+
+/**
+ * One page of a dataset export: readings of public assets of the given kinds and metrics
+ * in [from, to), in primary-key order (device, metric, channel, time) after the cursor.
+ */
+export async function selectExportPage(
+  db: Db,
+  q: { kinds: string[]; metrics: string[]; from: Date; to: Date; after: { devEui: string; metric: string; channel: string; time: Date } | null; limit: number },
+): Promise<(ExportRow & { devEui: string })[]> {
+  const { rows } = await db.query<ExportRow & { devEui: string }>(
+    `select r.time, r.asset_id as "assetId", r.dev_eui as "devEui", r.metric, r.channel, r.value, r.quality
+     from readings r
+     where r.dev_eui in (select d.dev_eui from devices d join assets a on a.id = d.asset_id
+                         where a.is_public and a.kind = any($1::text[]))
+       and r.metric = any($2::text[]) and r.time >= $3 and r.time < $4
+       and ($5::text is null or (r.dev_eui, r.metric, r.channel, r.time) > ($5, $6, $7, $8))
+       and r.asset_id in (select id from assets where is_public)
+     order by r.dev_eui, r.metric, r.channel, r.time
+     limit $9`,
+    [q.kinds, q.metrics, q.from, q.to, q.after?.devEui ?? null, q.after?.metric ?? '', q.after?.channel ?? '', q.after?.time ?? null, q.limit],
+  );
+  return rows;
+}

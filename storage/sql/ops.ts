@@ -1,0 +1,85 @@
+import type pg from 'pg';
+
+type Db = pg.Pool | pg.ClientBase;
+
+export interface DeadLetterOut {
+  id: number;
+  receivedAt: Date;
+  topic: string;
+  reason: string;
+  detail: string | null;
+  devEui: string | null;
+  payload: Buffer;
+}
+
+export async function selectDeadLetters(db: Db, q: { reason: string | null; beforeId: number | null; limit: number }): Promise<DeadLetterOut[]> {
+  const { rows } = await db.query<DeadLetterOut>(
+    `select id, received_at as "receivedAt", topic, reason, detail, dev_eui as "devEui", payload
+     from dead_letters where ($1::text is null or reason = $1) and ($2::bigint is null or id < $2)
+     order by id desc limit $3`,
+    [q.reason, q.beforeId, q.limit],
+  );
+  return rows;
+}
+
+export async function countDeadLettersByReason(db: Db): Promise<{ reason: string; count: number; last: Date }[]> {
+  const { rows } = await db.query<{ reason: string; count: number; last: Date }>(
+    `select reason, count(*)::int as count, max(received_at) as last from dead_letters group by reason order by count desc`,
+  );
+  return rows;
+}
+
+export interface ConcentratorOut {
+  gatewayId: string;
+  band: string | null;
+  lastSeenAt: Date | null;
+  online: boolean;
+  rxReceived: number;
+  rxForwarded: number;
+  latitude: number | null;
+  longitude: number | null;
+}
+
+export async function selectConcentrators(db: Db): Promise<ConcentratorOut[]> {
+  const { rows } = await db.query<ConcentratorOut>(
+    `select gateway_id as "gatewayId", band, last_seen_at as "lastSeenAt",
+            coalesce(last_seen_at > now() - make_interval(secs => offline_after_s), false) as online,
+            rx_received as "rxReceived", rx_forwarded as "rxForwarded", latitude, longitude
+     from concentrators order by gateway_id`,
+  );
+  return rows;
+}
+
+/** Devices silent for more than three times their expected interval (device's own, else the model's). */
+export async function selectSilentDevices(db: Db, limit: number): Promise<{ devEui: string; assetId: string | null; lastSeenAt: Date | null; expectedIntervalS: number }[]> {
+  const { rows } = await db.query<{ devEui: string; assetId: string | null; lastSeenAt: Date | null; expectedIntervalS: number }>(
+    `select d.dev_eui as "devEui", d.asset_id as "assetId", d.last_seen_at as "lastSeenAt",
+            coalesce(d.expected_interval_s, m.expected_interval_s) as "expectedIntervalS"
+     from devices d join device_models m on m.id = d.model_id
+     where d.decommissioned_at is null and coalesce(d.expected_interval_s, m.expected_interval_s) is not null
+       and (d.last_seen_at is null or d.last_seen_at < now() - make_interval(secs => 3 * coalesce(d.expected_interval_s, m.expected_interval_s)))
+     order by d.last_seen_at nulls first limit $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Devices whose latest battery reading is low: under 20 % or under 3.3 V. */
+export async function selectLowBatteries(db: Db, limit: number): Promise<{ devEui: string; metric: string; value: number; time: Date }[]> {
+  const { rows } = await db.query<{ devEui: string; metric: string; value: number; time: Date }>(
+    `select dev_eui as "devEui", metric, value, time from latest_readings
+     where (metric = 'battery_level' and value < 20) or (metric = 'battery_voltage' and value < 3.3)
+     order by value limit $1`,
+    [limit],
+  );
+  return rows;
+}
+
+export async function selectDatabaseSize(db: Db): Promise<{ bytes: number; tables: { name: string; bytes: number }[] }> {
+  const total = await db.query<{ bytes: number }>('select pg_database_size(current_database())::float8 as bytes');
+  const tables = await db.query<{ name: string; bytes: number }>(
+    `select c.relname as name, pg_total_relation_size(c.oid)::float8 as bytes from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p') order by 2 desc limit 10`,
+  );
+  return { bytes: total.rows[0]?.bytes ?? 0, tables: tables.rows };
+}
