@@ -56,6 +56,12 @@ export interface Config {
     /** Largest accepted MQTT payload; larger ones are dead-lettered. Default 65536 bytes. */
     maxPayloadBytes: number;
   };
+  timescale: {
+    /** TimescaleDB: chunks older than this are compressed. Default 7. */
+    compressAfterDays: number;
+    /** TimescaleDB: raw uplinks older than this are dropped; readings are kept. Default 90. */
+    uplinkRetentionDays: number;
+  };
   /** 32-byte master key for LoRaWAN session keys at rest; null disables the raw-frame layer. */
   masterKey: Buffer | null;
 }
@@ -190,6 +196,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       batchMaxAgeMs: integer(env, 'INGEST_BATCH_MAX_AGE_MS', 50, 1, 60_000, '50'),
       maxInFlight: integer(env, 'INGEST_MAX_IN_FLIGHT', 10_000, 1, 1_000_000, '10000'),
       maxPayloadBytes: integer(env, 'INGEST_MAX_PAYLOAD_BYTES', 65_536, 64, 16_777_216, '65536'),
+    },
+    timescale: {
+      compressAfterDays: integer(env, 'TIMESCALE_COMPRESS_AFTER_DAYS', 7, 1, 3650, '7'),
+      uplinkRetentionDays: integer(env, 'RAW_UPLINK_RETENTION_DAYS', 90, 1, 36500, '90'),
     },
     masterKey: key,
   };

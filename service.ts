@@ -15,7 +15,7 @@ import { LiveBus } from './api/live-bus.js';
 import { redactUrl, type Config } from './config.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
-import { assertPortFree, checkDatabase, createPool, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './storage/index.js';
+import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './storage/index.js';
 
 const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
 
@@ -49,6 +49,7 @@ export async function openDatabase(
   try {
     const { applied, timescale } = await migrate(pool);
     log.info({ applied: applied.length, timescale }, applied.length ? 'migrations applied' : 'schema up to date');
+    if (timescale) await applyTimescalePolicies(pool, config.timescale);
     return { pool, url, embedded, timescale };
   } catch (error) {
     await pool.end().catch(() => undefined);

@@ -26,3 +26,4 @@ export {
   selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize,
   type DeadLetterOut, type ConcentratorOut,
 } from './sql/ops.js';
+export { applyTimescalePolicies, type TimescalePolicies } from './timescale-policies.js';

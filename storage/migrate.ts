@@ -57,7 +57,10 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
         const transactional = !/^--\s*stadtfunk:no-transaction/m.test(sql);
         try {
           if (transactional) await client.query('begin');
-          await client.query(sql);
+          if (transactional) await client.query(sql);
+          // Outside a transaction, several statements in one query would still form one implicit
+          // transaction block: run them one by one (these files hold no function bodies).
+          else for (const statement of splitStatements(sql)) await client.query(statement);
           await client.query('insert into schema_migrations (file) values ($1)', [migration.file]);
           if (transactional) await client.query('commit');
         } catch (error) {
@@ -71,4 +74,15 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
       await client.query('select pg_advisory_unlock($1)', [LOCK_ID]).catch(() => undefined);
     }
   });
+}
+
+/** Statements of a migration file: split at semicolons that end a line, comments dropped. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
