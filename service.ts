@@ -74,7 +74,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
   };
 
   try {
-    const decoders = createDecoders();
+    const decoders = await createDecoders();
     cleanups.push(async () => decoders.close());
     const devices = new DeviceDirectory(db.pool);
     let broker: EmbeddedBroker | null = null;

@@ -3,6 +3,8 @@
  * Built-in decoders are looked up by name; vendor codecs run sandboxed.
  */
 import { decodeCayenneLpp } from './cayenne-lpp.js';
+import { CodecSandbox, DEFAULT_CODEC_LIMITS, loadQuickJS } from './codec-sandbox.js';
+import { normalize } from './normalize.js';
 import { decodeAir } from './stadtfunk-air.js';
 import { decodeParking } from './stadtfunk-parking.js';
 import { decodeStreetlight } from './stadtfunk-streetlight.js';
@@ -39,11 +41,20 @@ export interface Decoders {
 export interface DecodersOptions {
   /** Time limit per codec call. Default 100 ms (as ChirpStack). */
   codecTimeoutMs?: number;
-  /** Memory limit per codec context. Default 16 MiB. */
+  /** Memory limit per codec runtime. Default 16 MiB. */
   codecMemoryBytes?: number;
 }
 
-export function createDecoders(_options: DecodersOptions = {}): Decoders {
+export { CodecSandbox, loadQuickJS, type CodecOutcome } from './codec-sandbox.js';
+export { normalize } from './normalize.js';
+
+/** Built-in decoders and the codec sandbox (QuickJS is loaded once per process). */
+export async function createDecoders(options: DecodersOptions = {}): Promise<Decoders> {
+  const sandbox = new CodecSandbox(await loadQuickJS(), {
+    ...DEFAULT_CODEC_LIMITS,
+    ...(options.codecTimeoutMs ? { timeoutMs: options.codecTimeoutMs } : {}),
+    ...(options.codecMemoryBytes ? { memoryBytes: options.codecMemoryBytes } : {}),
+  });
   return {
     decode(model, input) {
       if (model.decoder.kind === 'builtin') {
@@ -51,8 +62,12 @@ export function createDecoders(_options: DecodersOptions = {}): Decoders {
         if (!decoder) return { readings: [], decoded: {}, warnings: [], errors: [`unknown built-in decoder "${model.decoder.name}"`] };
         return decoder(input.bytes, input.recvTime, input.fPort);
       }
-      return { readings: [], decoded: {}, warnings: [], errors: ['vendor codecs are not enabled in this build'] };
+      const out = sandbox.decode(model.decoder.script, input);
+      if (!out.ok) return { readings: [], decoded: {}, warnings: [], errors: [out.error] };
+      if (out.errors.length > 0) return { readings: [], decoded: {}, warnings: out.warnings, errors: out.errors };
+      const normalized = normalize(out.data, model.mapping, input.recvTime);
+      return { readings: normalized.readings, decoded: out.data, warnings: [...out.warnings, ...normalized.warnings], errors: [] };
     },
-    close() {},
+    close: () => sandbox.close(),
   };
 }

@@ -23,10 +23,10 @@ describe('simulated city traffic', () => {
     }
   });
 
-  it('publishes ChirpStack events that ingest parses and the built-in decoders read', () => {
+  it('publishes ChirpStack events that ingest parses and the built-in decoders read', async () => {
     const traffic = new CityTraffic({ devices: 10, via: 'chirpstack-json', seed: 'city', start });
     const source = chirpstackSource({ prefix: 'application', encoding: 'json' });
-    const decoders = createDecoders();
+    const decoders = await createDecoders();
     for (let i = 0; i < 10; i++) {
       const up = traffic.next();
       const parsed = source.parse(up.messages[0]!.topic, up.messages[0]!.payload);

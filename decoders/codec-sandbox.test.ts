@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CodecSandbox, loadQuickJS } from './codec-sandbox.js';
+import { createDecoders, type Decoders } from './index.js';
+
+const codec = fs.readFileSync(new URL('./examples/lamp-air-codec.js', import.meta.url), 'utf8');
+const input = (bytes: number[], fPort = 2) => ({ bytes: Uint8Array.from(bytes), fPort, recvTime: new Date('2026-11-24T12:00:00Z') });
+const good = [0x00, 0x7c, 0x00, 0xc9, 0x02, 0xd5, 0x51, 0x27, 0x94, 0x00];
+
+describe('codec sandbox', () => {
+  let sandbox: CodecSandbox;
+  beforeAll(async () => {
+    sandbox = new CodecSandbox(await loadQuickJS(), { timeoutMs: 100, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 64 * 1024 });
+  });
+  afterAll(() => sandbox.close());
+
+  it('runs an ES2015+ vendor codec that patches Object.prototype', () => {
+    expect(sandbox.decode(codec, input(good))).toEqual({
+      ok: true,
+      data: { air: { pm25: 12.4, pm10: 20.1 }, temp: { value: 7.25, unit: 'Cel' }, humidity: 81, pressure: 101320, status: 'ok' },
+      warnings: [],
+      errors: [],
+    });
+  });
+
+  it("keeps each codec's globals and prototype patches to itself", () => {
+    const a = 'Object.prototype.vendor = "a"; function decodeUplink() { return { data: { seen: ({}).vendor } }; }';
+    const b = 'function decodeUplink() { return { data: { seen: typeof ({}).vendor, pick: typeof ({}).pick } }; }';
+    expect(sandbox.decode(a, input([1]))).toMatchObject({ ok: true, data: { seen: 'a' } });
+    expect(sandbox.decode(b, input([1]))).toMatchObject({ ok: true, data: { seen: 'undefined', pick: 'undefined' } });
+  });
+
+  it.each([
+    ['process', 'function decodeUplink() { return { data: { p: process.env } }; }', /'?process'? is not defined/],
+    ['require', 'function decodeUplink() { return { data: { fs: require("fs") } }; }', /'?require'? is not defined/],
+    ['constructor chain', 'function decodeUplink() { const F = this.constructor.constructor; return { data: { p: F("return typeof process")() } }; }', /.*/],
+    ['timers', 'function decodeUplink() { setTimeout(() => 1, 1); return { data: {} }; }', /'?setTimeout'? is not defined/],
+    ['an infinite loop', 'function decodeUplink() { for (;;) {} }', /time limit of 100 ms/],
+    ['a memory bomb', 'function decodeUplink() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }', /out of memory|time limit/],
+    ['huge output', 'function decodeUplink() { return { data: { s: "x".repeat(1e6) } }; }', /exceeds 65536/],
+    ['a thrown string', 'function decodeUplink() { throw "boom"; }', /threw "boom"/],
+    ['a thrown object', 'function decodeUplink() { throw { code: 7 }; }', /threw \{"code":7\}/],
+    ['deep recursion', 'function f(n) { return f(n + 1) + 1; } function decodeUplink() { return { data: { x: f(0) } }; }', /stack|codec failed/],
+    ['a syntax error', 'function decodeUplink( {', /does not load/],
+    ['no decodeUplink', 'var x = 1;', /no decodeUplink/],
+  ])('fails safely on %s, and the next codec still works', (_name, script, message) => {
+    const out = sandbox.decode(script, input([1, 2]));
+    if (_name === 'constructor chain') {
+      // Function from inside the sandbox is the sandbox's own: it cannot see the host's process.
+      expect(out).toMatchObject({ ok: true, data: { p: 'undefined' } });
+    } else {
+      expect(out.ok).toBe(false);
+      if (!out.ok) expect(out.error).toMatch(message);
+    }
+    expect(sandbox.decode(codec, input(good))).toMatchObject({ ok: true });
+  });
+});
+
+describe('decoders with a vendor codec and mapping', () => {
+  let decoders: Decoders;
+  beforeAll(async () => {
+    decoders = await createDecoders();
+  });
+  afterAll(() => decoders.close());
+
+  it('maps codec fields to catalog metrics with unit conversion and keeps unmapped fields', () => {
+    const r = decoders.decode(
+      { id: 'm', decoder: { kind: 'codec', script: codec }, mapping: [{ path: 'air.pm25', metric: 'pm2_5' }, { path: 'pressure', metric: 'pressure', unit: 'Pa' }, { path: 'temp', metric: 'temperature' }] },
+      input(good),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.readings.map((x) => [x.metric, x.value, x.unit])).toEqual([['pm2_5', 12.4, 'ug/m3'], ['pressure', 1013.2, 'hPa'], ['temperature', 7.25, 'Cel']]);
+    expect(r.decoded).toMatchObject({ humidity: 81, status: 'ok' });
+  });
+
+  it('returns the codec error without readings, so the raw uplink is kept and dead-lettered', () => {
+    const r = decoders.decode({ id: 'm', decoder: { kind: 'codec', script: codec } }, input([0], 9));
+    expect(r).toEqual({ readings: [], decoded: {}, warnings: [], errors: ['unexpected fPort 9'] });
+  });
+});
