@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { builtinDecoderNames } from '../decoders/index.js';
+import { builtinDecoderNames, checkExamples, CodecSandbox, loadQuickJS, runCodecExamples } from '../decoders/index.js';
 import { createKeyVault, keyAad } from '../ingest/lorawan/index.js';
 import {
   decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
@@ -101,12 +101,28 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   // ---- device models -------------------------------------------------------------
   app.put('/api/v1/device-models/:id', {
     preHandler: technician,
-    schema: { tags: ['registry'], summary: 'Create or replace a device model (built-in decoder or sandboxed codec)', security, params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelInput, 400: ErrorResponse } },
+    schema: { tags: ['registry'], summary: 'Create or replace a device model (built-in decoder or sandboxed codec; a codec is refused unless its examples pass)', security, params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelInput, 400: ErrorResponse, 422: ErrorResponse } },
   }, async (request) => {
     const m = request.body;
     if (m.id !== request.params.id) throw badRequest(`id: ${m.id} does not match the path's ${request.params.id}`);
     if (m.decoder.kind === 'builtin' && !builtinDecoderNames().includes(m.decoder.name)) {
       throw badRequest(`decoder.name: unknown built-in decoder "${m.decoder.name}" (known: ${builtinDecoderNames().join(', ')})`);
+    }
+    if (m.decoder.kind === 'codec' && m.examples && m.examples.length > 0) {
+      // A codec is accepted only when all its examples pass.
+      let examples;
+      try {
+        examples = checkExamples(m.examples);
+      } catch (error) {
+        throw badRequest(`examples: ${(error as Error).message}`);
+      }
+      const sandbox = new CodecSandbox(await loadQuickJS());
+      try {
+        const failed = runCodecExamples(sandbox, m.decoder.script, examples).filter((r) => !r.passed);
+        if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
+      } finally {
+        sandbox.close();
+      }
     }
     await upsertDeviceModel(ctx.pool, {
       id: m.id, name: m.name, decoderKind: m.decoder.kind,

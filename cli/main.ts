@@ -14,6 +14,8 @@ const commands: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate.js')).simulateCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
   apikey: async () => (await import('./apikey.js')).apikeyCommand,
+  codec: async () => (await import('./codec.js')).codecCommand,
+  redecode: async () => (await import('./redecode.js')).redecodeCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

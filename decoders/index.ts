@@ -47,6 +47,8 @@ export interface DecodersOptions {
 
 export { CodecSandbox, loadQuickJS, type CodecOutcome } from './codec-sandbox.js';
 export { normalize } from './normalize.js';
+export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult } from './codec-examples.js';
+export { codecTestCommand } from './codec-test-command.js';
 
 /** Built-in decoders and the codec sandbox (QuickJS is loaded once per process). */
 export async function createDecoders(options: DecodersOptions = {}): Promise<Decoders> {

@@ -27,3 +27,6 @@ export {
   type DeadLetterOut, type ConcentratorOut,
 } from './sql/ops.js';
 export { applyTimescalePolicies, type TimescalePolicies } from './timescale-policies.js';
+export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
+export { insertReadings } from './sql/insert-readings.js';
+export { upsertLatestReadings } from './sql/upsert-latest-readings.js';
