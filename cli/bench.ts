@@ -18,6 +18,10 @@ const benches: Record<string, Bench> = {
         json: stringOption(a, 'json'),
       }),
   },
+  decoders: {
+    summary: 'built-in decoder and sandboxed vendor codec decodes/s (+ unsandboxed baseline)',
+    run: async (a) => (await import('../bench/decoders.js')).decodersBench({ durationS: numberOption(a, 'duration', 3, 0.1), json: stringOption(a, 'json') }),
+  },
   'frames-crypto': {
     summary: 'the crypto step alone: lora-packet vs node:crypto',
     run: async (a) => (await import('../bench/frames-crypto.js')).framesCryptoBench({ durationMs: numberOption(a, 'duration', 4, 0.1) * 1000, json: stringOption(a, 'json') }),
