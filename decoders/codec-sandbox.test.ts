@@ -63,8 +63,8 @@ describe('decoders with a vendor codec and mapping', () => {
   });
   afterAll(() => decoders.close());
 
-  it('maps codec fields to catalog metrics with unit conversion and keeps unmapped fields', () => {
-    const r = decoders.decode(
+  it('maps codec fields to catalog metrics with unit conversion and keeps unmapped fields', async () => {
+    const r = await decoders.decode(
       { id: 'm', decoder: { kind: 'codec', script: codec }, mapping: [{ path: 'air.pm25', metric: 'pm2_5' }, { path: 'pressure', metric: 'pressure', unit: 'Pa' }, { path: 'temp', metric: 'temperature' }] },
       input(good),
     );
@@ -73,8 +73,18 @@ describe('decoders with a vendor codec and mapping', () => {
     expect(r.decoded).toMatchObject({ humidity: 81, status: 'ok' });
   });
 
-  it('returns the codec error without readings, so the raw uplink is kept and dead-lettered', () => {
-    const r = decoders.decode({ id: 'm', decoder: { kind: 'codec', script: codec } }, input([0], 9));
+  it('returns the codec error without readings, so the raw uplink is kept and dead-lettered', async () => {
+    const r = await decoders.decode({ id: 'm', decoder: { kind: 'codec', script: codec } }, input([0], 9));
     expect(r).toEqual({ readings: [], decoded: {}, warnings: [], errors: ['unexpected fPort 9'] });
+  });
+
+  it('stops a codec that overruns its limit by killing its worker, and goes on', async () => {
+    const bomb = 'function decodeUplink() { const a = []; for (let i = 0;; i++) a.push("x".repeat(1e6) + i); }';
+    const started = Date.now();
+    const r = await decoders.decode({ id: 'bomb', decoder: { kind: 'codec', script: bomb } }, input([1]));
+    expect(r.errors[0]).toMatch(/time limit of 100 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000); // the in-thread sandbox alone took 16 s here
+    const after = await decoders.decode({ id: 'm', decoder: { kind: 'codec', script: codec } }, input(good));
+    expect(after.errors).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
  * Built-in decoders are looked up by name; vendor codecs run sandboxed.
  */
 import { decodeCayenneLpp } from './cayenne-lpp.js';
-import { CodecSandbox, DEFAULT_CODEC_LIMITS, loadQuickJS } from './codec-sandbox.js';
+import { DEFAULT_CODEC_LIMITS } from './codec-sandbox.js';
+import { CodecRunner } from './codec-runner.js';
 import { normalize } from './normalize.js';
 import { decodeAir } from './stadtfunk-air.js';
 import { decodeParking } from './stadtfunk-parking.js';
@@ -34,7 +35,8 @@ const builtins: Record<string, BuiltinDecoder> = {
 export const builtinDecoderNames = (): string[] => Object.keys(builtins);
 
 export interface Decoders {
-  decode(model: DeviceModel, input: DecodeInput): DecodeResult;
+  /** Built-in decoders answer at once; vendor codecs run in a worker thread and answer with a promise. */
+  decode(model: DeviceModel, input: DecodeInput): DecodeResult | Promise<DecodeResult>;
   close(): void;
 }
 
@@ -46,13 +48,14 @@ export interface DecodersOptions {
 }
 
 export { CodecSandbox, loadQuickJS, type CodecOutcome } from './codec-sandbox.js';
+export { CodecRunner } from './codec-runner.js';
 export { normalize } from './normalize.js';
 export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult } from './codec-examples.js';
 export { codecTestCommand } from './codec-test-command.js';
 
-/** Built-in decoders and the codec sandbox (QuickJS is loaded once per process). */
+/** Built-in decoders and vendor codecs (sandboxed in QuickJS, in a worker thread with a watchdog). */
 export async function createDecoders(options: DecodersOptions = {}): Promise<Decoders> {
-  const sandbox = new CodecSandbox(await loadQuickJS(), {
+  const runner = new CodecRunner({
     ...DEFAULT_CODEC_LIMITS,
     ...(options.codecTimeoutMs ? { timeoutMs: options.codecTimeoutMs } : {}),
     ...(options.codecMemoryBytes ? { memoryBytes: options.codecMemoryBytes } : {}),
@@ -64,12 +67,13 @@ export async function createDecoders(options: DecodersOptions = {}): Promise<Dec
         if (!decoder) return { readings: [], decoded: {}, warnings: [], errors: [`unknown built-in decoder "${model.decoder.name}"`] };
         return decoder(input.bytes, input.recvTime, input.fPort);
       }
-      const out = sandbox.decode(model.decoder.script, input);
-      if (!out.ok) return { readings: [], decoded: {}, warnings: [], errors: [out.error] };
-      if (out.errors.length > 0) return { readings: [], decoded: {}, warnings: out.warnings, errors: out.errors };
-      const normalized = normalize(out.data, model.mapping, input.recvTime);
-      return { readings: normalized.readings, decoded: out.data, warnings: [...out.warnings, ...normalized.warnings], errors: [] };
+      return runner.decode(model.decoder.script, input).then((out): DecodeResult => {
+        if (!out.ok) return { readings: [], decoded: {}, warnings: [], errors: [out.error] };
+        if (out.errors.length > 0) return { readings: [], decoded: {}, warnings: out.warnings, errors: out.errors };
+        const normalized = normalize(out.data, model.mapping, input.recvTime);
+        return { readings: normalized.readings, decoded: out.data, warnings: [...out.warnings, ...normalized.warnings], errors: [] };
+      });
     },
-    close: () => sandbox.close(),
+    close: () => void runner.close(),
   };
 }

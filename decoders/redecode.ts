@@ -38,7 +38,7 @@ export async function redecode(pool: pg.Pool, decoders: Decoders, options: Redec
         decoder: device.decoderKind === 'builtin' ? { kind: 'builtin', name: device.builtinName ?? '' } : { kind: 'codec', script: device.codecScript ?? '' },
         mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
       };
-      const result = decoders.decode(model, { bytes: u.payload, fPort: u.fPort ?? 0, recvTime: u.receivedAt });
+      const result = await decoders.decode(model, { bytes: u.payload, fPort: u.fPort ?? 0, recvTime: u.receivedAt });
       if (result.errors.length > 0) progress.failed++;
       decodedRows.push({ id: u.id, receivedAt: u.receivedAt, decoded: result.errors.length ? null : result.decoded, decodeError: result.errors.length ? result.errors.join('; ') : null });
       for (const r of result.readings) readings.push({ time: r.time, devEui: u.devEui, metric: r.metric, channel: r.channel, value: r.value, quality: r.quality, assetId: u.assetId, uplinkId: u.id });

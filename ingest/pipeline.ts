@@ -196,6 +196,8 @@ export class IngestPipeline {
       const device = devices.get(health.devEui);
       if (device) batch.healthReadings.push(...healthReadings(health, device));
     }
+    // Decoding starts for every uplink at once: vendor codecs run in a worker, batched.
+    const jobs: { uplink: Uplink; device: DeviceContext; deadLetter: (reason: string, detail: string, devEui: string | null) => void }[] = [];
     for (const item of items) {
       const first = item.messages[0];
       const deadLetter = (reason: string, detail: string, devEui: string | null): void => {
@@ -233,8 +235,7 @@ export class IngestPipeline {
             deadLetter(DeadLetterReason.unknownDevice, `device ${uplink.devEui} is not registered or decommissioned`, uplink.devEui);
             break;
           }
-          const decodeError = await this.decodeInto(batch, uplink, device);
-          if (decodeError) deadLetter(DeadLetterReason.decodeFailed, decodeError, uplink.devEui);
+          jobs.push({ uplink, device, deadLetter });
           break;
         }
         case 'error':
@@ -256,38 +257,39 @@ export class IngestPipeline {
           } else if (device.decommissioned) {
             deadLetter(DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
           } else {
-            const decodeError = await this.decodeInto(batch, r.uplink, device);
-            if (decodeError) deadLetter(DeadLetterReason.decodeFailed, decodeError, r.uplink.devEui);
+            jobs.push({ uplink: r.uplink, device, deadLetter });
           }
           break;
         }
       }
     }
+    const decoded = await Promise.all(jobs.map((job) => this.decodeUplink(job.uplink, job.device)));
+    decoded.forEach((d, n) => {
+      batch.uplinks.push(d.row);
+      batch.readings.push(...d.readings);
+      if (d.error) jobs[n]!.deadLetter(DeadLetterReason.decodeFailed, d.error, d.row.devEui);
+    });
     return batch;
   }
 
-  /** Decodes one uplink into the batch; returns the decoder's error, if any (the raw uplink is kept). */
-  private async decodeInto(batch: WriteBatch, uplink: Uplink, device: DeviceContext): Promise<string | null> {
+  /** Decodes one uplink; the decoder's error, if any, comes back with the rows (the raw uplink is kept). */
+  private async decodeUplink(uplink: Uplink, device: DeviceContext): Promise<{ row: UplinkRow; readings: ReadingRow[]; error: string | null }> {
     let decoded: Record<string, unknown> | null = null;
     let decodeError: string | null = null;
     let readings: Reading[] = [];
     try {
-      const result = await this.options.decoder.decode(modelOf(device), {
-        bytes: uplink.payload,
-        fPort: uplink.fPort ?? 0,
-        recvTime: uplink.receivedAt,
-      });
+      const result = await this.options.decoder.decode(modelOf(device), { bytes: uplink.payload, fPort: uplink.fPort ?? 0, recvTime: uplink.receivedAt });
       decoded = result.decoded;
       readings = result.readings;
       if (result.errors.length > 0) decodeError = result.errors.join('; ');
     } catch (error) {
       decodeError = (error as Error).message ?? String(error);
     }
-    const row: UplinkRow = { ...uplink, decoded, decodeError };
-    batch.uplinks.push(row);
-    for (const reading of readings) batch.readings.push(readingRow(reading, uplink, device));
-    for (const reading of radioReadings(uplink)) batch.readings.push(readingRow(reading, uplink, device));
-    return decodeError;
+    return {
+      row: { ...uplink, decoded, decodeError },
+      readings: [...readings, ...radioReadings(uplink)].map((r) => readingRow(r, uplink, device)),
+      error: decodeError,
+    };
   }
 }
 

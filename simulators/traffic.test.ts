@@ -32,7 +32,7 @@ describe('simulated city traffic', () => {
       const parsed = source.parse(up.messages[0]!.topic, up.messages[0]!.payload);
       expect(parsed.kind).toBe('uplink');
       if (parsed.kind !== 'uplink') continue;
-      const result = decoders.decode({ id: up.device.modelId, decoder: { kind: 'builtin', name: up.device.builtinDecoder } }, { bytes: parsed.uplink.payload, fPort: up.device.fPort, recvTime: up.time });
+      const result = await decoders.decode({ id: up.device.modelId, decoder: { kind: 'builtin', name: up.device.builtinDecoder } }, { bytes: parsed.uplink.payload, fPort: up.device.fPort, recvTime: up.time });
       expect(result.errors).toEqual([]);
       expect(result.readings.length).toBeGreaterThan(0);
     }

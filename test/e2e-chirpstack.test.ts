@@ -120,6 +120,23 @@ describe('ChirpStack JSON uplink end to end', () => {
     expect(reasons).toEqual(['invalid_json', 'unknown_device']);
   });
 
+  it('keeps ingesting other devices while a hostile vendor codec is stopped, and keeps its raw uplink', async () => {
+    await upsertDeviceModel(db.pool, { id: 'hostile', name: 'loops forever', decoderKind: 'codec', codecScript: 'function decodeUplink() { for (;;) {} }' });
+    await upsertDevice(db.pool, { devEui: '00000000000000bb', modelId: 'hostile', assetId: 'lamp-0815' });
+    const bad = { ...uplinkEvent('bbbbbbbb-0000-4c2b-8fa1-2b5b8a3d0a05', '2026-11-24T14:00:00.000Z'), deviceInfo: { devEui: '00000000000000bb' } };
+    const good = uplinkEvent('cccccccc-0000-4c2b-8fa1-2b5b8a3d0a06', '2026-11-24T14:00:01.000Z');
+    await publisher.publishAsync(topic.replace(DEV_EUI, '00000000000000bb'), JSON.stringify(bad), { qos: 1 });
+    await publisher.publishAsync(topic, JSON.stringify(good), { qos: 1 });
+    const rows = await eventually(async () => {
+      const r = await db.pool.query<{ id: string; decode_error: string | null }>('select id, decode_error from uplinks where id = any($1) order by id', [[bad.deduplicationId, good.deduplicationId]]);
+      return r.rowCount === 2 ? r.rows : undefined;
+    });
+    expect(rows[0]).toMatchObject({ id: bad.deduplicationId, decode_error: expect.stringMatching(/time limit of 100 ms/) });
+    expect(rows[1]).toMatchObject({ id: good.deduplicationId, decode_error: null });
+    const letters = await db.pool.query("select reason from dead_letters where dev_eui = '00000000000000bb'");
+    expect(letters.rows).toEqual([{ reason: 'decode_failed' }]);
+  });
+
   it('answers /health with 200 and the state of database and broker', async () => {
     const res = await fetch(`${service.httpUrl}/health`);
     expect(res.status).toBe(200);
