@@ -12,6 +12,11 @@ export interface PublisherTask {
   traffic: Omit<TrafficOptions, 'start'> & { start: string };
   uplinks: number;
   maxInFlight: number;
+  /**
+   * Publish uplink k at go + k / rate, generating it just then with that time (for latency
+   * measurements). Otherwise everything is built first and published flat out.
+   */
+  paced?: boolean;
 }
 
 export interface PublisherReport {
@@ -22,30 +27,46 @@ export interface PublisherReport {
 }
 
 async function run(task: PublisherTask): Promise<PublisherReport> {
-  const traffic = new CityTraffic({ ...task.traffic, start: new Date(task.traffic.start) });
-  // Build everything first: generation is not what is measured.
+  // Flat out: build everything first, generation is not what is measured.
   const messages = [];
-  for (let i = 0; i < task.uplinks; i++) messages.push(...traffic.next().messages);
+  if (!task.paced) {
+    const traffic = new CityTraffic({ ...task.traffic, start: new Date(task.traffic.start) });
+    for (let i = 0; i < task.uplinks; i++) messages.push(...traffic.next().messages);
+  }
   const client = await mqtt.connectAsync(task.mqttUrl, { clientId: `stadtfunk-bench-pub-${process.pid}`, protocolVersion: task.protocolVersion });
   process.send?.({ ready: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const startedAt = Date.now();
   let inFlight = 0;
   let wake: (() => void) | null = null;
-  for (const m of messages) {
+  let sent = 0;
+  const publish = async (m: { topic: string; payload: Buffer }): Promise<void> => {
     while (inFlight >= task.maxInFlight) await new Promise<void>((r) => (wake = r));
     inFlight++;
+    sent++;
     client.publish(m.topic, m.payload, { qos: 1 }, () => {
       inFlight--;
       const w = wake;
       wake = null;
       w?.();
     });
+  };
+  if (task.paced) {
+    const rate = task.traffic.rate ?? 1;
+    const traffic = new CityTraffic({ ...task.traffic, start: new Date(startedAt) });
+    for (let k = 0; k < task.uplinks; k++) {
+      const due = startedAt + (k * 1000) / rate;
+      const wait = due - Date.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      for (const m of traffic.next().messages) await publish(m);
+    }
+  } else {
+    for (const m of messages) await publish(m);
   }
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   const finishedAt = Date.now();
   await client.endAsync();
-  return { messages: messages.length, uplinks: task.uplinks, startedAt, finishedAt };
+  return { messages: sent, uplinks: task.uplinks, startedAt, finishedAt };
 }
 
 process.once('message', (task: PublisherTask) => {

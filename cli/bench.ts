@@ -18,6 +18,16 @@ const benches: Record<string, Bench> = {
         json: stringOption(a, 'json'),
       }),
   },
+  ingest: {
+    summary: 'ChirpStack JSON uplinks publish → commit: uplinks/s, latency, RSS (+ naive pipeline and DB ceiling)',
+    run: async (a) =>
+      (await import('../bench/ingest.js')).ingestBench({
+        rate: numberOption(a, 'rate', 0, 0),
+        durationS: numberOption(a, 'duration', 20, 1),
+        devices: numberOption(a, 'devices', 2000, 1),
+        json: stringOption(a, 'json'),
+      }),
+  },
   decoders: {
     summary: 'built-in decoder and sandboxed vendor codec decodes/s (+ unsandboxed baseline)',
     run: async (a) => (await import('../bench/decoders.js')).decodersBench({ durationS: numberOption(a, 'duration', 3, 0.1), json: stringOption(a, 'json') }),

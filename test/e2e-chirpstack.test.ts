@@ -19,7 +19,7 @@ const DEV_EUI = '0004a30b001c0530';
  * Payload: the Cayenne LPP example from the LPP documentation,
  * 03 67 01 10 05 67 00 FF = channel 3 temperature 27.2 °C, channel 5 temperature 25.5 °C.
  */
-function uplinkEvent(deduplicationId: string, time: string): Record<string, unknown> {
+function uplinkEvent(deduplicationId: string, time: string): Record<string, unknown> & { deduplicationId: string } {
   return {
     deduplicationId,
     time,

@@ -1,0 +1,180 @@
+/**
+ * Ingest benchmark: ChirpStack v4 JSON uplinks (air-quality lamps: 10 decoded readings
+ * plus RSSI/SNR each) published from a child process at a target rate (or flat out),
+ * through MQTT, the pipeline and the batch writer into a fresh database. Throughput is
+ * counted from the first publish until the last uplink is committed; latency is
+ * publish → commit per uplink (the publish time is the uplink's `time`; the commit time
+ * is when the batch's transaction returned).
+ *
+ * In the same run: a naive pipeline (one INSERT per reading and per uplink, autocommit,
+ * acknowledged one by one) over the same broker and database, and the database's
+ * server-side insert ceiling (`insert … select from generate_series` into the readings
+ * table, no client round trips: what PostgreSQL itself manages here).
+ *
+ *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--json FILE]
+ */
+import mqtt from 'mqtt';
+import { loadConfig } from '../config.js';
+import { startService } from '../service.js';
+import { registerFleet } from '../simulators/register.js';
+import { CityTraffic } from '../simulators/traffic.js';
+import { createPool, migrate } from '../storage/index.js';
+import { benchEnvironment, benchLog, percentile, printTable, writeJson } from './environment.js';
+import { startPublisher } from './publish.js';
+
+export interface IngestBenchOptions {
+  /** Uplinks per second to publish; 0 = flat out. Default 0. */
+  rate?: number;
+  durationS?: number;
+  devices?: number;
+  json?: string;
+}
+
+export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record<string, unknown>> {
+  const durationS = opts.durationS ?? 20;
+  const devices = opts.devices ?? 2000;
+  const flatOut = !opts.rate;
+  const nominalRate = opts.rate || 10_000;
+  const uplinks = Math.round(durationS * nominalRate);
+  const env = await benchEnvironment();
+  const prefix = 'bench/application';
+  const trafficOptions = { devices, kinds: ['air'] as const, via: 'chirpstack-json' as const, seed: 'bench-ingest', rate: nominalRate, prefixes: { chirpstack: prefix, concentrator: 'bench/450mhz', applicationId: 'bench' } };
+  const setup = createPool({ url: env.databaseUrl, log: benchLog });
+  try {
+    await migrate(setup);
+    const start = new Date();
+    await registerFleet(setup, new CityTraffic({ ...trafficOptions, start }).fleet, null);
+
+    // --- stadtfunk ---------------------------------------------------------------------------
+    const latencies: number[] = [];
+    const config = loadConfig({
+      DATABASE_URL: env.databaseUrl, MQTT_URL: env.mqttUrl, MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion), HTTP_PORT: '0',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}`, INGEST_CHIRPSTACK_PREFIX: prefix,
+      INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off', INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000',
+    });
+    let committed = 0;
+    let lastCommitAt = 0;
+    const service = await startService(config, benchLog);
+    // Observe commits through the live bus hook the service already feeds.
+    const original = service.liveBus.publishBatch.bind(service.liveBus);
+    service.liveBus.publishBatch = (batch) => {
+      const now = Date.now();
+      for (const u of batch.uplinks) latencies.push(now - u.receivedAt.getTime());
+      committed += batch.uplinks.length;
+      lastCommitAt = now;
+      original(batch);
+    };
+    let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number };
+    const cpuBefore = process.cpuUsage();
+    let rssPeakMb = 0;
+    try {
+      // Timestamps are the publish schedule: the child publishes uplink k at start + k/rate.
+      const publisher = await startPublisher({
+        mqttUrl: env.mqttUrl, protocolVersion: env.mqttProtocolVersion, uplinks, maxInFlight: 5000,
+        traffic: { ...trafficOptions, start: new Date().toISOString() },
+        paced: !flatOut,
+      });
+      const published = publisher.go();
+      const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 1e6)), 200);
+      while (committed < uplinks) await new Promise((r) => setTimeout(r, 50));
+      clearInterval(sampler);
+      const report = await published;
+      const cpu = process.cpuUsage(cpuBefore);
+      const elapsedS = (lastCommitAt - report.startedAt) / 1000;
+      latencies.sort((a, b) => a - b);
+      result = {
+        uplinksPerSecond: uplinks / elapsedS,
+        p50LatencyMs: percentile(latencies, 50),
+        p99LatencyMs: percentile(latencies, 99),
+        rssMb: rssPeakMb,
+        cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100,
+        elapsedS,
+      };
+    } finally {
+      await service.stop();
+    }
+    const readingsPerUplink = Number((await setup.query<{ r: number }>('select (select count(*) from readings)::float8 / greatest(1, (select count(*) from uplinks)) as r')).rows[0]!.r.toFixed(2));
+
+    // --- naive baseline: one INSERT per row, ack per message ----------------------------------
+    const baselineUplinks = Math.min(uplinks, 3000);
+    const baseline = await naiveBaseline(env.mqttUrl, env.mqttProtocolVersion, env.databaseUrl, prefix, baselineUplinks, trafficOptions);
+
+    // --- server-side ceiling ---------------------------------------------------------------------
+    const ceilingRows = 500_000;
+    const t0 = performance.now();
+    await setup.query(
+      `insert into readings (time, dev_eui, metric, channel, value, quality, asset_id, uplink_id)
+       select timestamptz '2030-01-01' + g * interval '1 second', 'ceiling' || (g % 1000), 'pm2_5', '', g, 'ok', null, 'ceiling'
+       from generate_series(1, $1) g`,
+      [ceilingRows],
+    );
+    const copyCeilingRowsPerSecond = ceilingRows / ((performance.now() - t0) / 1000);
+
+    const out = {
+      ...result,
+      baselineUplinksPerSecond: baseline,
+      copyCeilingRowsPerSecond,
+      readingsPerUplink,
+      readingsPerSecond: result.uplinksPerSecond * readingsPerUplink,
+      rate: flatOut ? 'flat out' : nominalRate,
+      durationS,
+      uplinks,
+      parameters: { devices, ...env.describe, node: process.version },
+    };
+    printTable('stadtfunk bench ingest (ChirpStack JSON, publish → commit)', [
+      ['database', env.describe.database],
+      ['broker', env.describe.broker],
+      ['uplinks published', `${uplinks} (${flatOut ? 'flat out' : `${nominalRate}/s`})`],
+      ['stadtfunk uplinks/s', out.uplinksPerSecond],
+      ['readings per uplink', readingsPerUplink],
+      ['stadtfunk readings/s', out.readingsPerSecond],
+      ['latency p50 / p99 ms', `${out.p50LatencyMs} / ${out.p99LatencyMs}`],
+      ['ingest RSS peak MB', out.rssMb],
+      ['ingest CPU % of one core', out.cpuPercent],
+      ['naive pipeline uplinks/s (baseline)', baseline],
+      ['stadtfunk / naive', `${(out.uplinksPerSecond / baseline).toFixed(1)}×`],
+      ['server-side insert ceiling rows/s', copyCeilingRowsPerSecond],
+      ['stadtfunk readings/s / ceiling', `${((out.readingsPerSecond / copyCeilingRowsPerSecond) * 100).toFixed(1)} %`],
+      ['targets', '≥ 10,000 uplinks/s for 60 s; p99 < 500 ms at 5,000/s; RSS < 300 MB'],
+    ]);
+    await writeJson(opts.json, out);
+    return out;
+  } finally {
+    await setup.end();
+    await env.close();
+  }
+}
+
+/** One message at a time: parse, one INSERT per uplink and reading, then acknowledge. */
+async function naiveBaseline(
+  mqttUrl: string, protocolVersion: 4 | 5, databaseUrl: string, prefix: string, uplinks: number,
+  trafficOptions: ConstructorParameters<typeof CityTraffic>[0] extends infer T ? Omit<T & object, 'start'> : never,
+): Promise<number> {
+  const pool = createPool({ url: databaseUrl, log: benchLog, max: 2 });
+  const traffic = new CityTraffic({ ...(trafficOptions as ConstructorParameters<typeof CityTraffic>[0]), seed: 'bench-naive', start: new Date() });
+  const sub = await mqtt.connectAsync(mqttUrl, { clientId: `naive-${process.pid}`, protocolVersion, clean: true });
+  let done = 0;
+  let finished: () => void = () => undefined;
+  const all = new Promise<void>((r) => (finished = r));
+  let chain = Promise.resolve();
+  sub.on('message', (_topic, payload) => {
+    chain = chain.then(async () => {
+      const e = JSON.parse(payload.toString()) as { deduplicationId: string; time: string; deviceInfo: { devEui: string }; data: string };
+      await pool.query(`insert into uplinks (received_at, id, dev_eui, payload, source) values ($1, $2, $3, $4, 'chirpstack') on conflict do nothing`, [e.time, `naive-${e.deduplicationId}`, e.deviceInfo.devEui, Buffer.from(e.data, 'base64')]);
+      for (let m = 0; m < 12; m++) {
+        await pool.query(`insert into readings (time, dev_eui, metric, channel, value, quality, uplink_id) values ($1, $2, $3, 'naive', $4, 'ok', $5) on conflict do nothing`, [e.time, e.deviceInfo.devEui, `m${m}`, m, `naive-${e.deduplicationId}`]);
+      }
+      if (++done === uplinks) finished();
+    });
+  });
+  await sub.subscribeAsync(`${prefix}/+/device/+/event/up`, { qos: 1 });
+  const pub = await mqtt.connectAsync(mqttUrl, { clientId: `naive-pub-${process.pid}`, protocolVersion });
+  const t0 = Date.now();
+  for (let i = 0; i < uplinks; i++) for (const m of traffic.next().messages) pub.publish(m.topic, m.payload, { qos: 1 });
+  await all;
+  const rate = uplinks / ((Date.now() - t0) / 1000);
+  await pub.endAsync();
+  await sub.endAsync();
+  await pool.end();
+  return rate;
+}
