@@ -4,8 +4,8 @@
  *   parse (source adapter) → find device → decode → write (one transaction per batch) → ack
  *
  * Design note. Messages are parsed as they arrive and gathered into a batch that is
- * closed by size (`batchMaxSize`) or age (`batchMaxAgeMs`). One batch is written at
- * a time; while it is written the next one fills. A batch is acknowledged only after
+ * closed by size (`batchMaxSize`) or age (`batchMaxAgeMs`). Up to two batches are in the
+ * database at once; meanwhile the next one fills. A batch is acknowledged only after
  * its transaction commits. When a write fails (database slow or down) the same batch
  * is retried with backoff and nothing is acknowledged; the MQTT consumer then stops
  * reading once `maxInFlight` messages wait, so memory stays bounded and ingest
@@ -59,11 +59,13 @@ interface Item {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** Batches in the database at once. */
+const MAX_CONCURRENT_BATCHES = 2;
 
 export class IngestPipeline {
   private batch: Item[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<void> | null = null;
+  private readonly inDatabase: Promise<void>[] = [];
   private stopped = false;
   private readonly frames: RawFrameCollector | null;
 
@@ -104,7 +106,7 @@ export class IngestPipeline {
   async flush(): Promise<void> {
     this.frames?.flush();
     this.closeBatch();
-    while (this.writing) await this.writing;
+    while (this.inDatabase.length > 0) await Promise.all(this.inDatabase);
   }
 
   stop(): void {
@@ -135,11 +137,15 @@ export class IngestPipeline {
     if (this.batch.length === 0) return;
     const items = this.batch;
     this.batch = [];
-    const previous = this.writing ?? Promise.resolve();
-    const current: Promise<void> = previous.then(() => this.commit(items)).finally(() => {
-      if (this.writing === current) this.writing = null;
+    // Two batches may be in the database at once (one building or waiting on the server while
+    // the other commits); a third waits for the oldest. Latest state, device rows and frame
+    // identities are written in key order, so concurrent batches cannot deadlock, and none
+    // of them depends on the order of commits.
+    const slot = this.inDatabase.length < MAX_CONCURRENT_BATCHES ? Promise.resolve() : this.inDatabase[0]!;
+    const current: Promise<void> = slot.then(() => this.commit(items)).finally(() => {
+      this.inDatabase.splice(this.inDatabase.indexOf(current), 1);
     });
-    this.writing = current;
+    this.inDatabase.push(current);
   }
 
   /** Builds the batch's rows, writes them in one transaction (retrying), then acknowledges. */
