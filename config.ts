@@ -64,6 +64,12 @@ export interface Config {
   };
   /** 32-byte master key for LoRaWAN session keys at rest; null disables the raw-frame layer. */
   masterKey: Buffer | null;
+  api: {
+    /** Open-data requests per minute per client address. Default 600. */
+    openDataRateLimitPerMinute: number;
+    /** A parking bay whose sensor is silent this long shows as unknown. Default 1800 s. */
+    parkingStaleAfterS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -202,6 +208,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       uplinkRetentionDays: integer(env, 'RAW_UPLINK_RETENTION_DAYS', 90, 1, 36500, '90'),
     },
     masterKey: key,
+    api: {
+      openDataRateLimitPerMinute: integer(env, 'OPEN_DATA_RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000, '600'),
+      parkingStaleAfterS: integer(env, 'PARKING_STALE_AFTER_S', 1800, 1, 604_800, '1800'),
+    },
   };
   if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
     throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');

@@ -110,6 +110,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     const app = await buildApp({
       pool: db.pool, log, version, status, liveBus, timescale: db.timescale, masterKey: config.masterKey,
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
+      openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
     cleanups.push(() => app.close());

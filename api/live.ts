@@ -55,10 +55,23 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async 
     ctx.audit.record({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target: request.url, detail: null, remoteAddr: request.ip });
   };
 
+  // A control desk polls zone totals often; computing them reads every bay. Answers are
+  // shared for up to a second (the SSE stream carries every change as it happens).
+  const zoneCache = new Map<string, { at: number; value: Promise<ReturnType<typeof zoneTotals>> }>();
+  const zonesNow = (zone: string | null): Promise<ReturnType<typeof zoneTotals>> => {
+    const key = zone ?? '';
+    const hit = zoneCache.get(key);
+    if (hit && Date.now() - hit.at < 1000) return hit.value;
+    const value = selectZoneOccupancy(ctx.pool, { zone, staleAfterS }).then(zoneTotals);
+    value.catch(() => zoneCache.delete(key));
+    if (zoneCache.size > 1000) zoneCache.clear();
+    zoneCache.set(key, { at: Date.now(), value });
+    return value;
+  };
   app.get('/api/v1/live/zones', {
     preHandler: [operator, audited('live.zones.read')],
-    schema: { tags: ['live'], summary: 'Free and total spaces per zone (bays and garages)', security: [{ apiKey: [] }], querystring: Type.Object({ zone: Zone }), response: { 200: Type.Object({ zones: Type.Array(ZoneRow) }), 401: ErrorResponse, 403: ErrorResponse } },
-  }, async (request) => ({ zones: zoneTotals(await selectZoneOccupancy(ctx.pool, { zone: request.query.zone ?? null, staleAfterS })) }));
+    schema: { tags: ['live'], summary: 'Free and total spaces per zone (bays and garages; at most 1 s old)', security: [{ apiKey: [] }], querystring: Type.Object({ zone: Zone }), response: { 200: Type.Object({ zones: Type.Array(ZoneRow) }), 401: ErrorResponse, 403: ErrorResponse } },
+  }, async (request) => ({ zones: await zonesNow(request.query.zone ?? null) }));
 
   const kinds = { parking: ['parking_bay', 'garage'], traffic: ['traffic_site'], air: ['street_lamp'], water: ['water_gauge'] } as const;
   for (const [name, assetKinds] of Object.entries(kinds)) {

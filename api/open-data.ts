@@ -11,7 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { catalog } from '../decoders/index.js';
-import { selectAsset, selectExportPage, selectLatestByAsset, selectSeries, selectZoneOccupancy, type Bucket } from '../storage/index.js';
+import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectZoneOccupancy, type Bucket } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { badRequest, notFound } from './errors.js';
 import { groupByAsset, zoneTotals } from './live.js';
@@ -226,17 +226,21 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       'access-control-allow-origin': '*',
     });
     res.write(csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'quality']));
-    // Keyset pages of 10,000 rows; waits for the socket to drain, so memory stays flat.
-    let after: Parameters<typeof selectExportPage>[1]['after'] = null;
+    // Device by device, keyset pages of 10,000 rows; waits for the socket to drain, so memory stays flat.
     try {
-      for (;;) {
-        const page = await selectExportPage(ctx.pool, { kinds: dataset.assetKinds, metrics: dataset.metrics, from, to, after, limit: 10_000 });
-        let chunk = '';
-        for (const r of page) chunk += csvLine([r.time.toISOString(), r.assetId, r.metric, r.channel, catalog.get(r.metric)?.unit ?? '', r.value, r.quality]);
-        if (chunk && !res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-        if (page.length < 10_000 || res.destroyed) break;
-        const last = page[page.length - 1]!;
-        after = { devEui: last.devEui, metric: last.metric, channel: last.channel, time: last.time };
+      const units = new Map(dataset.metrics.map((m) => [m, catalog.get(m)?.unit ?? '']));
+      for (const device of await selectExportDevices(ctx.pool, dataset.assetKinds)) {
+        let after: { metric: string; channel: string; time: Date } | null = null;
+        for (;;) {
+          const page = await selectExportPage(ctx.pool, { devEui: device.devEui, assetId: device.assetId, metrics: dataset.metrics, from, to, after, limit: 10_000 });
+          let chunk = '';
+          for (const r of page) chunk += csvLine([r.time.toISOString(), device.assetId, r.metric, r.channel, units.get(r.metric) ?? '', r.value, r.quality]);
+          if (chunk && !res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+          if (page.length < 10_000 || res.destroyed) break;
+          const last = page[page.length - 1]!;
+          after = { metric: last.metric, channel: last.channel, time: last.time };
+        }
+        if (res.destroyed) break;
       }
       res.end();
     } catch (error) {

@@ -28,6 +28,10 @@ const benches: Record<string, Bench> = {
         json: stringOption(a, 'json'),
       }),
   },
+  api: {
+    summary: 'live zone occupancy, one-month hourly series and bulk CSV export (autocannon; + /health baseline)',
+    run: async (a) => (await import('../bench/api.js')).apiBench({ durationS: numberOption(a, 'duration', 10, 1), json: stringOption(a, 'json') }),
+  },
   decoders: {
     summary: 'built-in decoder and sandboxed vendor codec decodes/s (+ unsandboxed baseline)',
     run: async (a) => (await import('../bench/decoders.js')).decodersBench({ durationS: numberOption(a, 'duration', 3, 0.1), json: stringOption(a, 'json') }),

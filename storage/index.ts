@@ -21,7 +21,7 @@ export {
   moveDevice, decommissionDevice, selectDeviceMounts, type AssetRow, type DeviceModelRow, type DeviceRow,
 } from './sql/registry-queries.js';
 export { selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow, type ZoneOccupancyRow } from './sql/live.js';
-export { selectSeries, selectExportPage, type Bucket, type SeriesRow, type SeriesQuery, type ExportRow } from './sql/open-data.js';
+export { selectSeries, selectExportPage, selectExportDevices, type Bucket, type SeriesRow, type SeriesQuery, type ExportRow } from './sql/open-data.js';
 export {
   selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize,
   type DeadLetterOut, type ConcentratorOut,

@@ -71,32 +71,36 @@ export async function selectSeries(db: Db, q: SeriesQuery): Promise<SeriesRow[]>
 
 export interface ExportRow {
   time: Date;
-  assetId: string;
   metric: string;
   channel: string;
   value: number;
   quality: string;
 }
 
+/** Public devices mounted on public assets of the given kinds, in DevEUI order. */
+export async function selectExportDevices(db: Db, kinds: string[]): Promise<{ devEui: string; assetId: string }[]> {
+  const { rows } = await db.query<{ devEui: string; assetId: string }>(
+    `select d.dev_eui as "devEui", a.id as "assetId" from devices d join assets a on a.id = d.asset_id
+     where a.is_public and a.kind = any($1::text[]) order by d.dev_eui`,
+    [kinds],
+  );
+  return rows;
+}
+
 /**
- * One page of a dataset export: readings of public assets of the given kinds and metrics
- * in [from, to), in primary-key order (device, metric, channel, time) after the cursor.
+ * One page of one device's readings for an export, in primary-key order (metric, channel,
+ * time) after the cursor: an index range scan on the readings key, whatever the table size.
  */
 export async function selectExportPage(
   db: Db,
-  q: { kinds: string[]; metrics: string[]; from: Date; to: Date; after: { devEui: string; metric: string; channel: string; time: Date } | null; limit: number },
-): Promise<(ExportRow & { devEui: string })[]> {
-  const { rows } = await db.query<ExportRow & { devEui: string }>(
-    `select r.time, r.asset_id as "assetId", r.dev_eui as "devEui", r.metric, r.channel, r.value, r.quality
-     from readings r
-     where r.dev_eui in (select d.dev_eui from devices d join assets a on a.id = d.asset_id
-                         where a.is_public and a.kind = any($1::text[]))
-       and r.metric = any($2::text[]) and r.time >= $3 and r.time < $4
-       and ($5::text is null or (r.dev_eui, r.metric, r.channel, r.time) > ($5, $6, $7, $8))
-       and r.asset_id in (select id from assets where is_public)
-     order by r.dev_eui, r.metric, r.channel, r.time
-     limit $9`,
-    [q.kinds, q.metrics, q.from, q.to, q.after?.devEui ?? null, q.after?.metric ?? '', q.after?.channel ?? '', q.after?.time ?? null, q.limit],
+  q: { devEui: string; assetId: string; metrics: string[]; from: Date; to: Date; after: { metric: string; channel: string; time: Date } | null; limit: number },
+): Promise<ExportRow[]> {
+  const { rows } = await db.query<ExportRow>(
+    `select time, metric, channel, value, quality from readings
+     where dev_eui = $1 and asset_id = $2 and metric = any($3::text[]) and time >= $4 and time < $5
+       and ($6::text is null or (metric, channel, time) > ($6, $7, $8))
+     order by metric, channel, time limit $9`,
+    [q.devEui, q.assetId, q.metrics, q.from, q.to, q.after?.metric ?? null, q.after?.channel ?? '', q.after?.time ?? null, q.limit],
   );
   return rows;
 }
