@@ -7,6 +7,7 @@
  */
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
+import commonPb from '@chirpstack/chirpstack-api/common/common_pb.js';
 import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { buildUplinkFrame } from '../ingest/lorawan/index.js';
 import type { SimDevice } from './fleet.js';
@@ -172,4 +173,19 @@ export function concentratorFrames(device: SimDevice, fCnt: number, payload: Buf
       delayMs: i === 0 ? 0 : random.int(1, 60),
     };
   });
+}
+
+/** A concentrator's periodic `event/stats` (gw.GatewayStats), as the gateway bridge sends it every 30 s. */
+export function concentratorStats(gw: Concentrator, t: Date, received: number, prefixes: TopicPrefixes): SimMessage {
+  const location = new commonPb.Location();
+  location.setLatitude(gw.latitude);
+  location.setLongitude(gw.longitude);
+  location.setAltitude(60);
+  const stats = new gwPb.GatewayStats();
+  stats.setGatewayId(gw.gatewayId);
+  stats.setTime(timestamp(t));
+  stats.setLocation(location);
+  stats.setRxPacketsReceived(received);
+  stats.setRxPacketsReceivedOk(received);
+  return { topic: `${prefixes.concentrator}/gateway/${gw.gatewayId}/event/stats`, payload: Buffer.from(stats.serializeBinary()), delayMs: 0 };
 }

@@ -42,9 +42,10 @@ describe('simulated city traffic', () => {
     const traffic = new CityTraffic({ devices: 5, via: 'concentrator', seed: 3, start, firstFCnt: 65_534 });
     for (let i = 0; i < 15; i++) {
       const up = traffic.next();
-      expect(up.messages.length).toBeGreaterThanOrEqual(2);
+      const frames = up.messages.filter((m) => m.topic.endsWith('/event/up'));
+      expect(frames.length).toBeGreaterThanOrEqual(2);
       const gatewayIds = new Set<string>();
-      for (const m of up.messages) {
+      for (const m of frames) {
         const frame = decodeUplinkFrameProtobuf(m.payload);
         expect(frame.ok).toBe(true);
         if (!frame.ok) continue;
@@ -57,7 +58,15 @@ describe('simulated city traffic', () => {
         const plain = decryptUplinkPayload(up.device.appSKey, phy.frame.frmPayload, devAddrToWire(up.device.devAddr), up.fCnt);
         expect(plain.length).toBeGreaterThan(0);
       }
-      expect(gatewayIds.size).toBe(up.messages.length);
+      expect(gatewayIds.size).toBe(frames.length);
     }
+  });
+
+  it('reports the health of every concentrator every 30 simulated seconds', () => {
+    const traffic = new CityTraffic({ devices: 5, via: 'concentrator', seed: 3, start, rate: 1 });
+    const statsTopics: string[] = [];
+    for (let i = 0; i < 61; i++) statsTopics.push(...traffic.next().messages.filter((m) => m.topic.endsWith('/event/stats')).map((m) => m.topic));
+    expect(statsTopics).toHaveLength(3 * 3); // at 0 s, 30 s and 60 s
+    expect(new Set(statsTopics).size).toBe(3);
   });
 });

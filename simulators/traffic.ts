@@ -5,7 +5,7 @@
  */
 import { buildFleet, DEVICE_KINDS, type DeviceKind, type SimDevice } from './fleet.js';
 import { initialState, payloadAt, type DeviceState } from './device-state.js';
-import { chirpstackJsonEvent, chirpstackProtoEvent, concentratorFrames, DEFAULT_PREFIXES, type SimMessage, type SimVia, type TopicPrefixes } from './messages.js';
+import { chirpstackJsonEvent, chirpstackProtoEvent, CONCENTRATORS, concentratorFrames, concentratorStats, DEFAULT_PREFIXES, type SimMessage, type SimVia, type TopicPrefixes } from './messages.js';
 import { Random } from './random.js';
 
 export interface TrafficOptions {
@@ -67,6 +67,16 @@ export class CityTraffic {
         : this.options.via === 'chirpstack-proto'
           ? [chirpstackProtoEvent(device, fCnt, payload, time, this.random, this.prefixes)]
           : concentratorFrames(device, fCnt, payload, time, this.random, this.prefixes, this.options.allConcentrators ?? false);
+    // Raw-frame cities also report concentrator health every 30 simulated seconds.
+    if (this.options.via === 'concentrator' && Math.floor(time.getTime() / 30_000) !== this.lastStatsSlot) {
+      this.lastStatsSlot = Math.floor(time.getTime() / 30_000);
+      for (const gw of CONCENTRATORS) messages.push(concentratorStats(gw, time, this.framesSinceStats, this.prefixes));
+      this.framesSinceStats = 0;
+    }
+    this.framesSinceStats += messages.length;
     return { device, time, fCnt, messages };
   }
+
+  private lastStatsSlot = -1;
+  private framesSinceStats = 0;
 }
