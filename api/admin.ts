@@ -3,6 +3,7 @@
  * log, dead letters (with the raw message) and the status overview of the platform.
  */
 import { Type } from '@sinclair/typebox';
+import { register } from 'prom-client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   countDeadLettersByReason, revokeApiKey, selectApiKeys, selectAuditEntries, selectConcentrators, selectDatabaseSize,
@@ -74,14 +75,34 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async
     };
   });
 
+  // Prometheus text format; scrapers send an admin key as a bearer token.
+  app.get('/metrics', { schema: { tags, security, summary: 'Prometheus metrics (stadtfunk_<stage>_<noun>_<unit|total>)' } }, async (_request, reply) => {
+    reply.type(register.contentType);
+    return register.metrics();
+  });
+
   app.get('/api/v1/ops/status', {
     schema: { tags, security, summary: 'Status overview: concentrators, silent devices, low batteries, database size' },
   }, async () => {
-    const [concentrators, silent, batteries, size, status] = await Promise.all([
+    const [concentrators, silent, batteries, size, status, metrics, deadLetters] = await Promise.all([
       selectConcentrators(ctx.pool), selectSilentDevices(ctx.pool, 200), selectLowBatteries(ctx.pool, 200), selectDatabaseSize(ctx.pool), ctx.status(),
+      register.getMetricsAsJSON(), countDeadLettersByReason(ctx.pool),
     ]);
+    type Value = { value: number; metricName?: string };
+    const values = (name: string): Value[] => (metrics.find((m) => m.name === name)?.values ?? []) as Value[];
+    const sum = (name: string): number => values(name).reduce((t, v) => t + Number(v.value), 0);
+    const histogram = (name: string, suffix: string): number => Number(values(name).find((v) => v.metricName?.endsWith(suffix))?.value ?? 0);
     return {
       service: status,
+      ingest: {
+        messages: sum('stadtfunk_ingest_messages_total'),
+        uplinks: sum('stadtfunk_ingest_uplinks_total'),
+        readings: sum('stadtfunk_ingest_readings_total'),
+        dropped: sum('stadtfunk_ingest_dropped_total'),
+        batchSecondsSum: histogram('stadtfunk_storage_batch_duration_seconds', '_sum'),
+        batchCount: histogram('stadtfunk_storage_batch_duration_seconds', '_count'),
+      },
+      deadLetters: deadLetters.map((d) => ({ ...d, last: d.last.toISOString() })),
       concentrators: concentrators.map((c) => ({ ...c, lastSeenAt: iso(c.lastSeenAt) })),
       silentDevices: silent.map((d) => ({ ...d, lastSeenAt: iso(d.lastSeenAt) })),
       lowBatteries: batteries.map((b) => ({ ...b, time: b.time.toISOString() })),

@@ -17,6 +17,7 @@ import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
+import { webRoutes } from './web.js';
 
 export interface PartStatus {
   ok: boolean;
@@ -89,5 +90,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(webRoutes);
   return app;
 }

@@ -1,0 +1,70 @@
+// Talking to the stadtfunk API with the signed-in key; errors carry the API's message.
+export const key = () => sessionStorage.getItem('stadtfunk.key');
+export const setKey = (k) => (k ? sessionStorage.setItem('stadtfunk.key', k) : sessionStorage.removeItem('stadtfunk.key'));
+
+export async function api(path, { method = 'GET', body, headers = {} } = {}) {
+  const res = await fetch(path, {
+    method,
+    headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+  if (!res.ok) throw new Error(json?.message ?? `${res.status}`);
+  return json;
+}
+
+/** Server-Sent Events with the key in a header (EventSource cannot send one); reconnects with Last-Event-ID. */
+export function liveStream(path, onEvent, onState) {
+  let lastId = null;
+  let stopped = false;
+  const controller = new AbortController();
+  (async function connect() {
+    while (!stopped) {
+      try {
+        const res = await fetch(path, { headers: { authorization: `Bearer ${key()}`, ...(lastId ? { 'last-event-id': String(lastId) } : {}) }, signal: controller.signal });
+        onState?.('live');
+        const reader = res.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let i;
+          while ((i = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, i);
+            buffer = buffer.slice(i + 2);
+            const id = /^id: (\d+)$/m.exec(block);
+            const data = /^data: (.*)$/m.exec(block);
+            if (id) lastId = Number(id[1]);
+            if (data && /^event: reading$/m.test(block)) onEvent(JSON.parse(data[1]));
+          }
+        }
+      } catch {
+        if (stopped) return;
+      }
+      onState?.('disconnected');
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  })();
+  return () => {
+    stopped = true;
+    controller.abort();
+  };
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined).map((c) => (typeof c === 'string' || typeof c === 'number' ? String(c) : c)));
+  return node;
+}
+
+export function announce(text) {
+  document.getElementById('status').textContent = text;
+}
