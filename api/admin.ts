@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { register } from 'prom-client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  countDeadLettersByReason, revokeApiKey, selectApiKeys, selectAuditEntries, selectConcentrators, selectDatabaseSize,
+  countDeadLettersByReason, revokeApiKey, selectCompressionState, selectApiKeys, selectAuditEntries, selectConcentrators, selectDatabaseSize,
   selectDeadLetters, selectLowBatteries, selectSilentDevices,
 } from '../storage/index.js';
 import type { ApiContext } from './app.js';
@@ -88,6 +88,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async
       selectConcentrators(ctx.pool), selectSilentDevices(ctx.pool, 200), selectLowBatteries(ctx.pool, 200), selectDatabaseSize(ctx.pool), ctx.status(),
       register.getMetricsAsJSON(), countDeadLettersByReason(ctx.pool),
     ]);
+    const compression = await selectCompressionState(ctx.pool, ctx.timescale ?? false).catch(() => []);
     type Value = { value: number; metricName?: string };
     const values = (name: string): Value[] => (metrics.find((m) => m.name === name)?.values ?? []) as Value[];
     const sum = (name: string): number => values(name).reduce((t, v) => t + Number(v.value), 0);
@@ -106,7 +107,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async
       concentrators: concentrators.map((c) => ({ ...c, lastSeenAt: iso(c.lastSeenAt) })),
       silentDevices: silent.map((d) => ({ ...d, lastSeenAt: iso(d.lastSeenAt) })),
       lowBatteries: batteries.map((b) => ({ ...b, time: b.time.toISOString() })),
-      database: size,
+      database: { ...size, timescale: ctx.timescale ?? false, compression },
     };
   });
 };

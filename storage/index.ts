@@ -23,7 +23,7 @@ export {
 export { selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow, type ZoneOccupancyRow } from './sql/live.js';
 export { selectSeries, selectExportPage, selectExportDevices, type Bucket, type SeriesRow, type SeriesQuery, type ExportRow } from './sql/open-data.js';
 export {
-  selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize,
+  selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize, selectCompressionState,
   type DeadLetterOut, type ConcentratorOut,
 } from './sql/ops.js';
 export { applyTimescalePolicies, type TimescalePolicies } from './timescale-policies.js';

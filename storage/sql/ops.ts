@@ -83,3 +83,15 @@ export async function selectDatabaseSize(db: Db): Promise<{ bytes: number; table
   );
   return { bytes: total.rows[0]?.bytes ?? 0, tables: tables.rows };
 }
+
+/** Compression per hypertable (TimescaleDB); empty on plain PostgreSQL. */
+export async function selectCompressionState(db: Db, timescale: boolean): Promise<{ table: string; chunks: number; compressedChunks: number; beforeBytes: number | null; afterBytes: number | null }[]> {
+  if (!timescale) return [];
+  const { rows } = await db.query<{ table: string; chunks: number; compressedChunks: number; beforeBytes: number | null; afterBytes: number | null }>(
+    `select h.hypertable_name as "table", s.total_chunks::int as chunks, s.number_compressed_chunks::int as "compressedChunks",
+            s.before_compression_total_bytes::float8 as "beforeBytes", s.after_compression_total_bytes::float8 as "afterBytes"
+     from timescaledb_information.hypertables h, lateral hypertable_compression_stats(format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass) s
+     order by 1`,
+  );
+  return rows;
+}

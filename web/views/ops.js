@@ -22,8 +22,9 @@ export async function render(main) {
       box.replaceChildren(
         el('div', { class: 'grid' },
           el('div', { class: 'card' }, el('h2', {}, t('ingest')), el('p', {}, `${t('uplinks')}/s: ${rate}`), el('p', {}, `${t('messages')}: ${s.ingest.messages}`), el('p', {}, `${t('readings')}: ${s.ingest.readings}`), el('p', {}, `${t('batch')}: ${batchMs} ms`)),
-          el('div', { class: 'card' }, el('h2', {}, t('database')), el('p', {}, `${t('size')}: ${(s.database.bytes / 1e6).toFixed(1)} MB`), el('p', {}, `TimescaleDB: ${s.service.database.timescale ? 'ja/yes' : 'nein/no'}`), el('p', {}, `MQTT: ${s.service.broker.ok ? 'ok' : s.service.broker.reason}`)),
-          el('div', { class: 'card' }, el('h2', {}, t('concentrators')), el('ul', {}, s.concentrators.map((c) => el('li', {}, `${c.gatewayId} ${c.band ?? ''} `, el('span', { class: `pill ${c.online ? 'good' : 'bad'}` }, c.online ? t('online') : t('offline')), ` ${c.rxReceived} rx`))))),
+          el('div', { class: 'card' }, el('h2', {}, t('database')), el('p', {}, `${t('size')}: ${(s.database.bytes / 1e6).toFixed(1)} MB`), el('p', {}, `TimescaleDB: ${s.service.database.timescale ? 'ja/yes' : 'nein/no'}`),
+            ...s.database.compression.map((c) => el('p', {}, `${c.table}: ${c.compressedChunks}/${c.chunks} ${t('compressed')}`)), el('p', {}, `MQTT: ${s.service.broker.ok ? 'ok' : s.service.broker.reason}`)),
+          el('div', { class: 'card' }, el('h2', {}, t('concentrators')), el('ul', {}, s.concentrators.map((c) => el('li', {}, `${c.gatewayId} ${c.band ?? ''} `, el('span', { class: `pill ${c.online ? 'good' : 'bad'}` }, c.online ? t('online') : t('offline')), ` ${c.rxReceived} rx, ${t('lastSeen')}: ${c.lastSeenAt ?? t('never')}`))))),
         el('h2', {}, t('deadLetters')),
         el('table', { 'data-testid': 'dead-letters' }, el('thead', {}, el('tr', {}, el('th', {}, t('reason')), el('th', {}, t('count')), el('th', {}, ''))),
           el('tbody', {}, s.deadLetters.map((d) => el('tr', {}, el('th', { scope: 'row' }, d.reason), el('td', {}, String(d.count)),
