@@ -62,7 +62,8 @@ export class CodecRunner {
     const worker = new Worker(new URL('./codec-worker-boot.mjs', import.meta.url), { workerData: this.limits });
     this.worker = worker;
     worker.unref();
-    worker.on('message', (m: { ready?: true; id?: number; outcome?: CodecOutcome }) => {
+    worker.on('message', (m: { ready?: true; recycle?: true; id?: number; outcome?: CodecOutcome }) => {
+      if (m.recycle && this.worker === worker) return this.restart(null);
       if (m.id === undefined || !m.outcome) return;
       const p = this.queue.get(m.id);
       if (!p) return;

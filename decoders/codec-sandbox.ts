@@ -110,9 +110,18 @@ export class CodecSandbox {
       return { ok: false, error: `codec failed: ${(error as Error).message}` };
     } finally {
       arg.dispose();
-      if (fatal) this.discard(key);
+      if (fatal) {
+        // Disposing a runtime that hit a limit can trip QuickJS's own assertions (it aborts
+        // the WebAssembly module); drop it instead and let the owner recycle the whole
+        // sandbox (the worker does: `poisoned`).
+        this.compiled.delete(key);
+        this.poisoned = true;
+      }
     }
   }
+
+  /** Set after a call hit a hard limit: the runtime was abandoned, not freed. */
+  poisoned = false;
 
   close(): void {
     for (const key of [...this.compiled.keys()]) this.discard(key);

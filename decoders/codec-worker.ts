@@ -15,10 +15,18 @@ interface Request {
 }
 
 const sandbox = new CodecSandbox(await loadQuickJS(), workerData as CodecLimits);
+let retired = false;
 parentPort!.on('message', (requests: Request[]) => {
   for (const r of requests) {
+    if (retired) return; // the main thread resends these to the next worker
     const outcome = sandbox.decode(r.script, { bytes: r.bytes, fPort: r.fPort, recvTime: new Date(r.recvTime), ...(r.variables ? { variables: r.variables } : {}) });
     parentPort!.postMessage({ id: r.id, outcome });
+    if (sandbox.poisoned) {
+      // A codec hit a hard limit and its runtime was abandoned: start afresh in a new worker.
+      // Messages on one port arrive in order: the outcome above reaches the main thread first.
+      parentPort!.postMessage({ recycle: true });
+      retired = true;
+    }
   }
 });
 parentPort!.postMessage({ ready: true });
