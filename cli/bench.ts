@@ -32,6 +32,10 @@ const benches: Record<string, Bench> = {
     summary: 'live zone occupancy, one-month hourly series and bulk CSV export (autocannon; + /health baseline)',
     run: async (a) => (await import('../bench/api.js')).apiBench({ durationS: numberOption(a, 'duration', 10, 1), json: stringOption(a, 'json') }),
   },
+  storage: {
+    summary: 'batch writer readings/s beside single-row INSERTs and COPY; one-month hourly series p50/p99',
+    run: async (a) => (await import('../bench/storage.js')).storageBench({ readings: numberOption(a, 'readings', 10_000_000, 1000), json: stringOption(a, 'json') }),
+  },
   decoders: {
     summary: 'built-in decoder and sandboxed vendor codec decodes/s (+ unsandboxed baseline)',
     run: async (a) => (await import('../bench/decoders.js')).decodersBench({ durationS: numberOption(a, 'duration', 3, 0.1), json: stringOption(a, 'json') }),
@@ -50,7 +54,7 @@ export const benchCommand: Command = {
   summary: 'Run a benchmark and print its results beside a baseline measured in the same run.',
   get usage() {
     return [
-      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--json FILE]',
+      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--readings N] [--json FILE]',
       '',
       'benchmarks:',
       ...Object.entries(benches).map(([name, b]) => `  ${name.padEnd(14)} ${b.summary}`),
@@ -61,7 +65,7 @@ export const benchCommand: Command = {
   },
   async run(argv) {
     try {
-      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', json: 'value' });
+      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', readings: 'value', json: 'value' });
       const name = args.positional[0];
       const bench = name ? benches[name] : undefined;
       if (!bench) throw new UsageError(`name a benchmark: ${Object.keys(benches).join(', ')}`);
