@@ -16,7 +16,7 @@ import mqtt from 'mqtt';
 import { loadConfig } from '../config.js';
 import { startService } from '../service.js';
 import { registerFleet } from '../simulators/register.js';
-import { CityTraffic } from '../simulators/traffic.js';
+import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
 import { benchEnvironment, benchLog, percentile, printTable, writeJson } from './environment.js';
 import { copyCeilingRowsPerSecond } from './copy-ceiling.js';
@@ -140,10 +140,10 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
 /** One message at a time: parse, one INSERT per uplink and reading, then acknowledge. */
 async function naiveBaseline(
   mqttUrl: string, protocolVersion: 4 | 5, databaseUrl: string, prefix: string, uplinks: number,
-  trafficOptions: ConstructorParameters<typeof CityTraffic>[0] extends infer T ? Omit<T & object, 'start'> : never,
+  trafficOptions: Omit<TrafficOptions, 'start'>,
 ): Promise<number> {
   const pool = createPool({ url: databaseUrl, log: benchLog, max: 2 });
-  const traffic = new CityTraffic({ ...(trafficOptions as ConstructorParameters<typeof CityTraffic>[0]), seed: 'bench-naive', start: new Date() });
+  const traffic = new CityTraffic({ ...trafficOptions, seed: 'bench-naive', start: new Date() });
   const sub = await mqtt.connectAsync(mqttUrl, { clientId: `naive-${process.pid}`, protocolVersion, clean: true });
   let done = 0;
   let finished: () => void = () => undefined;
