@@ -10,11 +10,10 @@
  *   stadtfunk bench api [--duration S] [--json FILE]
  */
 import autocannon from 'autocannon';
-import { loadConfig } from '../config.js';
 import { createApiKey } from '../api/auth.js';
 import { startService } from '../service.js';
 import { createPool, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, printTable, writeJson } from './environment.js';
+import { benchEnvironment, benchLog, benchServiceConfig, printTable, writeJson } from './environment.js';
 
 interface Measured {
   rps: number;
@@ -66,13 +65,8 @@ export async function apiBench(opts: { durationS?: number; json?: string } = {})
       await setup.query(`call refresh_continuous_aggregate('readings_hourly', null, null)`);
     }
     const operator = (await createApiKey(setup, 'bench desk', 'operator')).key;
-    const config = loadConfig({
-      DATABASE_URL: env.databaseUrl, MQTT_URL: env.mqttUrl, MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion), HTTP_PORT: '0',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MQTT_CLIENT_ID: `stadtfunk-bench-api-${process.pid}`, INGEST_CHIRPSTACK_PREFIX: 'bench-api/application',
-      INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off',
-      // The load generator is one client: lift the per-client open-data limit for the run.
-      OPEN_DATA_RATE_LIMIT_PER_MINUTE: '100000000',
-    });
+    // The load generator is one client: lift the per-client open-data limit for the run.
+    const config = benchServiceConfig(env, { INGEST_CHIRPSTACK_PREFIX: 'bench-api/application', OPEN_DATA_RATE_LIMIT_PER_MINUTE: '100000000' });
     const service = await startService(config, benchLog);
     try {
       const base = service.httpUrl;

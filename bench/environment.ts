@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Aedes } from 'aedes';
 import pg from 'pg';
 import pino from 'pino';
+import { loadConfig, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../storage/index.js';
 import { freePort } from './free-port.js';
 import { mosquittoAvailable, startMosquitto } from './mosquitto.js';
@@ -109,4 +110,23 @@ export async function writeJson(file: string | undefined, value: unknown): Promi
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/**
+ * Service configuration for a benchmark on this environment: its database and broker, any
+ * free HTTP port, all sources off unless the benchmark turns one on in `overrides`.
+ */
+export function benchServiceConfig(env: BenchEnvironment, overrides: Record<string, string>): Readonly<Config> {
+  return loadConfig({
+    DATABASE_URL: env.databaseUrl,
+    MQTT_URL: env.mqttUrl,
+    MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion),
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}`,
+    INGEST_CHIRPSTACK_PREFIX: 'off',
+    INGEST_TTS_PREFIX: 'off',
+    INGEST_CONCENTRATOR_PREFIXES: 'off',
+    ...overrides,
+  });
 }

@@ -9,12 +9,11 @@
  *   stadtfunk bench frames [--duration S] [--devices N] [--json FILE]
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../config.js';
 import { startService } from '../service.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, printTable, writeJson } from './environment.js';
+import { benchEnvironment, benchLog, benchServiceConfig, printTable, writeJson } from './environment.js';
 import { framesCryptoBench } from './frames-crypto.js';
 import { startPublisher } from './publish.js';
 
@@ -42,11 +41,9 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
     await migrate(setup);
     await registerFleet(setup, new CityTraffic({ ...trafficOptions, start }).fleet, masterKey);
 
-    const config = loadConfig({
-      DATABASE_URL: env.databaseUrl, MQTT_URL: env.mqttUrl, MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion),
-      MASTER_KEY: masterKey.toString('hex'), HTTP_PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}`, INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz`,
-      INGEST_CHIRPSTACK_PREFIX: 'off', INGEST_TTS_PREFIX: 'off', INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000',
+    const config = benchServiceConfig(env, {
+      MASTER_KEY: masterKey.toString('hex'), INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz`,
+      INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000',
     });
     const service = await startService(config, benchLog);
     try {

@@ -13,12 +13,11 @@
  *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--json FILE]
  */
 import mqtt from 'mqtt';
-import { loadConfig } from '../config.js';
 import { startService } from '../service.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, percentile, printTable, writeJson } from './environment.js';
+import { benchEnvironment, benchLog, benchServiceConfig, percentile, printTable, writeJson } from './environment.js';
 import { copyCeilingRowsPerSecond } from './copy-ceiling.js';
 import { startPublisher } from './publish.js';
 
@@ -47,11 +46,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
 
     // --- stadtfunk ---------------------------------------------------------------------------
     const latencies: number[] = [];
-    const config = loadConfig({
-      DATABASE_URL: env.databaseUrl, MQTT_URL: env.mqttUrl, MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion), HTTP_PORT: '0',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}`, INGEST_CHIRPSTACK_PREFIX: prefix,
-      INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off', INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000',
-    });
+    const config = benchServiceConfig(env, { INGEST_CHIRPSTACK_PREFIX: prefix, INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000' });
     let committed = 0;
     let lastCommitAt = 0;
     const service = await startService(config, benchLog);

@@ -160,6 +160,10 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     client.once('connect', (connack) => {
       client.off('error', onError);
       log.info({ sessionPresent: connack.sessionPresent, clientId: options.clientId }, 'mqtt connected');
+      if (options.topics.length === 0) {
+        log.warn('no ingest source is enabled: connected, subscribed to nothing');
+        return resolve();
+      }
       client
         .subscribeAsync(
           options.topics.map((topic) => ({ topic, qos: 1 as const })).reduce<Record<string, { qos: 1 }>>((all, t) => {
