@@ -142,10 +142,8 @@ export class RawFrameResolver {
         out.rejections.set(item, { reason: outcome.reason, detail: outcome.detail, devEui: outcome.devEui });
         continue;
       }
-      // Identity: device, 32-bit counter and MIC. A retransmission (same bytes) has the same
-      // identity; a frame after an allowed counter reset does not collide with an old one.
-      const mic = item.group.phyPayload.subarray(item.group.phyPayload.length - 4).toString('hex');
-      const uplink: Uplink = { ...outcome.uplink, id: `${outcome.devEui}:${outcome.fCnt32}:${mic}` };
+      // Identity devEui:fCnt32:mic (frame-processor): a new frame after an allowed counter reset does not collide with an old one.
+      const uplink: Uplink = outcome.uplink;
       out.uplinks.push(uplink);
       out.frameIds.push({ id: uplink.id, devEui: uplink.devEui, receivedAt: uplink.receivedAt });
       const previous = counters.get(outcome.devEui);

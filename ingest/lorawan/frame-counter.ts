@@ -6,7 +6,8 @@
  * stadtfunk stores the LAST ACCEPTED counter (`null` before the first uplink), where
  * ChirpStack stores the next expected one (`f_cnt_up`); the rules below are
  * ChirpStack's `get_full_f_cnt_up` restated for "last" (chirpstack/chirpstack,
- * chirpstack/src/storage/device_session.rs).
+ * chirpstack/src/storage/device_session.rs with its `test_get_full_f_cnt_up` table;
+ * the same function later lives in chirpstack/src/storage/device.rs).
  */
 
 const MAX_FCNT32 = 0xffffffff;

@@ -61,12 +61,12 @@ function expectUplink(outcome: FrameOutcome): Extract<FrameOutcome, { kind: 'upl
 }
 
 describe('processFrameGroup', () => {
-  it('turns lora-packet\'s published frame into an Uplink with identity devEui:fcnt32 and radio metadata', async () => {
+  it('turns lora-packet\'s published frame into an Uplink with identity devEui:fcnt32:mic and radio metadata', async () => {
     const outcome = expectUplink(await run(hex(loraPacket.testFrame), device({ lastFCnt: 1 })));
     expect(outcome.fCnt32).toBe(2);
     expect(outcome.counter).toBe('accept');
     expect(outcome.uplink).toEqual({
-      id: '70b3d57ed0001234:2',
+      id: '70b3d57ed0001234:2:2b11ff0d',
       devEui: '70b3d57ed0001234',
       receivedAt: new Date('2025-03-01T08:00:00Z'),
       fCnt: 2,
@@ -100,7 +100,7 @@ describe('processFrameGroup', () => {
   it('verifies and decrypts a frame at counter 70000 using the device\'s stored 32-bit counter', async () => {
     const outcome = expectUplink(await run(frameAt(70_000), device({ lastFCnt: 69_990 })));
     expect(outcome.fCnt32).toBe(70_000);
-    expect(outcome.uplink.id).toBe('70b3d57ed0001234:70000');
+    expect(outcome.uplink.id).toBe(`70b3d57ed0001234:70000:${frameAt(70_000).subarray(-4).toString('hex')}`);
     expect(outcome.uplink.payload).toEqual(Buffer.from([0x01, 0x42]));
   });
 
@@ -123,6 +123,15 @@ describe('processFrameGroup', () => {
     const outcome = expectUplink(await run(frameAt(3), device({ lastFCnt: 70_000, allowCounterReset: true })));
     expect(outcome.counter).toBe('reset-accepted');
     expect(outcome.fCnt32).toBe(3);
+  });
+
+  it('gives a new frame at a counter reused after a reset another identity, and the same frame the same one', async () => {
+    const before = expectUplink(await run(frameAt(3, { payload: Buffer.from([0x01]) }), device({ lastFCnt: 2 })));
+    const afterReset = expectUplink(await run(frameAt(3, { payload: Buffer.from([0x00]) }), device({ lastFCnt: 70_000, allowCounterReset: true })));
+    const heardAgain = expectUplink(await run(frameAt(3, { payload: Buffer.from([0x01]) }), device({ lastFCnt: 2 })));
+    expect(afterReset.fCnt32).toBe(before.fCnt32);
+    expect(afterReset.uplink.id).not.toBe(before.uplink.id);
+    expect(heardAgain.uplink.id).toBe(before.uplink.id);
   });
 
   it('accepts replay and retransmission with the reset flag', async () => {
@@ -167,6 +176,12 @@ describe('processFrameGroup', () => {
   it('rejects FPort 224 (test protocol) after the MIC tied it to a device', async () => {
     const outcome = await run(frameAt(8, { fPort: 224, payload: Buffer.alloc(0) }), device({ lastFCnt: 7 }));
     expect(outcome).toMatchObject({ kind: 'rejected', reason: 'reserved_fport', devEui: '70b3d57ed0001234' });
+  });
+
+  it('rejects ChirpStack lrwn\'s relay ForwardUplinkReq doc-test frame (FPort 226) as reserved_fport after its MIC matched', async () => {
+    const relay = device({ devEui: '70b3d57ed0000226', devAddr: '01020304', nwkSKey: hex(chirpstackLrwn.relayNwkSKey), lastFCnt: 9 });
+    const outcome = await run(hex(chirpstackLrwn.relayForwardUplink), relay);
+    expect(outcome).toMatchObject({ kind: 'rejected', reason: 'reserved_fport', devEui: '70b3d57ed0000226', fCnt32: 10 });
   });
 
   it('reports the ADR bit and accepts a frame without FPort', async () => {

@@ -9,8 +9,14 @@
  * Pure apart from the one lookup it is given: it decides, the caller persists. On
  * `uplink` the caller stores the uplink and `fCnt32` as the device's last counter in
  * one transaction, guarded so the counter only moves as decided here (another worker
- * may have taken the same frame: then the uplink identity, DevEUI + 32-bit FCnt,
- * makes the second insert a no-op).
+ * may have taken the same frame: then the uplink identity makes the second insert a
+ * no-op).
+ *
+ * Identity: `devEui:fCnt32:mic`. DevEUI + 32-bit FCnt alone (shared/ARCHITECTURE.md)
+ * would collide after an allowed counter reset, when a new frame reuses an old counter
+ * and would be dropped as a duplicate of the old row. The MIC covers the counter and
+ * the bytes, so the same frame heard again keeps its identity while a new frame at a
+ * reused counter gets another.
  *
  * Nothing in an outcome carries key material: details name DevAddr, DevEUI and
  * counters only.
@@ -193,7 +199,7 @@ export function readMacCommands(frame: DataUpFrame, payload: Buffer): { commands
   return bytes.length === 0 ? { commands: [], warnings: [] } : parseUplinkMacCommands(bytes);
 }
 
-/** Step 7: the Uplink contract. Radio settings come from the best reception (all copies share them). */
+/** Step 7: the Uplink contract (identity: see the module note). Radio settings come from the best reception (all copies share them). */
 export function buildUplink(group: FrameGroup, frame: DataUpFrame, devEui: string, fCnt32: number, payload: Buffer, band: string | null): Uplink {
   const best = group.receptions.find((r) => r.best) ?? group.receptions[0];
   const sf = best?.spreadingFactor ?? null;
@@ -206,7 +212,7 @@ export function buildUplink(group: FrameGroup, frame: DataUpFrame, devEui: strin
     best: r.best,
   }));
   return {
-    id: `${devEui}:${fCnt32}`,
+    id: `${devEui}:${fCnt32}:${frame.mic.toString('hex')}`,
     devEui,
     receivedAt: group.firstSeenAt,
     fCnt: fCnt32,

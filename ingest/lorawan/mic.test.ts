@@ -29,6 +29,13 @@ describe('LoRaWAN 1.0 uplink MIC', () => {
     expect(computeUplinkMic(hex(chirpstackLrwn.nwkSKey), frame.micInput, frame.devAddrWire, 0).toString('hex')).toBe(chirpstackLrwn.mic);
   });
 
+  it('reproduces the MIC of ChirpStack lrwn\'s relay ForwardUplinkReq doc-test (FCnt 10 in B0)', () => {
+    const frame = frameOf(hex(chirpstackLrwn.relayForwardUplink));
+    expect(frame.fCnt16).toBe(10);
+    expect(computeUplinkMic(hex(chirpstackLrwn.relayNwkSKey), frame.micInput, frame.devAddrWire, 10).toString('hex')).toBe(chirpstackLrwn.relayMic);
+    expect(verifyUplinkMic(frame, hex(chirpstackLrwn.relayNwkSKey), 11)).toBe(false);
+  });
+
   it('detects a MIC with one wrong byte (lora-packet mic_test.ts "bodged MIC")', () => {
     const frame = frameOf(hex('40F17DBE49000300012A3518AA'));
     expect(verifyUplinkMic(frame, hex(loraPacket.nwkSKey), 3)).toBe(false);

@@ -34,7 +34,8 @@ export const loraPacket = {
 
 /**
  * ChirpStack `lrwn` crate doc-tests (github.com/chirpstack/chirpstack, lrwn/src/phy_payload.rs,
- * "LoRaWAN 1.0.x confirmed uplink example" and "Proprietary example").
+ * "LoRaWAN 1.0.x confirmed uplink example", "Proprietary example" and
+ * "LoRaWAN 1.0.x Relay ForwardUplinkReq example").
  */
 export const chirpstackLrwn = {
   nwkSKey: '0102030405060708090a0b0c0d0e0f10',
@@ -47,6 +48,14 @@ export const chirpstackLrwn = {
   plaintext: '01020304',
   mic: 'e117d2c0',
   proprietary: 'e0010203',
+  /**
+   * Relay ForwardUplinkReq: unconfirmed data up, DevAddr 01020304, FCnt 10, FPort 226 (relay,
+   * encrypted with the relay's NwkSKey), MIC bdc9ae51 over B0 with FCnt 10.
+   */
+  relayNwkSKey: '08070605040302010807060504030201',
+  relayForwardUplink:
+    '4004030201000a00e2' + '2f68f4a50adffb64ef37910f146a6c2bda4f7e2db96ac899a8a4727d0a' + 'bdc9ae51',
+  relayMic: 'bdc9ae51',
 } as const;
 
 /** RFC 4493 §4 test vectors (AES-CMAC, K = 2b7e1516 28aed2a6 abf71588 09cf4f3c). */
