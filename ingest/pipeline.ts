@@ -65,7 +65,10 @@ const MAX_CONCURRENT_BATCHES = 2;
 export class IngestPipeline {
   private batch: Item[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private readonly inDatabase: Promise<void>[] = [];
+  /** Closed batches waiting for a slot, oldest first. */
+  private readonly waiting: Item[][] = [];
+  /** Batches being built and written now (at most MAX_CONCURRENT_BATCHES). */
+  private readonly inDatabase = new Set<Promise<void>>();
   private stopped = false;
   private readonly frames: RawFrameCollector | null;
 
@@ -106,7 +109,7 @@ export class IngestPipeline {
   async flush(): Promise<void> {
     this.frames?.flush();
     this.closeBatch();
-    while (this.inDatabase.length > 0) await Promise.all(this.inDatabase);
+    while (this.inDatabase.size > 0) await Promise.all(this.inDatabase);
   }
 
   stop(): void {
@@ -137,15 +140,26 @@ export class IngestPipeline {
     if (this.batch.length === 0) return;
     const items = this.batch;
     this.batch = [];
-    // Two batches may be in the database at once (one building or waiting on the server while
-    // the other commits); a third waits for the oldest. Latest state, device rows and frame
-    // identities are written in key order, so concurrent batches cannot deadlock, and none
-    // of them depends on the order of commits.
-    const slot = this.inDatabase.length < MAX_CONCURRENT_BATCHES ? Promise.resolve() : this.inDatabase[0]!;
-    const current: Promise<void> = slot.then(() => this.commit(items)).finally(() => {
-      this.inDatabase.splice(this.inDatabase.indexOf(current), 1);
-    });
-    this.inDatabase.push(current);
+    this.waiting.push(items);
+    this.startWaiting();
+  }
+
+  /**
+   * Two batches may be in the database at once (one building or waiting on the server while
+   * the other commits); later ones wait their turn in order, holding their messages
+   * unacknowledged, so the consumer's in-flight limit stops reading from the broker.
+   * Latest state, device rows and frame identities are written in key order, so concurrent
+   * batches cannot deadlock, and none of them depends on the order of commits.
+   */
+  private startWaiting(): void {
+    while (this.inDatabase.size < MAX_CONCURRENT_BATCHES && this.waiting.length > 0) {
+      const items = this.waiting.shift()!;
+      const current: Promise<void> = this.commit(items).finally(() => {
+        this.inDatabase.delete(current);
+        this.startWaiting();
+      });
+      this.inDatabase.add(current);
+    }
   }
 
   /** Builds the batch's rows, writes them in one transaction (retrying), then acknowledges. */

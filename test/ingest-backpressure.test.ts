@@ -1,0 +1,85 @@
+/**
+ * Backpressure toward the database: however many batches close while the database is
+ * slow, at most two of them are in the database at once; the rest wait, unacknowledged,
+ * and are written in order when the database moves again. Here one device's row is held
+ * locked by another session, so every batch touching that device blocks in the database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import type pg from 'pg';
+import { startService, type Service } from '../service.js';
+import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
+import { connectPublisher, createTestDatabase, eventually, testConfig, testLog, type TestDatabase } from './helpers.js';
+
+const FAST = '00000000000000f1';
+const BLOCKED = '00000000000000b1';
+
+/** A ChirpStack v4 JSON up event (integration.proto UplinkEvent field names), Cayenne LPP temperature 27.2 °C. */
+function uplink(devEui: string, id: string, fCnt: number): string {
+  return JSON.stringify({
+    deduplicationId: id,
+    time: new Date(Date.UTC(2026, 10, 24, 12, 0, fCnt)).toISOString(),
+    deviceInfo: { devEui, applicationId: 'a1' },
+    fCnt,
+    fPort: 1,
+    data: Buffer.from('03670110', 'hex').toString('base64'),
+  });
+}
+
+describe('ingest with a blocked database', () => {
+  let db: TestDatabase;
+  let service: Service;
+  let publisher: MqttClient;
+  let prefix: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+    await upsertDevice(db.pool, { devEui: FAST, modelId: 'lpp' });
+    await upsertDevice(db.pool, { devEui: BLOCKED, modelId: 'lpp' });
+    // One message per batch, so every message is its own transaction.
+    const config = testConfig(db.url, { INGEST_BATCH_MAX_SIZE: '1', INGEST_BATCH_MAX_AGE_MS: '5' });
+    prefix = config.ingest.chirpstackPrefix;
+    service = await startService(config, testLog);
+    publisher = await connectPublisher();
+  });
+
+  afterAll(async () => {
+    await publisher?.endAsync();
+    await service?.stop();
+    await db?.drop();
+  });
+
+  it('keeps at most two batches in the database and writes the rest once it moves', async () => {
+    const locker: pg.PoolClient = await db.pool.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('select 1 from devices where dev_eui = $1 for update', [BLOCKED]);
+      // The first batch commits at once; every later one waits on the locked device row.
+      await publisher.publishAsync(`${prefix}/a1/device/${FAST}/event/up`, uplink(FAST, 'bp-fast', 1), { qos: 1 });
+      for (let i = 0; i < 9; i++) {
+        await publisher.publishAsync(`${prefix}/a1/device/${BLOCKED}/event/up`, uplink(BLOCKED, `bp-${i}`, 10 + i), { qos: 1 });
+      }
+      await eventually(async () => ((await db.pool.query("select 1 from uplinks where id = 'bp-fast'")).rowCount === 1 ? true : undefined));
+      const waiting = async (): Promise<number> =>
+        (await db.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0]!.n;
+      await eventually(async () => ((await waiting()) >= 1 ? true : undefined));
+      // Give any further batches time to reach the database, then count them.
+      const counts: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        counts.push(await waiting());
+      }
+      expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+      expect(Math.max(...counts)).toBeGreaterThanOrEqual(1);
+      await locker.query('commit');
+    } finally {
+      locker.release();
+    }
+    const stored = await eventually(async () => {
+      const r = await db.pool.query<{ n: number }>('select count(*)::int as n from uplinks where dev_eui = $1', [BLOCKED]);
+      return r.rows[0]!.n === 9 ? r.rows[0]!.n : undefined;
+    });
+    expect(stored).toBe(9);
+  });
+});
