@@ -39,7 +39,7 @@ describe('ingest with a blocked database', () => {
     await upsertDevice(db.pool, { devEui: BLOCKED, modelId: 'lpp' });
     // One message per batch, so every message is its own transaction.
     const config = testConfig(db.url, { INGEST_BATCH_MAX_SIZE: '1', INGEST_BATCH_MAX_AGE_MS: '5' });
-    prefix = config.ingest.chirpstackPrefix;
+    prefix = config.ingest.chirpstackPrefix!;
     service = await startService(config, testLog);
     publisher = await connectPublisher();
   });
