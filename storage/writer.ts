@@ -8,6 +8,7 @@ import { inTransaction } from './database.js';
 import type { ReadingRow, WriteBatch, WriteResult } from './rows.js';
 import { claimFrameIds, mergeReceptions, upsertConcentratorStats } from './sql/frames.js';
 import { insertDeadLetters } from './sql/insert-dead-letters.js';
+import { copyReadings } from './sql/copy-readings.js';
 import { insertReadings } from './sql/insert-readings.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
@@ -44,9 +45,13 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
       }
     }
     const inserted = await insertUplinks(client, uplinks);
-    const readings = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
-    readings.push(...batch.healthReadings);
-    const stored = await insertReadings(client, readings);
+    // Readings of uplinks stored just now are new unless two uplinks carry the same reading
+    // key: COPY them, and only if that finds a stored key, insert them skipping what exists.
+    const fresh = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
+    let stored = (await copyReadings(client, fresh)) ?? (await insertReadings(client, fresh));
+    // Status readings have no uplink identity; a redelivered status event repeats its keys.
+    stored += await insertReadings(client, batch.healthReadings);
+    const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
     await upsertLatestReadings(client, latestPerKey(readings));
     for (const u of batch.uplinks) {
       if (!inserted.has(u.id)) continue;

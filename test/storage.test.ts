@@ -64,6 +64,36 @@ describe('batch writer', () => {
   });
 });
 
+describe('batch writer, COPY path', () => {
+  it('stores free text exactly, also tabs, newlines and backslashes', async () => {
+    const at = new Date('2026-11-02T10:00:00.123Z');
+    const odd = 'a\tb\nc\\d\re\\N';
+    const r = { ...reading('c-1', '00000000000000e1', at, -0.5), channel: odd };
+    await writeBatch(db.pool, { uplinks: [uplink('c-1', '00000000000000e1', at)], readings: [r, { ...reading('c-1', '00000000000000e1', at, 1e21, 'pm10'), assetId: null }], healthReadings: [], deadLetters: [] });
+    const rows = await db.pool.query("select metric, channel, quality, value, asset_id, time from readings where uplink_id = 'c-1' order by metric");
+    expect(rows.rows).toEqual([
+      { metric: 'pm10', channel: '', quality: 'ok', value: 1e21, asset_id: null, time: at },
+      { metric: 'temperature', channel: odd, quality: 'ok', value: -0.5, asset_id: 'lamp-s', time: at },
+    ]);
+  });
+
+  it('keeps the batch when a reading key is already stored by another uplink', async () => {
+    const at = new Date('2026-11-03T10:00:00Z');
+    await writeBatch(db.pool, { uplinks: [uplink('k-1', '00000000000000e1', at)], readings: [reading('k-1', '00000000000000e1', at, 1)], healthReadings: [], deadLetters: [] });
+    // A second uplink (another identity) repeats the reading key and adds a new one.
+    const later = new Date('2026-11-03T10:05:00Z');
+    const result = await writeBatch(db.pool, {
+      uplinks: [uplink('k-2', '00000000000000e1', at), uplink('k-3', '00000000000000e1', later)],
+      readings: [reading('k-2', '00000000000000e1', at, 2), reading('k-3', '00000000000000e1', later, 3)],
+      healthReadings: [], deadLetters: [],
+    });
+    expect(result.newUplinks).toBe(2);
+    expect(result.readings).toBe(1);
+    const rows = await db.pool.query("select uplink_id, value from readings where dev_eui = '00000000000000e1' and time in ($1, $2) and metric = 'temperature' order by time", [at, later]);
+    expect(rows.rows).toEqual([{ uplink_id: 'k-1', value: 1 }, { uplink_id: 'k-3', value: 3 }]);
+  });
+});
+
 describe('queries use indexes', () => {
   it('plans the series and latest queries with an index on 200,000 readings', async () => {
     await db.pool.query(`
