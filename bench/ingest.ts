@@ -1,6 +1,7 @@
 /**
- * Ingest benchmark: ChirpStack v4 JSON uplinks (air-quality lamps: 10 decoded readings
- * plus RSSI/SNR each) published from a child process at a target rate (or flat out),
+ * Ingest benchmark: ChirpStack v4 JSON uplinks of a simulated city (20,000 devices of all
+ * kinds by default: lamps, parking bays, counting sites, street lights, water gauges;
+ * about 6 decoded readings plus RSSI/SNR per uplink) published from a child process at a target rate (or flat out),
  * through MQTT, the pipeline and the batch writer into a fresh database. Throughput is
  * counted from the first publish until the last uplink is committed; latency is
  * publish → commit per uplink (the publish time is the uplink's `time`; the commit time
@@ -10,10 +11,11 @@
  * acknowledged one by one) over the same broker and database, and the database's COPY
  * ceiling (COPY FROM STDIN into a table shaped like readings; see copy-ceiling.ts).
  *
- *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--json FILE]
+ *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--kinds air,parking,...] [--json FILE]
  */
 import mqtt from 'mqtt';
 import { startService } from '../service.js';
+import { DEVICE_KINDS, type DeviceKind } from '../simulators/fleet.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
@@ -26,18 +28,20 @@ export interface IngestBenchOptions {
   rate?: number;
   durationS?: number;
   devices?: number;
+  /** Device kinds in the simulated city; default all (about 6 readings per uplink). */
+  kinds?: DeviceKind[];
   json?: string;
 }
 
 export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record<string, unknown>> {
   const durationS = opts.durationS ?? 20;
-  const devices = opts.devices ?? 2000;
+  const devices = opts.devices ?? 20_000;
   const flatOut = !opts.rate;
   const nominalRate = opts.rate || 10_000;
   const uplinks = Math.round(durationS * nominalRate);
   const env = await benchEnvironment();
   const prefix = 'bench/application';
-  const trafficOptions = { devices, kinds: ['air'] as const, via: 'chirpstack-json' as const, seed: 'bench-ingest', rate: nominalRate, prefixes: { chirpstack: prefix, concentrator: 'bench/450mhz', applicationId: 'bench' } };
+  const trafficOptions = { devices, kinds: opts.kinds ?? [...DEVICE_KINDS], via: 'chirpstack-json' as const, seed: 'bench-ingest', rate: nominalRate, prefixes: { chirpstack: prefix, concentrator: 'bench/450mhz', applicationId: 'bench' } };
   const setup = createPool({ url: env.databaseUrl, log: benchLog });
   try {
     await migrate(setup);
@@ -46,7 +50,8 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
 
     // --- stadtfunk ---------------------------------------------------------------------------
     const latencies: number[] = [];
-    const config = benchServiceConfig(env, { INGEST_CHIRPSTACK_PREFIX: prefix, INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000' });
+    // The service as shipped: default batch size (2,000) and in-flight limit (10,000).
+    const config = benchServiceConfig(env, { INGEST_CHIRPSTACK_PREFIX: prefix });
     let committed = 0;
     let lastCommitAt = 0;
     const service = await startService(config, benchLog);
@@ -71,7 +76,17 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       });
       const published = publisher.go();
       const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 1e6)), 200);
-      while (committed < uplinks) await new Promise((r) => setTimeout(r, 50));
+      // A broker that drops messages (e.g. Mosquitto's default max_queued_messages of 1000 for
+      // a slow subscriber) would leave this waiting forever: give up after a minute without progress.
+      let seen = 0;
+      let progressAt = Date.now();
+      while (committed < uplinks) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (committed !== seen) [seen, progressAt] = [committed, Date.now()];
+        else if (Date.now() - progressAt > 60_000) {
+          throw new Error(`${uplinks - committed} of ${uplinks} uplinks never arrived (no commit for 60 s); did the broker drop them? Mosquitto needs max_queued_messages raised for this (see bench/mosquitto.ts)`);
+        }
+      }
       clearInterval(sampler);
       const report = await published;
       const cpu = process.cpuUsage(cpuBefore);

@@ -1,4 +1,5 @@
 import type { Command } from './main.js';
+import { DEVICE_KINDS, type DeviceKind } from '../simulators/fleet.js';
 import { numberOption, parseArgs, stringOption, UsageError } from './args.js';
 
 interface Bench {
@@ -24,7 +25,8 @@ const benches: Record<string, Bench> = {
       (await import('../bench/ingest.js')).ingestBench({
         rate: numberOption(a, 'rate', 0, 0),
         durationS: numberOption(a, 'duration', 20, 1),
-        devices: numberOption(a, 'devices', 2000, 1),
+        devices: numberOption(a, 'devices', 20_000, 1),
+        kinds: kindsOption(stringOption(a, 'kinds')),
         json: stringOption(a, 'json'),
       }),
   },
@@ -46,6 +48,15 @@ const benches: Record<string, Bench> = {
   },
 };
 
+/** --kinds air,parking: device kinds of the simulated city (ingest); all when absent. */
+function kindsOption(value: string | undefined): DeviceKind[] | undefined {
+  if (value === undefined) return undefined;
+  const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(DEVICE_KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length > 0) throw new UsageError(`--kinds: ${unknown.join(', ') || 'empty'} is not a device kind (${DEVICE_KINDS.join(', ')})`);
+  return kinds as DeviceKind[];
+}
+
 export function registerBench(name: string, bench: Bench): void {
   benches[name] = bench;
 }
@@ -54,7 +65,7 @@ export const benchCommand: Command = {
   summary: 'Run a benchmark and print its results beside a baseline measured in the same run.',
   get usage() {
     return [
-      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--readings N] [--json FILE]',
+      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--kinds air,parking,...] [--readings N] [--json FILE]',
       '',
       'benchmarks:',
       ...Object.entries(benches).map(([name, b]) => `  ${name.padEnd(14)} ${b.summary}`),
@@ -65,7 +76,7 @@ export const benchCommand: Command = {
   },
   async run(argv) {
     try {
-      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', readings: 'value', json: 'value' });
+      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', kinds: 'value', readings: 'value', json: 'value' });
       const name = args.positional[0];
       const bench = name ? benches[name] : undefined;
       if (!bench) throw new UsageError(`name a benchmark: ${Object.keys(benches).join(', ')}`);
