@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { applyTimescalePolicies, createPool, migrate, selectSeries, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
+import { boolArray, byteaArray, jsonArray, numberArray, textArray, timeArray } from '../storage/sql/pg-array.js';
 import { createTestDatabase, testLog, type TestDatabase } from './helpers.js';
 
 const run = promisify(execFile);
@@ -91,6 +92,31 @@ describe('batch writer, COPY path', () => {
     expect(result.readings).toBe(1);
     const rows = await db.pool.query("select uplink_id, value from readings where dev_eui = '00000000000000e1' and time in ($1, $2) and metric = 'temperature' order by time", [at, later]);
     expect(rows.rows).toEqual([{ uplink_id: 'k-1', value: 1 }, { uplink_id: 'k-3', value: 3 }]);
+  });
+});
+
+describe('array parameters', () => {
+  it('round-trip every kind of element through unnest', async () => {
+    const texts = ['', 'NULL', 'null', 'Null', null, 'a,b', '{x}', 'say "hi"', 'back\\slash', ' lead', 'tab\there', 'line\nbreak', 'ümlaut ✓', 'plain-1.2:3+4_5'];
+    const numbers = [0, -1.5, 1e21, 5e-324, Number.MAX_SAFE_INTEGER, null, Number.NaN];
+    const times = [new Date('2026-11-24T10:00:00.123Z'), null, new Date('1999-12-31T23:59:59.999Z')];
+    const bytes = [Buffer.from([0, 1, 255]), Buffer.alloc(0), null];
+    const json = [{ a: 'x"y', b: [1, null], c: 'back\\slash', d: '{}' }, null, 'text', 3];
+    const { rows } = await db.pool.query(
+      `select (select array_agg(t order by n) from unnest($1::text[]) with ordinality u(t, n)) as texts,
+              (select array_agg(x order by n) from unnest($2::float8[]) with ordinality u(x, n)) as numbers,
+              (select array_agg(x order by n) from unnest($3::timestamptz[]) with ordinality u(x, n)) as times,
+              (select array_agg(x order by n) from unnest($4::bool[]) with ordinality u(x, n)) as bools,
+              (select array_agg(x order by n) from unnest($5::bytea[]) with ordinality u(x, n)) as bytes,
+              (select array_agg(x order by n) from unnest($6::jsonb[]) with ordinality u(x, n)) as json`,
+      [textArray(texts), numberArray(numbers), timeArray(times), boolArray([true, null, false]), byteaArray(bytes), jsonArray(json)],
+    );
+    expect(rows[0].texts).toEqual(texts);
+    expect(rows[0].numbers).toEqual(numbers);
+    expect(rows[0].times).toEqual(times);
+    expect(rows[0].bools).toEqual([true, null, false]);
+    expect(rows[0].bytes).toEqual(bytes);
+    expect(rows[0].json).toEqual(json);
   });
 });
 

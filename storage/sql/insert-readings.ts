@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ReadingRow } from '../rows.js';
+import { numberArray, textArray, timeArray } from './pg-array.js';
 
 /** Inserts readings; a reading already stored (same device, metric, channel, time) is kept as it is. */
 export async function insertReadings(db: pg.ClientBase, rows: ReadingRow[]): Promise<number> {
@@ -9,14 +10,14 @@ export async function insertReadings(db: pg.ClientBase, rows: ReadingRow[]): Pro
      select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::text[])
      on conflict do nothing`,
     [
-      rows.map((r) => r.time),
-      rows.map((r) => r.devEui),
-      rows.map((r) => r.metric),
-      rows.map((r) => r.channel),
-      rows.map((r) => r.value),
-      rows.map((r) => r.quality),
-      rows.map((r) => r.assetId),
-      rows.map((r) => r.uplinkId),
+      timeArray(rows.map((r) => r.time)),
+      textArray(rows.map((r) => r.devEui)),
+      textArray(rows.map((r) => r.metric)),
+      textArray(rows.map((r) => r.channel)),
+      numberArray(rows.map((r) => r.value)),
+      textArray(rows.map((r) => r.quality)),
+      textArray(rows.map((r) => r.assetId)),
+      textArray(rows.map((r) => r.uplinkId)),
     ],
   );
   return result.rowCount ?? 0;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { UplinkRow } from '../rows.js';
+import { byteaArray, jsonArray, numberArray, textArray, timeArray } from './pg-array.js';
 
 /** Inserts uplinks not yet stored; returns the identities that were new. One round trip. */
 export async function insertUplinks(db: pg.ClientBase, rows: UplinkRow[]): Promise<Set<string>> {
@@ -11,16 +12,16 @@ export async function insertUplinks(db: pg.ClientBase, rows: UplinkRow[]): Promi
      on conflict do nothing
      returning id`,
     [
-      rows.map((r) => r.receivedAt),
-      rows.map((r) => r.id),
-      rows.map((r) => r.devEui),
-      rows.map((r) => r.fCnt),
-      rows.map((r) => r.fPort),
-      rows.map((r) => r.payload),
-      rows.map((r) => (r.decoded === null ? null : JSON.stringify(r.decoded))),
-      rows.map((r) => r.decodeError),
-      rows.map((r) => r.source),
-      rows.map((r) => JSON.stringify(r.radio)),
+      timeArray(rows.map((r) => r.receivedAt)),
+      textArray(rows.map((r) => r.id)),
+      textArray(rows.map((r) => r.devEui)),
+      numberArray(rows.map((r) => r.fCnt)),
+      numberArray(rows.map((r) => r.fPort)),
+      byteaArray(rows.map((r) => r.payload)),
+      jsonArray(rows.map((r) => r.decoded)),
+      textArray(rows.map((r) => r.decodeError)),
+      textArray(rows.map((r) => r.source)),
+      jsonArray(rows.map((r) => r.radio)),
     ],
   );
   return new Set(result.rows.map((r) => r.id));

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { boolArray, numberArray, textArray, timeArray } from './pg-array.js';
 
 export interface DeviceProgressRow {
   devEui: string;
@@ -24,6 +25,6 @@ export async function updateDeviceProgress(db: pg.ClientBase, rows: DeviceProgre
        f_cnt_up = case when v.f_cnt is null then d.f_cnt_up when v.reset then v.f_cnt else greatest(coalesce(d.f_cnt_up, -1), v.f_cnt) end
      from unnest($1::text[], $2::timestamptz[], $3::int8[], $4::bool[]) as v(dev_eui, seen, f_cnt, reset)
      where d.dev_eui = v.dev_eui`,
-    [rows.map((r) => r.devEui), rows.map((r) => r.lastSeenAt), rows.map((r) => r.fCnt), rows.map((r) => r.reset)],
+    [textArray(rows.map((r) => r.devEui)), timeArray(rows.map((r) => r.lastSeenAt)), numberArray(rows.map((r) => r.fCnt)), boolArray(rows.map((r) => r.reset))],
   );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ReadingRow } from '../rows.js';
+import { numberArray, textArray, timeArray } from './pg-array.js';
 
 /**
  * Moves the latest value per device, metric and channel forward. An older reading
@@ -15,13 +16,13 @@ export async function upsertLatestReadings(db: pg.ClientBase, rows: ReadingRow[]
        set time = excluded.time, value = excluded.value, quality = excluded.quality, asset_id = excluded.asset_id
        where latest_readings.time < excluded.time`,
     [
-      rows.map((r) => r.devEui),
-      rows.map((r) => r.metric),
-      rows.map((r) => r.channel),
-      rows.map((r) => r.time),
-      rows.map((r) => r.value),
-      rows.map((r) => r.quality),
-      rows.map((r) => r.assetId),
+      textArray(rows.map((r) => r.devEui)),
+      textArray(rows.map((r) => r.metric)),
+      textArray(rows.map((r) => r.channel)),
+      timeArray(rows.map((r) => r.time)),
+      numberArray(rows.map((r) => r.value)),
+      textArray(rows.map((r) => r.quality)),
+      textArray(rows.map((r) => r.assetId)),
     ],
   );
 }
