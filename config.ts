@@ -53,6 +53,7 @@ export interface Config {
     batchMaxAgeMs: number;
     /** Most messages received but not yet acknowledged; ingest stops reading at this bound. Default 10000. */
     maxInFlight: number;
+    maxInFlightBytes: number;
     /** Largest accepted MQTT payload; larger ones are dead-lettered. Default 65536 bytes. */
     maxPayloadBytes: number;
   };
@@ -201,6 +202,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       batchMaxSize: integer(env, 'INGEST_BATCH_MAX_SIZE', 2000, 1, 100_000, '2000'),
       batchMaxAgeMs: integer(env, 'INGEST_BATCH_MAX_AGE_MS', 50, 1, 60_000, '50'),
       maxInFlight: integer(env, 'INGEST_MAX_IN_FLIGHT', 10_000, 1, 1_000_000, '10000'),
+      maxInFlightBytes: integer(env, 'INGEST_MAX_IN_FLIGHT_BYTES', 16_777_216, 65_536, 2 ** 32, '16777216'),
       maxPayloadBytes: integer(env, 'INGEST_MAX_PAYLOAD_BYTES', 65_536, 64, 16_777_216, '65536'),
     },
     timescale: {

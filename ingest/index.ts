@@ -77,6 +77,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     username: config.mqtt.username,
     password: config.mqtt.password,
     maxInFlight: config.ingest.maxInFlight,
+    maxInFlightBytes: config.ingest.maxInFlightBytes,
     log: log.child({ stage: 'ingest', part: 'mqtt' }),
     onMessage: (message) => {
       // After stop() began, messages are left unacknowledged: the broker keeps them for the session.

@@ -38,12 +38,15 @@ export interface MqttConsumerOptions {
   password?: string | null;
   /** Most unacknowledged messages held at once. */
   maxInFlight: number;
+  /** Most payload bytes of unacknowledged messages held at once (the message that crosses it still gets in). */
+  maxInFlightBytes: number;
   log: Logger;
   onMessage(message: InboundMessage): void;
 }
 
 interface HeldAck {
   generation: number;
+  bytes: number;
   released: boolean;
   /** The PUBACK mqtt.js wanted to send, kept until release. */
   send: (() => void) | null;
@@ -79,11 +82,17 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
   const client = mqtt.connect(options.url, clientOptions);
   let generation = 0;
   const held = new Map<number, HeldAck>();
+  let heldBytes = 0;
   let blocked: (() => void) | null = null;
   let closing = false;
 
+  const full = (): boolean => held.size >= options.maxInFlight || heldBytes >= options.maxInFlightBytes;
+  const forget = (messageId: number, entry: HeldAck): void => {
+    held.delete(messageId);
+    heldBytes -= entry.bytes;
+  };
   const unblock = (): void => {
-    if (blocked && held.size < options.maxInFlight) {
+    if (blocked && !full()) {
       const resume = blocked;
       blocked = null;
       resume();
@@ -99,13 +108,13 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     if (!entry || entry.generation !== generation) return sendPacket(packet, cb, cbStorePut, noStore);
     const send = (): void => sendPacket(packet, undefined, cbStorePut, noStore);
     if (entry.released) {
-      held.delete(packet.messageId);
+      forget(packet.messageId, entry);
       send();
     } else {
       entry.send = send;
     }
     // Let mqtt.js go on parsing; when too much is in flight, hold its callback instead.
-    if (held.size >= options.maxInFlight) blocked = () => cb?.();
+    if (full()) blocked = () => cb?.();
     else cb?.();
   };
 
@@ -116,16 +125,17 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     let ack: () => void = () => undefined;
     if (qos > 0 && packet.messageId !== undefined) {
       const messageId = packet.messageId;
-      const entry: HeldAck = { generation, released: false, send: null };
+      const entry: HeldAck = { generation, bytes: payload.length, released: false, send: null };
       held.set(messageId, entry);
+      heldBytes += entry.bytes;
       ack = () => {
         if (entry.released) return;
         entry.released = true;
         if (held.get(messageId) !== entry) return;
         if (entry.generation !== generation) {
-          held.delete(messageId);
+          forget(messageId, entry);
         } else if (entry.send) {
-          held.delete(messageId);
+          forget(messageId, entry);
           entry.send();
         }
         unblock();
@@ -144,6 +154,7 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     // Everything held belongs to the old connection: drop it, the broker will redeliver.
     generation++;
     held.clear();
+    heldBytes = 0;
     const resume = blocked;
     blocked = null;
     resume?.();

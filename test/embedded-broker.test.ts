@@ -33,7 +33,7 @@ describe('embedded broker durable inbox', () => {
 
     const held: InboundMessage[] = [];
     const slowIngest = await startMqttConsumer({
-      url: first.url, clientId: 'ingest-1', topics: ['app/+/up'], protocolVersion: 4, maxInFlight: 100, log: testLog,
+      url: first.url, clientId: 'ingest-1', topics: ['app/+/up'], protocolVersion: 4, maxInFlight: 100, maxInFlightBytes: 1 << 20, log: testLog,
       onMessage: (m) => held.push(m), // never acknowledges: as if the process died before committing
     });
     first.open();
@@ -51,7 +51,7 @@ describe('embedded broker durable inbox', () => {
     const second = await broker();
     const received: string[] = [];
     const ingest = await startMqttConsumer({
-      url: second.url, clientId: 'ingest-1', topics: ['app/+/up'], protocolVersion: 4, maxInFlight: 100, log: testLog,
+      url: second.url, clientId: 'ingest-1', topics: ['app/+/up'], protocolVersion: 4, maxInFlight: 100, maxInFlightBytes: 1 << 20, log: testLog,
       onMessage: (m) => {
         received.push(m.payload.toString());
         m.ack();
@@ -67,7 +67,7 @@ describe('embedded broker durable inbox', () => {
   it('removes inbox rows once ingest acknowledges them', async () => {
     const b = await broker();
     const ingest = await startMqttConsumer({
-      url: b.url, clientId: 'ingest-1', topics: ['app/+/up'], protocolVersion: 4, maxInFlight: 100, log: testLog,
+      url: b.url, clientId: 'ingest-1', topics: ['app/+/up'], protocolVersion: 4, maxInFlight: 100, maxInFlightBytes: 1 << 20, log: testLog,
       onMessage: (m) => setTimeout(() => m.ack(), 10),
     });
     b.open();

@@ -1,0 +1,44 @@
+/**
+ * The consumer's in-flight limits on the test broker: once the unacknowledged messages
+ * reach the message or the byte limit, it stops reading; acknowledgements let it go on.
+ */
+import { inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { startMqttConsumer, type InboundMessage } from '../ingest/mqtt-consumer.js';
+import { connectPublisher, eventually, testLog, uniqueName } from './helpers.js';
+
+describe('MQTT consumer in-flight limits', () => {
+  it('stops reading at the byte limit and goes on after acknowledgements', async () => {
+    const topic = uniqueName('inflight/');
+    const held: InboundMessage[] = [];
+    const consumer = await startMqttConsumer({
+      url: inject('mqttUrl'), clientId: uniqueName('consumer-'), topics: [`${topic}/#`], protocolVersion: inject('mqttProtocolVersion'),
+      maxInFlight: 100, maxInFlightBytes: 1000, log: testLog,
+      onMessage: (m) => held.push(m),
+    });
+    const publisher = await connectPublisher();
+    try {
+      // 400 bytes each: after the third (1,200 bytes held) the consumer must stop.
+      for (let i = 0; i < 10; i++) await publisher.publishAsync(`${topic}/${i}`, Buffer.alloc(400, i), { qos: 1 });
+      await eventually(async () => (held.length >= 3 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(held.length).toBe(3);
+      expect(consumer.inFlight()).toBe(3);
+      // Acknowledge as they come: all ten arrive.
+      let acked = 0;
+      const ackAll = (): void => {
+        while (acked < held.length) held[acked++]!.ack();
+      };
+      ackAll();
+      await eventually(async () => {
+        ackAll();
+        return held.length === 10 ? true : undefined;
+      });
+      ackAll();
+      expect(held.map((m) => m.payload[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await publisher.endAsync();
+      await consumer.close();
+    }
+  });
+});
