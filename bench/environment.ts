@@ -117,7 +117,12 @@ export function percentile(sorted: number[], p: number): number {
  * free HTTP port, all sources off unless the benchmark turns one on in `overrides`.
  */
 export function benchServiceConfig(env: BenchEnvironment, overrides: Record<string, string>): Readonly<Config> {
-  return loadConfig({
+  return loadConfig(benchServiceEnv(env, overrides));
+}
+
+/** The environment variables behind benchServiceConfig, for a service in a child process. */
+export function benchServiceEnv(env: BenchEnvironment, overrides: Record<string, string>): Record<string, string> {
+  return {
     DATABASE_URL: env.databaseUrl,
     MQTT_URL: env.mqttUrl,
     MQTT_PROTOCOL_VERSION: String(env.mqttProtocolVersion),
@@ -128,5 +133,5 @@ export function benchServiceConfig(env: BenchEnvironment, overrides: Record<stri
     INGEST_TTS_PREFIX: 'off',
     INGEST_CONCENTRATOR_PREFIXES: 'off',
     ...overrides,
-  });
+  };
 }

@@ -14,12 +14,12 @@
  *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--kinds air,parking,...] [--json FILE]
  */
 import mqtt from 'mqtt';
-import { startService } from '../service.js';
 import { DEVICE_KINDS, type DeviceKind } from '../simulators/fleet.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, benchServiceConfig, percentile, printTable, writeJson } from './environment.js';
+import { benchEnvironment, benchLog, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
+import { startServiceChild } from './service-child.js';
 import { copyCeilingRowsPerSecond } from './copy-ceiling.js';
 import { startPublisher } from './publish.js';
 
@@ -49,24 +49,10 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
     await registerFleet(setup, new CityTraffic({ ...trafficOptions, start }).fleet, null);
 
     // --- stadtfunk ---------------------------------------------------------------------------
-    const latencies: number[] = [];
-    // The service as shipped: default batch size (2,000) and in-flight limit (10,000).
-    const config = benchServiceConfig(env, { INGEST_CHIRPSTACK_PREFIX: prefix });
-    let committed = 0;
-    let lastCommitAt = 0;
-    const service = await startService(config, benchLog);
-    // Observe commits through the live bus hook the service already feeds.
-    const original = service.liveBus.publishBatch.bind(service.liveBus);
-    service.liveBus.publishBatch = (batch) => {
-      const now = Date.now();
-      for (const u of batch.uplinks) latencies.push(now - u.receivedAt.getTime());
-      committed += batch.uplinks.length;
-      lastCommitAt = now;
-      original(batch);
-    };
+    // The service as shipped (default batch size 2,000, in-flight limit 10,000) in a process of
+    // its own, as `stadtfunk start` runs it: its RSS and CPU are not the harness's.
+    const service = await startServiceChild(benchServiceEnv(env, { INGEST_CHIRPSTACK_PREFIX: prefix }));
     let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number };
-    const cpuBefore = process.cpuUsage();
-    let rssPeakMb = 0;
     try {
       // Timestamps are the publish schedule: the child publishes uplink k at start + k/rate.
       const publisher = await startPublisher({
@@ -74,30 +60,30 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
         traffic: { ...trafficOptions, start: new Date().toISOString() },
         paced: !flatOut,
       });
+      const before = await service.report();
       const published = publisher.go();
-      const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 1e6)), 200);
       // A broker that drops messages (e.g. Mosquitto's default max_queued_messages of 1000 for
       // a slow subscriber) would leave this waiting forever: give up after a minute without progress.
       let seen = 0;
       let progressAt = Date.now();
-      while (committed < uplinks) {
+      while (service.progress().committed < uplinks) {
         await new Promise((r) => setTimeout(r, 50));
+        const { committed } = service.progress();
         if (committed !== seen) [seen, progressAt] = [committed, Date.now()];
         else if (Date.now() - progressAt > 60_000) {
           throw new Error(`${uplinks - committed} of ${uplinks} uplinks never arrived (no commit for 60 s); did the broker drop them? Mosquitto needs max_queued_messages raised for this (see bench/mosquitto.ts)`);
         }
       }
-      clearInterval(sampler);
       const report = await published;
-      const cpu = process.cpuUsage(cpuBefore);
-      const elapsedS = (lastCommitAt - report.startedAt) / 1000;
-      latencies.sort((a, b) => a - b);
+      const after = await service.report();
+      const elapsedS = (after.lastCommitAt - report.startedAt) / 1000;
+      const latencies = after.latenciesMs.sort((x, y) => x - y);
       result = {
         uplinksPerSecond: uplinks / elapsedS,
         p50LatencyMs: percentile(latencies, 50),
         p99LatencyMs: percentile(latencies, 99),
-        rssMb: rssPeakMb,
-        cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100,
+        rssMb: after.rssPeakMb,
+        cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / elapsedS) * 100,
         elapsedS,
       };
     } finally {

@@ -1,0 +1,57 @@
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ServiceProcessReport } from './service-process.js';
+
+export interface ServiceChild {
+  httpUrl: string;
+  /** Uplinks committed so far and when the last commit was, as last reported (every 100 ms). */
+  progress(): { committed: number; lastCommitAt: number };
+  report(): Promise<ServiceProcessReport>;
+  stop(): Promise<void>;
+}
+
+/** Node's own flags in `npm start` (the V8 heap limit), so the benchmarked service runs as shipped. */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
+
+/** Starts the service in a child process with this environment and `npm start`'s Node flags. */
+export async function startServiceChild(env: Record<string, string>): Promise<ServiceChild> {
+  const child = fork(fileURLToPath(new URL('./service-process.ts', import.meta.url)), [], { execArgv: [...startScriptNodeFlags(), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let progress = { committed: 0, lastCommitAt: 0 };
+  const waiters: { key: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
+  child.on('message', (m: Record<string, unknown>) => {
+    if ('progress' in m) progress = { committed: m.progress as number, lastCommitAt: m.lastCommitAt as number };
+    for (const w of [...waiters]) {
+      if (w.key in m || 'error' in m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        if ('error' in m) w.reject(new Error(`service: ${String(m.error)}`));
+        else w.resolve(m);
+      }
+    }
+  });
+  child.on('exit', (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`service process exited with ${code}`));
+  });
+  const next = (key: string) => new Promise<Record<string, unknown>>((resolve, reject) => waiters.push({ key, resolve, reject }));
+  const ready = next('ready');
+  child.send({ start: env });
+  const { httpUrl } = await ready;
+  return {
+    httpUrl: httpUrl as string,
+    progress: () => progress,
+    async report() {
+      const r = next('report');
+      child.send('report');
+      return (await r).report as ServiceProcessReport;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const stopped = next('stopped').catch(() => undefined);
+      child.send('stop');
+      await stopped;
+    },
+  };
+}
