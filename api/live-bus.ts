@@ -10,7 +10,7 @@
  * what its own ingest committed, so live streams belong with the ingest process.
  */
 import type { WriteBatch } from '../storage/index.js';
-import { latestPerKey } from '../storage/index.js';
+import { newestPerKey } from '../storage/index.js';
 
 export interface LiveEvent {
   id: number;
@@ -26,34 +26,41 @@ export interface LiveEvent {
 export type LiveListener = (event: LiveEvent) => void;
 
 export class LiveBus {
-  private readonly ring: LiveEvent[] = [];
+  /** Event n sits at (n - 1) % capacity: a fixed ring, nothing moves when it wraps. */
+  private readonly ring: (LiveEvent | undefined)[];
   private nextId = 1;
   private readonly listeners = new Set<LiveListener>();
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(private readonly capacity = 10_000) {
+    this.ring = new Array<LiveEvent | undefined>(capacity);
+  }
 
   publishBatch(batch: WriteBatch): void {
-    const rows = latestPerKey([...batch.readings, ...batch.healthReadings]);
+    const rows = newestPerKey(batch.healthReadings.length > 0 ? [...batch.readings, ...batch.healthReadings] : batch.readings);
     for (const r of rows) {
       if (!r.assetId) continue;
-      this.publish({ assetId: r.assetId, devEui: r.devEui, metric: r.metric, channel: r.channel, value: r.value, quality: r.quality, time: r.time.toISOString() });
+      this.add({ id: this.nextId, assetId: r.assetId, devEui: r.devEui, metric: r.metric, channel: r.channel, value: r.value, quality: r.quality, time: r.time.toISOString() });
     }
   }
 
   publish(event: Omit<LiveEvent, 'id'>): LiveEvent {
-    const e = { id: this.nextId++, ...event };
-    this.ring.push(e);
-    if (this.ring.length > this.capacity) this.ring.shift();
+    return this.add({ id: this.nextId, ...event });
+  }
+
+  private add(e: LiveEvent): LiveEvent {
+    this.nextId++;
+    this.ring[(e.id - 1) % this.capacity] = e;
     for (const listener of this.listeners) listener(e);
     return e;
   }
 
   /** Events after `lastId`; null when some of them are no longer in the buffer. */
   since(lastId: number): LiveEvent[] | null {
-    const first = this.ring[0];
-    // Fell out of the buffer, or an id from before this process started.
-    if ((first && lastId < first.id - 1) || lastId > this.lastId()) return null;
-    return this.ring.filter((e) => e.id > lastId);
+    const oldest = Math.max(1, this.nextId - this.capacity);
+    if (lastId < oldest - 1 || lastId > this.lastId()) return null;
+    const out: LiveEvent[] = [];
+    for (let id = lastId + 1; id < this.nextId; id++) out.push(this.ring[(id - 1) % this.capacity]!);
+    return out;
   }
 
   lastId(): number {

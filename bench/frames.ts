@@ -9,11 +9,12 @@
  *   stadtfunk bench frames [--duration S] [--devices N] [--json FILE]
  */
 import { randomBytes } from 'node:crypto';
-import { startService } from '../service.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, benchServiceConfig, printTable, writeJson } from './environment.js';
+import { loadConfig } from '../config.js';
+import { benchEnvironment, benchLog, benchServiceEnv, printTable, writeJson } from './environment.js';
+import { startServiceChild } from './service-child.js';
 import { framesCryptoBench } from './frames-crypto.js';
 import { startPublisher } from './publish.js';
 
@@ -41,22 +42,19 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
     await migrate(setup);
     await registerFleet(setup, new CityTraffic({ ...trafficOptions, start }).fleet, masterKey);
 
-    const config = benchServiceConfig(env, {
-      MASTER_KEY: masterKey.toString('hex'), INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz`,
-      INGEST_BATCH_MAX_SIZE: '4000', INGEST_MAX_IN_FLIGHT: '30000',
-    });
-    const service = await startService(config, benchLog);
+    // The service as shipped (default limits, npm start's Node flags) in a process of its own.
+    const serviceEnv = benchServiceEnv(env, { MASTER_KEY: masterKey.toString('hex'), INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz` });
+    const config = loadConfig(serviceEnv);
+    const service = await startServiceChild(serviceEnv);
     try {
       const publisher = await startPublisher({
         mqttUrl: env.mqttUrl, protocolVersion: env.mqttProtocolVersion, uplinks, maxInFlight: 2000,
         traffic: { ...trafficOptions, start: start.toISOString() },
       });
-      const cpuBefore = process.cpuUsage();
+      const before = await service.report();
       const published = publisher.go();
-      let rssPeakMb = 0;
       let committedAt = 0;
       for (;;) {
-        rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 1e6);
         const n = (await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n;
         if (n >= uplinks) {
           committedAt = Date.now();
@@ -65,7 +63,7 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         await new Promise((r) => setTimeout(r, 100));
       }
       const report = await published;
-      const cpu = process.cpuUsage(cpuBefore);
+      const after = await service.report();
       const elapsedS = (committedAt - report.startedAt) / 1000;
       const dup = (await setup.query<{ n: number }>('select count(*)::int - count(distinct (dev_eui, f_cnt))::int as n from uplinks')).rows[0]!.n;
       const crypto = await framesCryptoBench({ durationMs: 2000 });
@@ -79,8 +77,8 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         duplicateUplinks: dup,
         elapsedS,
         publishSeconds: (report.finishedAt - report.startedAt) / 1000,
-        ingestCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100,
-        ingestRssPeakMb: rssPeakMb,
+        ingestCpuPercent: ((after.cpuSeconds - before.cpuSeconds) / elapsedS) * 100,
+        ingestRssPeakMb: after.rssPeakMb,
         parameters: { durationS, targetRate, devices, concentratorsPerFrame: 3, dedupWindowMs: config.ingest.dedupWindowMs, ...env.describe, node: process.version },
       };
       printTable('stadtfunk bench frames', [

@@ -2,7 +2,7 @@
 export { createPool, checkDatabase, withClient, inTransaction } from './database.js';
 export { migrate, listMigrations } from './migrate.js';
 export { detectTimescale } from './timescale.js';
-export { writeBatch, latestPerKey } from './writer.js';
+export { writeBatch, latestPerKey, newestPerKey } from './writer.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { assertPortFree } from './port-check.js';
 export { selectDeviceContexts, type DeviceContext } from './sql/select-devices.js';

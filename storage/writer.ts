@@ -14,18 +14,27 @@ import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 import { upsertLatestReadings } from './sql/upsert-latest-readings.js';
 
+/** The newest reading per (device, metric, channel), in no particular order. */
+export function newestPerKey(rows: ReadingRow[]): ReadingRow[] {
+  return [...newestByKey(rows).values()];
+}
+
 /**
  * The newest reading per (device, metric, channel), in key order: workers sharing a
  * subscription then lock latest-state rows in the same order and cannot deadlock.
  */
 export function latestPerKey(rows: ReadingRow[]): ReadingRow[] {
+  return [...newestByKey(rows).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+}
+
+function newestByKey(rows: ReadingRow[]): Map<string, ReadingRow> {
   const latest = new Map<string, ReadingRow>();
   for (const row of rows) {
     const key = `${row.devEui}\u0000${row.metric}\u0000${row.channel}`;
     const seen = latest.get(key);
     if (!seen || seen.time < row.time) latest.set(key, row);
   }
-  return [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  return latest;
 }
 
 export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<WriteResult> {
