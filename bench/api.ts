@@ -63,6 +63,8 @@ export async function apiBench(opts: { durationS?: number; json?: string } = {})
     const readings = await seed(setup, monthStart);
     if (timescale) {
       await setup.query(`call refresh_continuous_aggregate('readings_hourly', null, null)`);
+      // Statistics of the freshly materialised aggregate chunks, as autovacuum would gather them.
+      await setup.query('analyze');
     }
     const operator = (await createApiKey(setup, 'bench desk', 'operator')).key;
     // The load generator is one client: lift the per-client open-data limit for the run.

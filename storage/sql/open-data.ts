@@ -33,41 +33,38 @@ export interface SeriesQuery {
  * rows either way. Uses readings_asset_metric_time (or the aggregates' index).
  */
 export async function selectSeries(db: Db, q: SeriesQuery): Promise<SeriesRow[]> {
+  const variant = q.bucket === 'raw' ? 'raw' : `${q.bucket}-${q.timescale ? 'cagg' : 'date_bin'}`;
   const params = [q.assetId, q.metric, q.from, q.to, q.after?.time ?? null, q.after?.channel ?? '', q.limit];
-  const keyset = `($5::timestamptz is null or (bucket, channel) > ($5, $6))`;
-  if (q.bucket === 'raw') {
-    const { rows } = await db.query<SeriesRow>(
-      `select time, channel, value, value as min, value as max, 1 as count
-       from (select time as bucket, time, channel, value from readings
-             where asset_id = $1 and metric = $2 and time >= $3 and time < $4) r
-       where ${keyset}
-       order by time, channel limit $7`,
-      params,
-    );
-    return rows;
-  }
-  if (q.timescale) {
-    const view = q.bucket === 'hour' ? 'readings_hourly' : 'readings_daily';
-    const { rows } = await db.query<SeriesRow>(
-      `select bucket as time, channel, sum(avg_value * count) / sum(count) as value, min(min_value) as min, max(max_value) as max, sum(count)::int as count
-       from ${view}
-       where asset_id = $1 and metric = $2 and bucket >= $3 and bucket < $4 and ${keyset}
-       group by bucket, channel order by bucket, channel limit $7`,
-      params,
-    );
-    return rows;
-  }
-  const width = q.bucket === 'hour' ? '1 hour' : '1 day';
-  const { rows } = await db.query<SeriesRow>(
-    `select bucket as time, channel, avg(value) as value, min(value) as min, max(value) as max, count(*)::int as count
-     from (select date_bin('${width}', time, timestamptz '2000-01-01 00:00:00+00') as bucket, channel, value
-           from readings where asset_id = $1 and metric = $2 and time >= $3 and time < $4) r
-     where ${keyset}
-     group by bucket, channel order by bucket, channel limit $7`,
-    params,
-  );
-  return rows;
+  // Named: each connection plans the statement once (planning a query over a hypertable's
+  // chunks costs more than running it). Times come as epoch milliseconds, much cheaper to
+  // turn into Dates than timestamp text.
+  const { rows } = await db.query<Omit<SeriesRow, 'time'> & { ms: number }>({ name: `series-${variant}`, text: SERIES_SQL[variant]!, values: params });
+  return rows.map((r) => ({ time: new Date(r.ms), channel: r.channel, value: r.value, min: r.min, max: r.max, count: r.count }));
 }
+
+const KEYSET = `($5::timestamptz is null or (bucket, channel) > ($5, $6))`;
+const EPOCH_MS = (column: string): string => `(extract(epoch from ${column}) * 1000)::float8 as ms`;
+
+const SERIES_SQL: Record<string, string> = {
+  raw: `select ${EPOCH_MS('time')}, channel, value, value as min, value as max, 1 as count
+        from (select time as bucket, time, channel, value from readings
+              where asset_id = $1 and metric = $2 and time >= $3 and time < $4) r
+        where ${KEYSET}
+        order by time, channel limit $7`,
+  ...Object.fromEntries((['hour', 'day'] as const).flatMap((bucket) => [
+    [`${bucket}-cagg`,
+      `select ${EPOCH_MS('bucket')}, channel, sum(avg_value * count) / sum(count) as value, min(min_value) as min, max(max_value) as max, sum(count)::int as count
+       from ${bucket === 'hour' ? 'readings_hourly' : 'readings_daily'}
+       where asset_id = $1 and metric = $2 and bucket >= $3 and bucket < $4 and ${KEYSET}
+       group by bucket, channel order by bucket, channel limit $7`],
+    [`${bucket}-date_bin`,
+      `select ${EPOCH_MS('bucket')}, channel, avg(value) as value, min(value) as min, max(value) as max, count(*)::int as count
+       from (select date_bin('1 ${bucket}', time, timestamptz '2000-01-01 00:00:00+00') as bucket, channel, value
+             from readings where asset_id = $1 and metric = $2 and time >= $3 and time < $4) r
+       where ${KEYSET}
+       group by bucket, channel order by bucket, channel limit $7`],
+  ])),
+};
 
 export interface ExportRow {
   time: Date;
