@@ -15,7 +15,9 @@ export interface ServiceProcessReport {
   lastCommitAt: number;
   /** Publish → commit per uplink, ms (the uplink's time is its publish time in the benchmarks). */
   latenciesMs: number[];
+  /** Highest RSS since the previous report (or the start), and RSS now. */
   rssPeakMb: number;
+  rssMb: number;
   /** CPU time used since the service started, seconds (user + system). */
   cpuSeconds: number;
 }
@@ -44,7 +46,9 @@ async function main(env: Record<string, string>): Promise<void> {
   process.on('message', async (m: ServiceProcessRequest) => {
     if (m === 'report') {
       const cpu = process.cpuUsage(cpuAtStart);
-      const report: ServiceProcessReport = { committed, lastCommitAt, latenciesMs: latencies, rssPeakMb, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      const rssMb = process.memoryUsage.rss() / 1e6;
+      const report: ServiceProcessReport = { committed, lastCommitAt, latenciesMs: latencies, rssPeakMb: Math.max(rssPeakMb, rssMb), rssMb, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      rssPeakMb = rssMb;
       process.send?.({ report });
     } else if (m === 'stop') {
       clearInterval(sampler);
