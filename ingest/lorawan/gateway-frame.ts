@@ -16,6 +16,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
+import '../protobuf-guard.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
 import { MAX_PHY_PAYLOAD_BYTES } from './phy-payload.js';
 import type { ConcentratorReception } from './types.js';

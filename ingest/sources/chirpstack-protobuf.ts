@@ -7,6 +7,7 @@
  * at run time although its typings claim they work, so the default export is used.
  */
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
+import '../protobuf-guard.js';
 import { DeadLetterReason, IngestError } from '../errors.js';
 import { chirpstackUplinkFromJson, validateUplinkEventJson } from './chirpstack-json.js';
 import type { SourceResult } from './types.js';

@@ -88,6 +88,9 @@ describe('ChirpStack source', () => {
   it.each([
     ['invalid JSON', topic, '{"deduplicationId":', 'invalid_json'],
     ['truncated protobuf', topic, '\x0a\x20abc', 'invalid_protobuf'],
+    // Without the bounds check (ingest/protobuf-guard.ts) google-protobuf spent 71 s on this one.
+    ['a string claiming 4 GB', topic, '\x0a\xff\xff\xff\xff\x0f', 'invalid_protobuf'],
+    ['a nested string claiming 134 MB', topic, '\x1a\x06\x0a\xff\xff\xff\x3f\x00', 'invalid_protobuf'],
     ['missing identity', topic, JSON.stringify({ deviceInfo: { devEui } }), 'invalid_message'],
     ['wrong type', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui }, fCnt: 'ten' }), 'invalid_message'],
     ['topic and body disagree', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui: 'ffffffffffffffff' } }), 'invalid_message'],
