@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import mqtt, { type MqttClient } from 'mqtt';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
 import { createPool, migrate } from '../storage/index.js';
 
@@ -86,4 +86,34 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, { timeo
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`, { cause: lastError });
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+export interface RunningTestService {
+  db: TestDatabase;
+  config: Readonly<Config>;
+  service: import('../service.js').Service;
+  publisher: MqttClient;
+}
+
+/**
+ * Registers beforeAll/afterAll for a describe block: a fresh database (prepared by
+ * `prepare`), the service on it with the test configuration plus `overrides`, and a
+ * publisher on the test broker. The returned object is filled in before the tests run.
+ */
+export function useTestService(overrides: Record<string, string> = {}, prepare: (db: TestDatabase) => Promise<void> = async () => undefined): RunningTestService {
+  const running = {} as RunningTestService;
+  beforeAll(async () => {
+    running.db = await createTestDatabase();
+    await prepare(running.db);
+    running.config = testConfig(running.db.url, overrides);
+    const { startService } = await import('../service.js');
+    running.service = await startService(running.config, testLog);
+    running.publisher = await connectPublisher();
+  });
+  afterAll(async () => {
+    await running.publisher?.endAsync();
+    await running.service?.stop();
+    await running.db?.drop();
+  });
+  return running;
 }

@@ -4,12 +4,10 @@
  * and are written in order when the database moves again. Here one device's row is held
  * locked by another session, so every batch touching that device blocks in the database.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { startService, type Service } from '../service.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
-import { connectPublisher, createTestDatabase, eventually, testConfig, testLog, type TestDatabase } from './helpers.js';
+import { eventually, useTestService } from './helpers.js';
 
 const FAST = '00000000000000f1';
 const BLOCKED = '00000000000000b1';
@@ -27,30 +25,16 @@ function uplink(devEui: string, id: string, fCnt: number): string {
 }
 
 describe('ingest with a blocked database', () => {
-  let db: TestDatabase;
-  let service: Service;
-  let publisher: MqttClient;
-  let prefix: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  // One message per batch, so every message is its own transaction.
+  const t = useTestService({ INGEST_BATCH_MAX_SIZE: '1', INGEST_BATCH_MAX_AGE_MS: '5' }, async (db) => {
     await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
     await upsertDevice(db.pool, { devEui: FAST, modelId: 'lpp' });
     await upsertDevice(db.pool, { devEui: BLOCKED, modelId: 'lpp' });
-    // One message per batch, so every message is its own transaction.
-    const config = testConfig(db.url, { INGEST_BATCH_MAX_SIZE: '1', INGEST_BATCH_MAX_AGE_MS: '5' });
-    prefix = config.ingest.chirpstackPrefix!;
-    service = await startService(config, testLog);
-    publisher = await connectPublisher();
-  });
-
-  afterAll(async () => {
-    await publisher?.endAsync();
-    await service?.stop();
-    await db?.drop();
   });
 
   it('keeps at most two batches in the database and writes the rest once it moves', async () => {
+    const { db, publisher } = t;
+    const prefix = t.config.ingest.chirpstackPrefix!;
     const locker: pg.PoolClient = await db.pool.connect();
     try {
       await locker.query('begin');

@@ -10,14 +10,12 @@
  * (api/proto/gw/gw.proto UplinkFrame, built with @chirpstack/chirpstack-api). LoRaWAN join
  * request layout (MHDR, JoinEUI, DevEUI, DevNonce, MIC = 23 bytes): LoRaWAN 1.0.3 §6.2.4.
  */
-import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
 import { buildUplinkFrame } from '../ingest/lorawan/index.js';
-import { startService, type Service } from '../service.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
-import { connectPublisher, createTestDatabase, eventually, testConfig, testLog, type TestDatabase } from './helpers.js';
+import { eventually, useTestService, type TestDatabase } from './helpers.js';
 
 const KNOWN = '0004a30b001c0531';
 const GATEWAY = '0016c001f1500002';
@@ -53,33 +51,20 @@ function gatewayFrame(phy: Buffer, crc: number = gwPb.CRCStatus.CRC_OK, gatewayI
   return Buffer.from(frame.serializeBinary());
 }
 
+/** One registered Cayenne LPP device. */
+async function registerKnown(db: TestDatabase): Promise<void> {
+  await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+  await upsertDevice(db.pool, { devEui: KNOWN, modelId: 'lpp' });
+}
+
 describe('malformed messages through the broker', () => {
-  let db: TestDatabase;
-  let service: Service;
-  let publisher: MqttClient;
-  let cs: string;
-  let tts: string;
-  let conc: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
-    await upsertDevice(db.pool, { devEui: KNOWN, modelId: 'lpp' });
-    const config = testConfig(db.url, { INGEST_MAX_PAYLOAD_BYTES: '2048' });
-    cs = config.ingest.chirpstackPrefix!;
-    tts = config.ingest.ttsPrefix!;
-    conc = config.ingest.concentratorPrefixes[0]!;
-    service = await startService(config, testLog);
-    publisher = await connectPublisher();
-  });
-
-  afterAll(async () => {
-    await publisher?.endAsync();
-    await service?.stop();
-    await db?.drop();
-  });
+  const t = useTestService({ INGEST_MAX_PAYLOAD_BYTES: '2048' }, registerKnown);
 
   it('dead-letters each with its reason and stores every valid uplink between them', async () => {
+    const { db, publisher } = t;
+    const cs = t.config.ingest.chirpstackPrefix!;
+    const tts = t.config.ingest.ttsPrefix!;
+    const conc = t.config.ingest.concentratorPrefixes[0]!;
     const up = (devEui = KNOWN) => `${cs}/app1/device/${devEui}/event/up`;
     const json = (v: unknown) => Buffer.from(JSON.stringify(v));
     const joinRequest = Buffer.concat([Buffer.from([0x00]), Buffer.alloc(8, 1), Buffer.alloc(8, 2), Buffer.from([3, 4]), Buffer.alloc(4, 5)]);
@@ -148,28 +133,11 @@ describe('malformed messages through the broker', () => {
 });
 
 describe('malformed ChirpStack protobuf through the broker', () => {
-  let db: TestDatabase;
-  let service: Service;
-  let publisher: MqttClient;
-  let cs: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
-    await upsertDevice(db.pool, { devEui: KNOWN, modelId: 'lpp' });
-    const config = testConfig(db.url, { INGEST_CHIRPSTACK_ENCODING: 'protobuf' });
-    cs = config.ingest.chirpstackPrefix!;
-    service = await startService(config, testLog);
-    publisher = await connectPublisher();
-  });
-
-  afterAll(async () => {
-    await publisher?.endAsync();
-    await service?.stop();
-    await db?.drop();
-  });
+  const t = useTestService({ INGEST_CHIRPSTACK_ENCODING: 'protobuf' }, registerKnown);
 
   it('dead-letters truncated and garbage protobuf and stores the valid event after them', async () => {
+    const { db, publisher } = t;
+    const cs = t.config.ingest.chirpstackPrefix!;
     const info = new integrationPb.DeviceInfo();
     info.setDevEui(KNOWN);
     const event = new integrationPb.UplinkEvent();
