@@ -159,6 +159,15 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     blocked = null;
     resume?.();
   });
+  // mqtt.js counts only acknowledgements and PINGRESP as signs of life, not PUBLISH. A
+  // subscriber under a flood sends PINGREQ after the keepalive, and the PINGRESP queues
+  // behind up to Receive Maximum publishes it has yet to work through; held back by a
+  // slow database that took longer than the 15 s mqtt.js waits, and the client dropped a
+  // healthy connection (seen in a 60-second flat-out benchmark). Every received
+  // publish shows the connection is alive.
+  client.on('packetreceive', (packet) => {
+    if (packet.cmd === 'publish') client.reschedulePing();
+  });
   client.on('error', (error) => log.warn({ err: error }, 'mqtt client error'));
   client.on('reconnect', () => log.info('mqtt reconnecting'));
 
