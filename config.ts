@@ -53,6 +53,7 @@ export interface Config {
     batchMaxAgeMs: number;
     /** Most messages received but not yet acknowledged; ingest stops reading at this bound. Default 10000. */
     maxInFlight: number;
+    /** Most payload bytes of unacknowledged messages; ingest stops reading at this bound too. Default 16 MiB. */
     maxInFlightBytes: number;
     /** Largest accepted MQTT payload; larger ones are dead-lettered. Default 65536 bytes. */
     maxPayloadBytes: number;

@@ -2,7 +2,7 @@
  * Child process of the benchmarks: the service as `stadtfunk start` runs it, in its own
  * process, so that its memory and CPU are its own and not the load generator's or the
  * harness's. It reports commits (count, publish → commit latency per uplink) and samples
- * its own RSS. Started with `node --import tsx`; talks over IPC (see startServiceProcess).
+ * its own RSS. Started with `node --import tsx`; talks over IPC (see startServiceChild).
  */
 import pino from 'pino';
 import { loadConfig } from '../config.js';

@@ -44,5 +44,3 @@ for (const name of guarded) {
   (checked as { guarded?: boolean }).guarded = true;
   proto[name] = checked;
 }
-
-export const protobufGuarded = guarded.length;

