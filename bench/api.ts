@@ -42,9 +42,9 @@ async function seed(pool: import('pg').Pool, monthStart: Date): Promise<number> 
     union all
     select lpad(to_hex(100000 + g), 16, '0'), 'a', 'lamp-' || g from generate_series(1, 1000) g`);
   await pool.query(`
-    insert into latest_readings (dev_eui, metric, channel, time, value, quality, asset_id)
-    select lpad(to_hex(g), 16, '0'), 'occupied', '', now() - (g % 600) * interval '1 second', (g % 3 = 0)::int, 'ok', 'bay-' || g
-    from generate_series(1, 10000) g`);
+    insert into latest_state (dev_eui, asset_id, time, metrics)
+    select lpad(to_hex(g), 16, '0'), 'bay-' || g, t, jsonb_build_object('occupied', jsonb_build_array((extract(epoch from t) * 1000)::bigint, (g % 3 = 0)::int, 'ok'))
+    from generate_series(1, 10000) g, lateral (select now() - (g % 600) * interval '1 second' as t) n`);
   // 1,000 lamps × 30 days × every 15 minutes = 2,880,000 readings.
   const r = await pool.query(`
     insert into readings (time, dev_eui, metric, channel, value, quality, asset_id, uplink_id)

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import {
-  deleteReadingsOfUplinks, inTransaction, insertReadings, latestPerKey, selectDeviceContexts, selectUplinksForRedecode, updateDecoded, upsertLatestReadings,
+  deleteReadingsOfUplinks, inTransaction, insertReadings, newestPerKey, selectDeviceContexts, selectUplinksForRedecode, updateDecoded, upsertLatestState,
   type ReadingRow,
 } from '../storage/index.js';
 import type { Decoders } from './index.js';
@@ -47,7 +47,7 @@ export async function redecode(pool: pg.Pool, decoders: Decoders, options: Redec
       await deleteReadingsOfUplinks(client, page.map((u) => u.id), ['rssi', 'snr']);
       await insertReadings(client, readings);
       await updateDecoded(client, decodedRows);
-      await upsertLatestReadings(client, latestPerKey(readings));
+      await upsertLatestState(client, newestPerKey(readings));
     });
     progress.uplinks += page.length;
     progress.readings += readings.length;

@@ -2,7 +2,7 @@
 export { createPool, checkDatabase, withClient, inTransaction } from './database.js';
 export { migrate, listMigrations } from './migrate.js';
 export { detectTimescale } from './timescale.js';
-export { writeBatch, latestPerKey, newestPerKey } from './writer.js';
+export { writeBatch, newestPerKey } from './writer.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { assertPortFree } from './port-check.js';
 export { selectDeviceContexts, type DeviceContext } from './sql/select-devices.js';
@@ -29,4 +29,4 @@ export {
 export { applyTimescalePolicies, type TimescalePolicies } from './timescale-policies.js';
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
-export { upsertLatestReadings } from './sql/upsert-latest-readings.js';
+export { upsertLatestState } from './sql/upsert-latest-state.js';

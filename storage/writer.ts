@@ -12,29 +12,17 @@ import { copyReadings } from './sql/copy-readings.js';
 import { insertReadings } from './sql/insert-readings.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
-import { upsertLatestReadings } from './sql/upsert-latest-readings.js';
+import { upsertLatestState } from './sql/upsert-latest-state.js';
 
 /** The newest reading per (device, metric, channel), in no particular order. */
 export function newestPerKey(rows: ReadingRow[]): ReadingRow[] {
-  return [...newestByKey(rows).values()];
-}
-
-/**
- * The newest reading per (device, metric, channel), in key order: workers sharing a
- * subscription then lock latest-state rows in the same order and cannot deadlock.
- */
-export function latestPerKey(rows: ReadingRow[]): ReadingRow[] {
-  return [...newestByKey(rows).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-}
-
-function newestByKey(rows: ReadingRow[]): Map<string, ReadingRow> {
   const latest = new Map<string, ReadingRow>();
   for (const row of rows) {
     const key = `${row.devEui}\u0000${row.metric}\u0000${row.channel}`;
     const seen = latest.get(key);
     if (!seen || seen.time < row.time) latest.set(key, row);
   }
-  return latest;
+  return [...latest.values()];
 }
 
 export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<WriteResult> {
@@ -61,7 +49,7 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
     // Status readings have no uplink identity; a redelivered status event repeats its keys.
     stored += await insertReadings(client, batch.healthReadings);
     const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
-    await upsertLatestReadings(client, latestPerKey(readings));
+    await upsertLatestState(client, newestPerKey(readings));
     for (const u of batch.uplinks) {
       if (!inserted.has(u.id)) continue;
       const p = progress.get(u.devEui) ?? { devEui: u.devEui, lastSeenAt: null, fCnt: null, reset: false };

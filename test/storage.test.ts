@@ -65,6 +65,82 @@ describe('batch writer', () => {
   });
 });
 
+describe('latest state', () => {
+  const dev = '00000000000000e1';
+  const latest = async () =>
+    (await db.pool.query<{ metric: string; channel: string; value: number; time: Date }>(
+      "select metric, channel, value, time from latest_readings where dev_eui = $1 and metric in ('pm10', 'no2', 'co2') order by metric, channel", [dev])).rows;
+
+  it('takes a late uplink\'s metrics the device has not reported since, and none it has', async () => {
+    const t1 = new Date('2026-11-03T10:00:00Z');
+    const t2 = new Date('2026-11-03T11:00:00Z');
+    await writeBatch(db.pool, { uplinks: [uplink('l-2', dev, t2)], readings: [reading('l-2', dev, t2, 2, 'pm10')], healthReadings: [], deadLetters: [] });
+    await writeBatch(db.pool, { uplinks: [uplink('l-1', dev, t1)], readings: [reading('l-1', dev, t1, 1, 'pm10'), reading('l-1', dev, t1, 11, 'no2')], healthReadings: [], deadLetters: [] });
+    expect(await latest()).toEqual([
+      { metric: 'no2', channel: '', value: 11, time: t1 },
+      { metric: 'pm10', channel: '', value: 2, time: t2 },
+    ]);
+  });
+
+  it('keeps the newest entry of each metric when one batch holds several uplinks of a device', async () => {
+    const t3 = new Date('2026-11-03T12:00:00Z');
+    const t4 = new Date('2026-11-03T13:00:00.250Z');
+    const t5 = new Date('2026-11-03T14:00:00Z');
+    // In one batch: t4 (pm10), t3 (pm10, co2 on two channels, one with '@' in it), t5 (no2).
+    await writeBatch(db.pool, {
+      uplinks: [uplink('l-4', dev, t4), uplink('l-3', dev, t3), uplink('l-5', dev, t5)],
+      readings: [
+        reading('l-4', dev, t4, 4, 'pm10'),
+        reading('l-3', dev, t3, 3, 'pm10'), { ...reading('l-3', dev, t3, 30, 'co2'), channel: 'port=2' }, { ...reading('l-3', dev, t3, 31, 'co2'), channel: 'a@b' },
+        reading('l-5', dev, t5, 5, 'no2'),
+      ],
+      healthReadings: [], deadLetters: [],
+    });
+    expect(await latest()).toEqual([
+      { metric: 'co2', channel: 'a@b', value: 31, time: t3 },
+      { metric: 'co2', channel: 'port=2', value: 30, time: t3 },
+      { metric: 'no2', channel: '', value: 5, time: t5 },
+      { metric: 'pm10', channel: '', value: 4, time: t4 },
+    ]);
+    const row = await db.pool.query('select time, asset_id from latest_state where dev_eui = $1', [dev]);
+    expect(row.rows[0].time.getTime()).toBeGreaterThanOrEqual(t5.getTime());
+  });
+
+  it('survives the migration from one row per metric to one row per device', async () => {
+    const name = `sf_test_mig_${process.pid}_${Date.now()}`;
+    const adminUrl = inject('databaseAdminUrl');
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const pool = createPool({ url: url.toString(), log: testLog });
+    const before = await fs.mkdtemp(path.join(os.tmpdir(), 'sf-mig-'));
+    try {
+      const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'storage', 'migrations');
+      for (const f of await fs.readdir(dir)) if (f < '0005') await fs.copyFile(path.join(dir, f), path.join(before, f));
+      await migrate(pool, before);
+      await pool.query(`insert into latest_readings (dev_eui, metric, channel, time, value, quality, asset_id) values
+        ('00000000000000a1', 'pm10', '', '2026-11-01T10:00:00.123Z', 7.25, 'ok', 'lamp-old'),
+        ('00000000000000a1', 'temperature', 'probe=a', '2026-11-01T11:00:00Z', -3, 'out_of_range', 'lamp-new'),
+        ('00000000000000a2', 'occupied', '', '2026-11-01T09:00:00Z', 1, 'ok', 'bay-1')`);
+      const applied = (await migrate(pool)).applied;
+      expect(applied).toContain('0005_latest_state.sql');
+      const rows = await pool.query('select dev_eui, metric, channel, time, value, quality, asset_id from latest_readings order by dev_eui, metric');
+      expect(rows.rows.map((r) => ({ ...r, time: r.time.toISOString() }))).toEqual([
+        { dev_eui: '00000000000000a1', metric: 'pm10', channel: '', time: '2026-11-01T10:00:00.123Z', value: 7.25, quality: 'ok', asset_id: 'lamp-new' },
+        { dev_eui: '00000000000000a1', metric: 'temperature', channel: 'probe=a', time: '2026-11-01T11:00:00.000Z', value: -3, quality: 'out_of_range', asset_id: 'lamp-new' },
+        { dev_eui: '00000000000000a2', metric: 'occupied', channel: '', time: '2026-11-01T09:00:00.000Z', value: 1, quality: 'ok', asset_id: 'bay-1' },
+      ]);
+    } finally {
+      await pool.end();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+      await fs.rm(before, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('batch writer, COPY path', () => {
   it('stores free text exactly, also tabs, newlines and backslashes', async () => {
     const at = new Date('2026-11-02T10:00:00.123Z');
@@ -128,7 +204,7 @@ describe('queries use indexes', () => {
              'asset-' || (g % 400), 'bulk'
       from generate_series(1, 200000) g`);
     await db.pool.query('analyze readings');
-    await db.pool.query('analyze latest_readings');
+    await db.pool.query('analyze latest_state');
     const plan = async (sql: string, params: unknown[]) => {
       const { rows } = await db.pool.query(`explain (format json) ${sql}`, params);
       return JSON.stringify(rows[0]['QUERY PLAN']);

@@ -20,8 +20,8 @@ export interface LatestByAssetRow {
 
 /**
  * Latest value of each metric on each (active) asset of the given kinds, from the
- * latest_readings table (one row per device, metric and channel) joined to assets.
- * Uses latest_readings_asset and the assets primary key.
+ * latest_readings view (latest_state, one row per device, expanded to one row per metric
+ * and channel) joined to assets. Uses latest_state_asset and the assets primary key.
  */
 export async function selectLatestByAsset(db: Db, q: { kinds: string[]; metrics: string[] | null; zone: string | null; publicOnly: boolean }): Promise<LatestByAssetRow[]> {
   const { rows } = await db.query<LatestByAssetRow>(
@@ -59,7 +59,8 @@ export async function selectZoneOccupancy(db: Db, q: { zone: string | null; stal
               case when l.time is null or l.time < now() - make_interval(secs => $2) then 'unknown'
                    when l.value >= 0.5 then 'occupied' else 'free' end as state
        from assets a
-       left join lateral (select value, time from latest_readings r where r.asset_id = a.id and r.metric = 'occupied'
+       left join lateral (select (l.metrics -> 'occupied' ->> 1)::float8 as value, to_timestamp((l.metrics -> 'occupied' ->> 0)::float8 / 1000) as time
+                          from latest_state l where l.asset_id = a.id and l.metrics ? 'occupied'
                           order by time desc limit 1) l on true
        where a.kind = 'parking_bay' and a.decommissioned_at is null and a.zone is not null and ($1::text is null or a.zone = $1)),
      garages as (
