@@ -15,7 +15,7 @@ import { LiveBus } from './api/live-bus.js';
 import { redactUrl, type Config } from './config.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
-import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './storage/index.js';
+import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
 
 const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
 
@@ -80,7 +80,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     let broker: EmbeddedBroker | null = null;
     let mqttUrl = config.mqttUrl;
     const liveBus = new LiveBus();
-    const ingestOptions = { config, pool: db.pool, log, decoder: decoders, devices, onCommitted: (batch: Parameters<LiveBus['publishBatch']>[0]) => liveBus.publishBatch(batch) };
+    const ingestOptions = { config, pool: db.pool, log, decoder: decoders, devices, onCommitted: (batch: WriteBatch, result: WriteResult) => liveBus.publishCommitted(batch, result) };
     if (mqttUrl === null) {
       broker = await startEmbeddedBroker({
         port: config.embeddedMqttPort,

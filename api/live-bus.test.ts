@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveBus } from './live-bus.js';
+import { LiveBus, type LiveEvent } from './live-bus.js';
 
 const event = (value: number) => ({ assetId: 'bay-1', devEui: '0000000000000001', metric: 'occupied', channel: '', value, quality: 'ok', time: '2026-11-24T12:00:00.000Z' });
 
@@ -19,13 +19,15 @@ describe('LiveBus ring', () => {
     expect(bus.since(8)!.map((e) => e.value)).toEqual([9, 10, 11]);
   });
 
-  it('publishes the newest reading per device, metric and channel of a batch to listeners', () => {
+  it('publishes the readings that moved the latest state of assets to listeners, numbered', () => {
     const bus = new LiveBus();
-    const seen: number[] = [];
-    bus.subscribe((e) => seen.push(e.value));
-    const r = (time: string, value: number, assetId: string | null = 'bay-1') => ({ time: new Date(time), devEui: '0000000000000001', metric: 'occupied', channel: '', value, quality: 'ok', assetId, uplinkId: 'u' });
-    bus.publishBatch({ uplinks: [], readings: [r('2026-11-24T12:00:01Z', 1), r('2026-11-24T12:00:03Z', 3), r('2026-11-24T12:00:02Z', 2)], healthReadings: [], deadLetters: [] });
-    bus.publishBatch({ uplinks: [], readings: [r('2026-11-24T12:00:04Z', 4, null)], healthReadings: [], deadLetters: [] });
-    expect(seen).toEqual([3]);
+    const seen: LiveEvent[] = [];
+    bus.subscribe((e) => seen.push(e));
+    const r = (time: string, value: number, assetId: string | null = 'bay-1') => ({ time: new Date(time), devEui: '0000000000000001', metric: 'occupied', channel: '', value, quality: 'ok' as const, assetId, uplinkId: 'u' });
+    const empty = { uplinks: [], readings: [], healthReadings: [], deadLetters: [] };
+    const result = (latest: ReturnType<typeof r>[]) => ({ inserted: new Set<string>(), newUplinks: 0, duplicateUplinks: 0, readings: latest.length, latest });
+    bus.publishCommitted(empty, result([r('2026-11-24T12:00:03Z', 3)]));
+    bus.publishCommitted(empty, result([r('2026-11-24T12:00:04Z', 4, null), r('2026-11-24T12:00:05Z', 5, 'bay-2')]));
+    expect(seen.map((e) => [e.id, e.assetId, e.value, e.time])).toEqual([[1, 'bay-1', 3, '2026-11-24T12:00:03.000Z'], [2, 'bay-2', 5, '2026-11-24T12:00:05.000Z']]);
   });
 });

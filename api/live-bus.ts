@@ -2,15 +2,14 @@
  * In-process bus of live changes for Server-Sent Events.
  *
  * Design note. Ingest publishes every committed batch; the bus turns the batch's
- * newest reading per asset, metric and channel into numbered events and keeps the last
+ * newest stored reading per device, metric and channel into numbered events and keeps the last
  * `capacity` of them in a ring buffer. A client that reconnects with Last-Event-ID gets
  * what it missed from the buffer (or is told to reload when it fell out of it). Bounded
  * memory: the buffer, and a per-subscriber queue that drops the slow subscriber.
  * One bus per process: with several API processes behind a load balancer each streams
  * what its own ingest committed, so live streams belong with the ingest process.
  */
-import type { WriteBatch } from '../storage/index.js';
-import { newestPerKey } from '../storage/index.js';
+import type { WriteBatch, WriteResult } from '../storage/index.js';
 
 export interface LiveEvent {
   id: number;
@@ -35,9 +34,9 @@ export class LiveBus {
     this.ring = new Array<LiveEvent | undefined>(capacity);
   }
 
-  publishBatch(batch: WriteBatch): void {
-    const rows = newestPerKey(batch.healthReadings.length > 0 ? [...batch.readings, ...batch.healthReadings] : batch.readings);
-    for (const r of rows) {
+  /** A committed batch: its readings that moved the latest state (of assets) become events. */
+  publishCommitted(_batch: WriteBatch, result: WriteResult): void {
+    for (const r of result.latest) {
       if (!r.assetId) continue;
       this.add({ id: this.nextId, assetId: r.assetId, devEui: r.devEui, metric: r.metric, channel: r.channel, value: r.value, quality: r.quality, time: r.time.toISOString() });
     }

@@ -19,7 +19,7 @@ export function startScriptNodeFlags(): string[] {
 
 /** Starts the service in a child process with this environment and `npm start`'s Node flags. */
 export async function startServiceChild(env: Record<string, string>): Promise<ServiceChild> {
-  const child = fork(fileURLToPath(new URL('./service-process.ts', import.meta.url)), [], { execArgv: [...startScriptNodeFlags(), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./service-process.ts', import.meta.url)), [], { execArgv: [...startScriptNodeFlags(), ...(process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let progress = { committed: 0, lastCommitAt: 0 };
   const waiters: { key: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
   child.on('message', (m: Record<string, unknown>) => {

@@ -29,13 +29,13 @@ async function main(env: Record<string, string>): Promise<void> {
   const latencies: number[] = [];
   let committed = 0;
   let lastCommitAt = 0;
-  const publishBatch = service.liveBus.publishBatch.bind(service.liveBus);
-  service.liveBus.publishBatch = (batch) => {
+  const publishCommitted = service.liveBus.publishCommitted.bind(service.liveBus);
+  service.liveBus.publishCommitted = (batch, result) => {
     const now = Date.now();
     for (const u of batch.uplinks) latencies.push(now - u.receivedAt.getTime());
     committed += batch.uplinks.length;
     lastCommitAt = now;
-    publishBatch(batch);
+    publishCommitted(batch, result);
   };
   let rssPeakMb = process.memoryUsage.rss() / 1e6;
   const sampler = setInterval(() => {

@@ -11,7 +11,7 @@ import { ttsSource } from './sources/tts.js';
 import { concentratorSource } from './sources/concentrator.js';
 import { RawFrameResolver } from './raw-frames.js';
 import * as metrics from './metrics.js';
-import type { WriteBatch } from '../storage/index.js';
+import type { WriteBatch, WriteResult } from '../storage/index.js';
 
 export type { Uplink, Reception, RadioMeta, UplinkSource } from './types.js';
 export { DeviceDirectory } from './device-directory.js';
@@ -25,7 +25,7 @@ export interface IngestOptions {
   log: Logger;
   decoder: UplinkDecoder;
   devices: DeviceDirectory;
-  onCommitted?: (batch: WriteBatch) => void;
+  onCommitted?: (batch: WriteBatch, result: WriteResult) => void;
 }
 
 export interface Ingest {

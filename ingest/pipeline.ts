@@ -17,7 +17,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DeviceModel, FieldMapping, Reading } from '../decoders/types.js';
-import { writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch } from '../storage/index.js';
+import { writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch, type WriteResult } from '../storage/index.js';
 import type { DeviceDirectory } from './device-directory.js';
 import { DeadLetterReason, IngestError } from './errors.js';
 import * as metrics from './metrics.js';
@@ -44,7 +44,7 @@ export interface PipelineOptions {
   batchMaxAgeMs: number;
   maxPayloadBytes: number;
   /** Called after each committed batch (live push, tests). */
-  onCommitted?: (batch: WriteBatch) => void;
+  onCommitted?: (batch: WriteBatch, result: WriteResult) => void;
   /** The raw-frame layer; without it concentrator frames are dead-lettered. */
   rawFrames?: { resolver: RawFrameResolver; dedupWindowMs: number };
 }
@@ -179,7 +179,7 @@ export class IngestPipeline {
         for (const u of batch.uplinks) if (result.inserted.has(u.id)) metrics.ingestUplinks.inc({ source: u.source });
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
         for (const item of items) for (const message of item.messages) message.ack();
-        this.options.onCommitted?.(batch);
+        this.options.onCommitted?.(batch, result);
         return;
       } catch (error) {
         metrics.storageBatchFailures.inc();

@@ -59,4 +59,9 @@ export interface WriteResult {
   newUplinks: number;
   duplicateUplinks: number;
   readings: number;
+  /**
+   * The newest reading per device, metric and channel among the readings of uplinks this
+   * batch stored and its health readings: what moved the latest state, for the live bus.
+   */
+  latest: ReadingRow[];
 }

@@ -49,7 +49,8 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
     // Status readings have no uplink identity; a redelivered status event repeats its keys.
     stored += await insertReadings(client, batch.healthReadings);
     const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
-    await upsertLatestState(client, newestPerKey(readings));
+    const latest = newestPerKey(readings);
+    await upsertLatestState(client, latest);
     for (const u of batch.uplinks) {
       if (!inserted.has(u.id)) continue;
       const p = progress.get(u.devEui) ?? { devEui: u.devEui, lastSeenAt: null, fCnt: null, reset: false };
@@ -60,6 +61,6 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
     await insertDeadLetters(client, batch.deadLetters);
     await mergeReceptions(client, merges);
     await upsertConcentratorStats(client, batch.concentratorStats ?? []);
-    return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored };
+    return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest };
   });
 }

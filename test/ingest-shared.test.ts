@@ -43,10 +43,10 @@ describe.skipIf(!hasMosquitto)('two ingest workers on a shared subscription', ()
     // Each service has its own live bus, fed with every batch it commits: count per worker there.
     const share = workers.map((w) => {
       const counter = { uplinks: 0 };
-      const publishBatch = w.liveBus.publishBatch.bind(w.liveBus);
-      w.liveBus.publishBatch = (batch) => {
+      const publishCommitted = w.liveBus.publishCommitted.bind(w.liveBus);
+      w.liveBus.publishCommitted = (batch, result) => {
         counter.uplinks += batch.uplinks.length;
-        publishBatch(batch);
+        publishCommitted(batch, result);
       };
       return counter;
     });

@@ -53,8 +53,12 @@ describe('batch writer', () => {
     const t2 = new Date('2026-11-01T11:00:00Z');
     const newer = { uplinks: [uplink('s-2', '00000000000000e1', t2)], readings: [reading('s-2', '00000000000000e1', t2, 20)], healthReadings: [], deadLetters: [] };
     const older = { uplinks: [uplink('s-1', '00000000000000e1', t1)], readings: [reading('s-1', '00000000000000e1', t1, 10)], healthReadings: [], deadLetters: [] };
-    expect((await writeBatch(db.pool, newer)).newUplinks).toBe(1);
-    expect((await writeBatch(db.pool, newer)).duplicateUplinks).toBe(1);
+    const first = await writeBatch(db.pool, newer);
+    expect(first.newUplinks).toBe(1);
+    expect(first.latest.map((r) => r.value)).toEqual([20]);
+    const again = await writeBatch(db.pool, newer);
+    expect(again.duplicateUplinks).toBe(1);
+    expect(again.latest).toEqual([]); // nothing for the live bus to announce twice
     await writeBatch(db.pool, older); // arrives late
     const latest = await db.pool.query("select value, time from latest_readings where dev_eui = '00000000000000e1' and metric = 'temperature'");
     expect(latest.rows).toEqual([{ value: 20, time: t2 }]);
