@@ -11,7 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { catalog } from '../decoders/index.js';
-import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectZoneOccupancy, type Bucket } from '../storage/index.js';
+import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectSeriesJson, selectZoneOccupancy, type Bucket } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { badRequest, notFound } from './errors.js';
 import { groupByAsset, zoneTotals } from './live.js';
@@ -180,30 +180,33 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     const from = instant('from', q.from, new Date(to.getTime() - 7 * 86_400_000));
     if (from >= to) throw badRequest('from: must be before to');
     const after = q.after === undefined ? null : fromCursor(q.after, (v): v is [string, string] => Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string');
-    const rows = await selectSeries(ctx.pool, {
+    const query = {
       assetId: asset.id, metric: q.metric, from, to, bucket: q.bucket as Bucket,
       after: after ? { time: new Date(after[0]), channel: after[1] } : null, limit: q.limit,
       timescale: ctx.timescale ?? false,
-    });
-    const last = rows[rows.length - 1];
-    let next: string | null = null;
-    if (rows.length === q.limit && last) {
+    };
+    const nextLink = (count: number, last: { time: Date; channel: string } | null | undefined): string | null => {
+      if (count < q.limit || !last) return null;
       const params = new URLSearchParams({ metric: q.metric, from: from.toISOString(), to: to.toISOString(), bucket: q.bucket, format: q.format, limit: String(q.limit), after: cursorOf([last.time.toISOString(), last.channel]) });
-      next = `/api/v1/open/assets/${encodeURIComponent(asset.id)}/series?${params}`;
+      const next = `/api/v1/open/assets/${encodeURIComponent(asset.id)}/series?${params}`;
       reply.header('link', `<${next}>; rel="next"`);
-    }
+      return next;
+    };
     const unit = catalog.get(q.metric)!.unit;
     if (q.format === 'csv') {
+      const rows = await selectSeries(ctx.pool, query);
+      nextLink(rows.length, rows[rows.length - 1]);
       reply.type('text/csv; charset=utf-8');
       let out = csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'min', 'max', 'count']);
       for (const r of rows) out += csvLine([r.time.toISOString(), asset.id, q.metric, r.channel, unit, r.value, r.min, r.max, r.count]);
       return out;
     }
-    return {
-      asset: asset.id, metric: q.metric, unit, bucket: q.bucket, licence: LICENCE.id, attribution: ATTRIBUTION,
-      items: rows.map((r) => ({ time: r.time.toISOString(), channel: r.channel, value: r.value, min: r.min, max: r.max, count: r.count })),
-      next,
-    };
+    // The items arrive as JSON text from the database and go out as they are.
+    const page = await selectSeriesJson(ctx.pool, query);
+    const next = nextLink(page.count, page.last);
+    const head = JSON.stringify({ asset: asset.id, metric: q.metric, unit, bucket: q.bucket, licence: LICENCE.id, attribution: ATTRIBUTION });
+    reply.type('application/json; charset=utf-8');
+    return `${head.slice(0, -1)},"items":${page.items},"next":${JSON.stringify(next)}}`;
   });
 
   app.get('/api/v1/open/datasets/:id/export.csv', {

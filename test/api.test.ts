@@ -186,7 +186,9 @@ describe('registry', () => {
 describe('open data', () => {
   it('serves hourly series as JSON and as RFC 4180 CSV with the same numbers', async () => {
     const url = `/api/v1/open/assets/lamp-1/series?metric=pm2_5&bucket=hour&from=2026-10-01T00:00:00Z&to=2026-10-02T00:00:00Z`;
-    const json = (await call('GET', url, null)).json();
+    const res = await call('GET', url, null);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const json = res.json();
     expect(json.items).toHaveLength(24);
     expect(json.items[0]).toMatchObject({ time: '2026-10-01T00:00:00.000Z', count: 6, min: 0, max: 5, value: 2.5 });
     expect(json.licence).toBe('dl-de/by-2-0');

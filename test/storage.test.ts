@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { applyTimescalePolicies, createPool, migrate, selectSeries, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
+import { applyTimescalePolicies, createPool, migrate, selectSeries, selectSeriesJson, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
 import { boolArray, byteaArray, jsonArray, numberArray, textArray, timeArray } from '../storage/sql/pg-array.js';
 import { createTestDatabase, testLog, type TestDatabase } from './helpers.js';
 
@@ -221,6 +221,34 @@ describe('queries use indexes', () => {
     const device = await plan(`select time, value from readings where dev_eui = $1 and metric = $2 and time >= $3 order by time desc limit 100`, ['0000000000000007', 'pm2_5', '2026-09-10']);
     expect(device).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
     expect(device).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"readings"/);
+  });
+});
+
+describe('series as JSON text', () => {
+  it('gives the items selectSeries gives, as Date.toISOString and JSON.stringify write them', async () => {
+    // Awkward values on purpose: thirds, huge and tiny magnitudes, negative zero's neighbours, milliseconds.
+    const values = [1 / 3, 1e21, -2.5e-7, 12.345678901234567, -0.5, 7, 123456789.125, 0.1 + 0.2];
+    const base = Date.UTC(2026, 7, 1, 10, 0, 0, 0);
+    await db.pool.query(
+      `insert into readings (time, dev_eui, metric, channel, value, quality, asset_id, uplink_id)
+       select to_timestamp(t / 1000.0), '00000000000000e9', 'pm10', c, v, 'ok', 'asset-json', 'json'
+       from unnest($1::float8[], $2::float8[], $3::text[]) as x(t, v, c)`,
+      [values.map((_, i) => base + i * 1_234_567 + i), values, values.map((_, i) => (i % 3 === 0 ? 'b' : ''))],
+    );
+    if (db.timescale) await db.pool.query(`call refresh_continuous_aggregate('readings_hourly', null, null)`);
+    for (const bucket of ['raw', 'hour', 'day'] as const) {
+      for (const limit of [3, 100]) {
+        const q = { assetId: 'asset-json', metric: 'pm10', from: new Date('2026-07-31T00:00:00Z'), to: new Date('2026-08-03T00:00:00Z'), bucket, after: null, limit, timescale: db.timescale };
+        const rows = await selectSeries(db.pool, q);
+        const page = await selectSeriesJson(db.pool, q);
+        expect(rows.length).toBeGreaterThan(0);
+        expect(JSON.parse(page.items)).toEqual(rows.map((r) => ({ time: r.time.toISOString(), channel: r.channel, value: r.value, min: r.min, max: r.max, count: r.count })));
+        expect(page.count).toBe(rows.length);
+        expect(page.last).toEqual({ time: rows[rows.length - 1]!.time, channel: rows[rows.length - 1]!.channel });
+      }
+    }
+    const none = await selectSeriesJson(db.pool, { assetId: 'asset-json', metric: 'pm10', from: new Date('2020-01-01'), to: new Date('2020-01-02'), bucket: 'hour', after: null, limit: 10, timescale: db.timescale });
+    expect(none).toEqual({ items: '[]', count: 0, last: null });
   });
 });
 

@@ -42,6 +42,57 @@ export async function selectSeries(db: Db, q: SeriesQuery): Promise<SeriesRow[]>
   return rows.map((r) => ({ time: new Date(r.ms), channel: r.channel, value: r.value, min: r.min, max: r.max, count: r.count }));
 }
 
+export interface SeriesJson {
+  /** The page's items as a JSON array text: [{time, channel, value, min, max, count}, …]. */
+  items: string;
+  count: number;
+  /** The last item's bucket and channel: where the next page starts. */
+  last: { time: Date; channel: string } | null;
+}
+
+/**
+ * The same series as selectSeries, as JSON text. A month of hourly buckets is 720 rows;
+ * parsing them as rows into objects and serialising those again was most of the API's
+ * work per request in its CPU profile under load. PostgreSQL sends the page as one text
+ * value instead, a line per item (epoch ms, value, min, max, count, channel as a JSON
+ * string: to_json never leaves a raw line break in it), and the items are written from
+ * it directly. Times come out as Date.toISOString writes them; numbers as PostgreSQL's
+ * shortest exact float8 text, which JSON.parse reads back to the same doubles.
+ * (Building the JSON in SQL with to_char and row_to_json cost PostgreSQL twice the
+ * query's own time, here 2 ms more per request.)
+ */
+export async function selectSeriesJson(db: Db, q: SeriesQuery): Promise<SeriesJson> {
+  const variant = q.bucket === 'raw' ? 'raw' : `${q.bucket}-${q.timescale ? 'cagg' : 'date_bin'}`;
+  const params = [q.assetId, q.metric, q.from, q.to, q.after?.time ?? null, q.after?.channel ?? '', q.limit];
+  const { rows } = await db.query<{ lines: string | null }>({
+    name: `series-lines-${variant}`,
+    text: `select string_agg(concat_ws(',', ms, value, min, max, count, to_json(channel)), E'\\n' order by ms, channel) as lines
+           from (${SERIES_SQL[variant]!}) s`,
+    values: params,
+  });
+  const lines = rows[0]?.lines;
+  if (!lines) return { items: '[]', count: 0, last: null };
+  let lastTime = new Date(0);
+  let lastChannel = '""';
+  const parts: string[] = [];
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf('\n', start);
+    if (end < 0) end = lines.length;
+    // ms,value,min,max,count,"channel": the first five fields never contain a comma.
+    const c1 = lines.indexOf(',', start);
+    const c2 = lines.indexOf(',', c1 + 1);
+    const c3 = lines.indexOf(',', c2 + 1);
+    const c4 = lines.indexOf(',', c3 + 1);
+    const c5 = lines.indexOf(',', c4 + 1);
+    lastTime = new Date(Number(lines.slice(start, c1)));
+    lastChannel = lines.slice(c5 + 1, end);
+    parts.push(`{"time":"${lastTime.toISOString()}","channel":${lastChannel},"value":${lines.slice(c1 + 1, c2)},"min":${lines.slice(c2 + 1, c3)},"max":${lines.slice(c3 + 1, c4)},"count":${lines.slice(c4 + 1, c5)}}`);
+    start = end + 1;
+  }
+  return { items: `[${parts.join(',')}]`, count: parts.length, last: { time: lastTime, channel: JSON.parse(lastChannel) as string } };
+}
+
 const KEYSET = `($5::timestamptz is null or (bucket, channel) > ($5, $6))`;
 const EPOCH_MS = (column: string): string => `(extract(epoch from ${column}) * 1000)::float8 as ms`;
 

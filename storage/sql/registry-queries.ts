@@ -21,8 +21,9 @@ export interface AssetRow {
 const ASSET_COLUMNS = `id, kind, name, latitude, longitude, zone, is_public as "isPublic", capacity, attributes, notes,
   decommissioned_at as "decommissionedAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
+/** Named: every open-data series request looks its asset up first; planned once per connection. */
 export async function selectAsset(db: Db, id: string): Promise<AssetRow | null> {
-  const { rows } = await db.query<AssetRow>(`select ${ASSET_COLUMNS} from assets where id = $1`, [id]);
+  const { rows } = await db.query<AssetRow>({ name: 'select-asset', text: `select ${ASSET_COLUMNS} from assets where id = $1`, values: [id] });
   return rows[0] ?? null;
 }
 
