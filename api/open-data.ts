@@ -11,11 +11,20 @@ import rateLimit from '@fastify/rate-limit';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { catalog } from '../decoders/index.js';
-import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectSeriesJson, selectZoneOccupancy, type Bucket } from '../storage/index.js';
+import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectSeriesJson, selectZoneOccupancy, type Bucket, type ExportRow } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { badRequest, notFound } from './errors.js';
 import { groupByAsset, zoneTotals } from './live.js';
 import { ErrorResponse } from './schemas.js';
+
+const EXPORT_PAGE = 10_000;
+
+interface ExportPage {
+  /** Index of the device in the export's device list. */
+  index: number;
+  after: { metric: string; channel: string; time: Date } | null;
+  rows: ExportRow[];
+}
 
 export const LICENCE = { id: 'dl-de/by-2-0', name: 'Datenlizenz Deutschland – Namensnennung – Version 2.0', url: 'https://www.govdata.de/dl-de/by-2-0' };
 export const ATTRIBUTION = 'Stadt (stadtfunk sensor network), dl-de/by-2-0';
@@ -229,21 +238,32 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       'access-control-allow-origin': '*',
     });
     res.write(csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'quality']));
-    // Device by device, keyset pages of 10,000 rows; waits for the socket to drain, so memory stays flat.
+    // Device by device, keyset pages of 10,000 rows; waits for the socket to drain. The next
+    // page is read while this one is written (the database and the writing each get a core),
+    // so at most two pages are in memory: memory stays flat.
+    let next: Promise<ExportPage> | null = null;
     try {
       const units = new Map(dataset.metrics.map((m) => [m, catalog.get(m)?.unit ?? '']));
-      for (const device of await selectExportDevices(ctx.pool, dataset.assetKinds)) {
-        let after: { metric: string; channel: string; time: Date } | null = null;
-        for (;;) {
-          const page = await selectExportPage(ctx.pool, { devEui: device.devEui, assetId: device.assetId, metrics: dataset.metrics, from, to, after, limit: 10_000 });
-          let chunk = '';
-          for (const r of page) chunk += csvLine([r.time.toISOString(), device.assetId, r.metric, r.channel, units.get(r.metric) ?? '', r.value, r.quality]);
-          if (chunk && !res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-          if (page.length < 10_000 || res.destroyed) break;
-          const last = page[page.length - 1]!;
-          after = { metric: last.metric, channel: last.channel, time: last.time };
-        }
-        if (res.destroyed) break;
+      const devices = await selectExportDevices(ctx.pool, dataset.assetKinds);
+      const read = (index: number, after: ExportPage['after']): Promise<ExportPage> => {
+        const device = devices[index]!;
+        const page = selectExportPage(ctx.pool, { devEui: device.devEui, assetId: device.assetId, metrics: dataset.metrics, from, to, after, limit: EXPORT_PAGE })
+          .then((rows) => ({ index, after, rows }));
+        // Handled here so a failure while the previous page drains is not an unhandled
+        // rejection; awaiting the page below still throws it.
+        page.catch(() => undefined);
+        return page;
+      };
+      next = devices.length > 0 ? read(0, null) : null;
+      while (next && !res.destroyed) {
+        const page: ExportPage = await next;
+        const last = page.rows[page.rows.length - 1];
+        if (last && page.rows.length === EXPORT_PAGE) next = read(page.index, { metric: last.metric, channel: last.channel, time: last.time });
+        else next = page.index + 1 < devices.length ? read(page.index + 1, null) : null;
+        const assetId = devices[page.index]!.assetId;
+        let chunk = '';
+        for (const r of page.rows) chunk += csvLine([r.time.toISOString(), assetId, r.metric, r.channel, units.get(r.metric) ?? '', r.value, r.quality]);
+        if (chunk && !res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
       }
       res.end();
     } catch (error) {

@@ -252,6 +252,19 @@ describe('open data', () => {
     expect(new Set(rows.map((r) => r.asset))).toEqual(new Set(['lamp-1']));
     expect(new Set(rows.map((r) => r.metric))).toEqual(new Set(['pm2_5']));
   });
+
+  it('exports a device with more readings than a page completely, in order, nothing twice', async () => {
+    // 10,500 readings: one full page of 10,000 and the rest, read ahead while the first is written.
+    await db.pool.query(`insert into readings (time, dev_eui, metric, channel, value, quality, asset_id, uplink_id)
+      select timestamptz '2026-09-01' + g * interval '1 minute' + interval '0.125 second', '00000000000000a1', 'pm10', '', g, 'ok', 'lamp-1', 'many'
+      from generate_series(0, 10499) g`);
+    const res = await call('GET', '/api/v1/open/datasets/air-quality/export.csv?from=2026-09-01T00:00:00Z&to=2026-09-30T00:00:00Z', null);
+    expect(res.statusCode).toBe(200);
+    const rows = parseCsv(res.body, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(10_500);
+    expect(rows.map((r) => Number(r.value))).toEqual(Array.from({ length: 10_500 }, (_, g) => g));
+    expect(rows[1]!.time).toBe('2026-09-01T00:01:00.125Z');
+  });
 });
 
 describe('live stream', () => {

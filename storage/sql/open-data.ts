@@ -143,12 +143,14 @@ export async function selectExportPage(
   db: Db,
   q: { devEui: string; assetId: string; metrics: string[]; from: Date; to: Date; after: { metric: string; channel: string; time: Date } | null; limit: number },
 ): Promise<ExportRow[]> {
-  const { rows } = await db.query<ExportRow>(
-    `select time, metric, channel, value, quality from readings
-     where dev_eui = $1 and asset_id = $2 and metric = any($3::text[]) and time >= $4 and time < $5
-       and ($6::text is null or (metric, channel, time) > ($6, $7, $8))
-     order by metric, channel, time limit $9`,
-    [q.devEui, q.assetId, q.metrics, q.from, q.to, q.after?.metric ?? null, q.after?.channel ?? '', q.after?.time ?? null, q.limit],
-  );
-  return rows;
+  // Named and with epoch milliseconds, as the series queries (see selectSeries).
+  const { rows } = await db.query<Omit<ExportRow, 'time'> & { ms: number }>({
+    name: 'export-page',
+    text: `select ${EPOCH_MS('time')}, metric, channel, value, quality from readings
+           where dev_eui = $1 and asset_id = $2 and metric = any($3::text[]) and time >= $4 and time < $5
+             and ($6::text is null or (metric, channel, time) > ($6, $7, $8))
+           order by metric, channel, time limit $9`,
+    values: [q.devEui, q.assetId, q.metrics, q.from, q.to, q.after?.metric ?? null, q.after?.channel ?? '', q.after?.time ?? null, q.limit],
+  });
+  return rows.map((r) => ({ time: new Date(r.ms), metric: r.metric, channel: r.channel, value: r.value, quality: r.quality }));
 }
