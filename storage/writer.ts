@@ -10,9 +10,10 @@ import { claimFrameIds, mergeReceptions, upsertConcentratorStats } from './sql/f
 import { insertDeadLetters } from './sql/insert-dead-letters.js';
 import { copyReadings } from './sql/copy-readings.js';
 import { insertReadings } from './sql/insert-readings.js';
+import { copyUplinks } from './sql/copy-uplinks.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
-import { upsertLatestState } from './sql/upsert-latest-state.js';
+import { upsertLatestState, type DeviceSeen } from './sql/upsert-latest-state.js';
 
 /** The newest reading per (device, metric, channel), in no particular order. */
 export function newestPerKey(rows: ReadingRow[]): ReadingRow[] {
@@ -38,10 +39,11 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
       for (const u of batch.uplinks) if (frameIds.has(u.id) && !claimed.has(u.id)) merges.push({ uplinkId: u.id, receptions: u.radio.receptions });
       const claimedDevices = new Set(batch.frameIds.filter((f) => claimed.has(f.id)).map((f) => f.devEui));
       for (const c of batch.counters ?? []) {
-        if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, lastSeenAt: null, fCnt: c.fCnt, reset: c.reset });
+        if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, fCnt: c.fCnt, reset: c.reset });
       }
     }
-    const inserted = await insertUplinks(client, uplinks);
+    // COPY unless one of them is stored already (a redelivery): then insert, skipping those.
+    const inserted = (await copyUplinks(client, uplinks)) ? new Set(uplinks.map((u) => u.id)) : await insertUplinks(client, uplinks);
     // Readings of uplinks stored just now are new unless two uplinks carry the same reading
     // key: COPY them, and only if that finds a stored key, insert them skipping what exists.
     const fresh = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
@@ -50,13 +52,15 @@ export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<Writ
     stored += await insertReadings(client, batch.healthReadings);
     const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
     const latest = newestPerKey(readings);
-    await upsertLatestState(client, latest);
-    for (const u of batch.uplinks) {
+    // Last seen travels with the latest state (one row per device): the newest new uplink per device.
+    const seen = new Map<string, DeviceSeen>();
+    for (const u of uplinks) {
       if (!inserted.has(u.id)) continue;
-      const p = progress.get(u.devEui) ?? { devEui: u.devEui, lastSeenAt: null, fCnt: null, reset: false };
-      if (!p.lastSeenAt || p.lastSeenAt < u.receivedAt) p.lastSeenAt = u.receivedAt;
-      progress.set(u.devEui, p);
+      const s = seen.get(u.devEui);
+      if (!s) seen.set(u.devEui, { devEui: u.devEui, seenAt: u.receivedAt });
+      else if (s.seenAt < u.receivedAt) s.seenAt = u.receivedAt;
     }
+    await upsertLatestState(client, latest, [...seen.values()]);
     await updateDeviceProgress(client, [...progress.values()]);
     await insertDeadLetters(client, batch.deadLetters);
     await mergeReceptions(client, merges);

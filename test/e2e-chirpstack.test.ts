@@ -86,7 +86,7 @@ describe('ChirpStack JSON uplink end to end', () => {
     expect(uplinks.rows[0]).toMatchObject({ id: event.deduplicationId, dev_eui: DEV_EUI, f_cnt: 0, f_port: 1, source: 'chirpstack' });
     expect(uplinks.rows[0].radio.receptions).toHaveLength(2);
     expect(uplinks.rows[0].radio.receptions[0]).toMatchObject({ gatewayId: '0016c001f153a14c', best: true });
-    const lastSeen = await db.pool.query('select last_seen_at from devices where dev_eui = $1', [DEV_EUI]);
+    const lastSeen = await db.pool.query('select last_seen_at from latest_state where dev_eui = $1', [DEV_EUI]);
     expect(lastSeen.rows[0].last_seen_at.toISOString()).toBe('2026-11-24T10:00:00.123Z');
   });
 

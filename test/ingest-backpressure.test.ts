@@ -1,8 +1,9 @@
 /**
  * Backpressure toward the database: however many batches close while the database is
  * slow, at most two of them are in the database at once; the rest wait, unacknowledged,
- * and are written in order when the database moves again. Here one device's row is held
- * locked by another session, so every batch touching that device blocks in the database.
+ * and are written in order when the database moves again. Here one device's latest-state
+ * row is held locked by another session, so every batch touching that device blocks in
+ * the database.
  */
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
@@ -37,9 +38,10 @@ describe('ingest with a blocked database', () => {
     const prefix = t.config.ingest.chirpstackPrefix!;
     const locker: pg.PoolClient = await db.pool.connect();
     try {
+      await db.pool.query(`insert into latest_state (dev_eui, time, metrics) values ($1, null, '{}')`, [BLOCKED]);
       await locker.query('begin');
-      await locker.query('select 1 from devices where dev_eui = $1 for update', [BLOCKED]);
-      // The first batch commits at once; every later one waits on the locked device row.
+      await locker.query('select 1 from latest_state where dev_eui = $1 for update', [BLOCKED]);
+      // The first batch commits at once; every later one waits on the locked row.
       await publisher.publishAsync(`${prefix}/a1/device/${FAST}/event/up`, uplink(FAST, 'bp-fast', 1), { qos: 1 });
       for (let i = 0; i < 9; i++) {
         await publisher.publishAsync(`${prefix}/a1/device/${BLOCKED}/event/up`, uplink(BLOCKED, `bp-${i}`, 10 + i), { qos: 1 });

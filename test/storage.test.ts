@@ -64,7 +64,7 @@ describe('batch writer', () => {
     expect(latest.rows).toEqual([{ value: 20, time: t2 }]);
     const all = await db.pool.query("select count(*)::int as n from readings where dev_eui = '00000000000000e1' and metric = 'temperature'");
     expect(all.rows[0].n).toBe(2);
-    const seen = await db.pool.query("select last_seen_at from devices where dev_eui = '00000000000000e1'");
+    const seen = await db.pool.query("select last_seen_at from latest_state where dev_eui = '00000000000000e1'");
     expect(seen.rows[0].last_seen_at).toEqual(t2);
   });
 });
@@ -135,6 +135,52 @@ describe('latest state', () => {
         { dev_eui: '00000000000000a1', metric: 'pm10', channel: '', time: '2026-11-01T10:00:00.123Z', value: 7.25, quality: 'ok', asset_id: 'lamp-new' },
         { dev_eui: '00000000000000a1', metric: 'temperature', channel: 'probe=a', time: '2026-11-01T11:00:00.000Z', value: -3, quality: 'out_of_range', asset_id: 'lamp-new' },
         { dev_eui: '00000000000000a2', metric: 'occupied', channel: '', time: '2026-11-01T09:00:00.000Z', value: 1, quality: 'ok', asset_id: 'bay-1' },
+      ]);
+    } finally {
+      await pool.end();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+      await fs.rm(before, { recursive: true, force: true });
+    }
+  });
+
+  it('moves last seen with an uplink that gave no readings, and never back with a late one', async () => {
+    const quiet = '00000000000000e2';
+    await upsertDevice(db.pool, { devEui: quiet, modelId: 'm', assetId: 'lamp-s' });
+    const t1 = new Date('2026-11-04T10:00:00Z');
+    const t2 = new Date('2026-11-04T11:00:00.500Z');
+    await writeBatch(db.pool, { uplinks: [uplink('q-2', quiet, t2)], readings: [], healthReadings: [], deadLetters: [] });
+    const state = async () => (await db.pool.query('select time, last_seen_at, metrics from latest_state where dev_eui = $1', [quiet])).rows;
+    expect(await state()).toEqual([{ time: null, last_seen_at: t2, metrics: {} }]);
+    await writeBatch(db.pool, { uplinks: [uplink('q-1', quiet, t1)], readings: [reading('q-1', quiet, t1, 7)], healthReadings: [], deadLetters: [] });
+    expect(await state()).toEqual([{ time: t1, last_seen_at: t2, metrics: { temperature: [t1.getTime(), 7, 'ok'] } }]);
+    const device = await db.pool.query('select asset_id from latest_state where dev_eui = $1', [quiet]);
+    expect(device.rows[0].asset_id).toBe('lamp-s');
+  });
+
+  it('carries last seen from devices into latest state when migrating', async () => {
+    const name = `sf_test_mig6_${process.pid}_${Date.now()}`;
+    const adminUrl = inject('databaseAdminUrl');
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const pool = createPool({ url: url.toString(), log: testLog });
+    const before = await fs.mkdtemp(path.join(os.tmpdir(), 'sf-mig6-'));
+    try {
+      const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'storage', 'migrations');
+      for (const f of await fs.readdir(dir)) if (f < '0006') await fs.copyFile(path.join(dir, f), path.join(before, f));
+      await migrate(pool, before);
+      await upsertDeviceModel(pool, { id: 'm', name: 'm', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+      await pool.query(`insert into devices (dev_eui, model_id, last_seen_at) values
+        ('00000000000000b1', 'm', '2026-11-01T10:00:00.123Z'), ('00000000000000b2', 'm', '2026-11-01T12:00:00Z'), ('00000000000000b3', 'm', null)`);
+      await pool.query(`insert into latest_state (dev_eui, asset_id, time, metrics) values ('00000000000000b1', null, '2026-11-01T09:00:00Z', '{"pm10": [1, 2, "ok"]}')`);
+      expect((await migrate(pool)).applied).toContain('0006_last_seen.sql');
+      const rows = await pool.query('select dev_eui, last_seen_at, time, metrics from latest_state order by dev_eui');
+      expect(rows.rows.map((r) => ({ ...r, last_seen_at: r.last_seen_at.toISOString(), time: r.time?.toISOString() ?? null }))).toEqual([
+        { dev_eui: '00000000000000b1', last_seen_at: '2026-11-01T10:00:00.123Z', time: '2026-11-01T09:00:00.000Z', metrics: { pm10: [1, 2, 'ok'] } },
+        { dev_eui: '00000000000000b2', last_seen_at: '2026-11-01T12:00:00.000Z', time: null, metrics: {} },
       ]);
     } finally {
       await pool.end();

@@ -53,12 +53,12 @@ export async function selectConcentrators(db: Db): Promise<ConcentratorOut[]> {
 /** Devices silent for more than three times their expected interval (device's own, else the model's). */
 export async function selectSilentDevices(db: Db, limit: number): Promise<{ devEui: string; assetId: string | null; lastSeenAt: Date | null; expectedIntervalS: number }[]> {
   const { rows } = await db.query<{ devEui: string; assetId: string | null; lastSeenAt: Date | null; expectedIntervalS: number }>(
-    `select d.dev_eui as "devEui", d.asset_id as "assetId", d.last_seen_at as "lastSeenAt",
+    `select d.dev_eui as "devEui", d.asset_id as "assetId", l.last_seen_at as "lastSeenAt",
             coalesce(d.expected_interval_s, m.expected_interval_s) as "expectedIntervalS"
-     from devices d join device_models m on m.id = d.model_id
+     from devices d join device_models m on m.id = d.model_id left join latest_state l on l.dev_eui = d.dev_eui
      where d.decommissioned_at is null and coalesce(d.expected_interval_s, m.expected_interval_s) is not null
-       and (d.last_seen_at is null or d.last_seen_at < now() - make_interval(secs => 3 * coalesce(d.expected_interval_s, m.expected_interval_s)))
-     order by d.last_seen_at nulls first limit $1`,
+       and (l.last_seen_at is null or l.last_seen_at < now() - make_interval(secs => 3 * coalesce(d.expected_interval_s, m.expected_interval_s)))
+     order by l.last_seen_at nulls first limit $1`,
     [limit],
   );
   return rows;

@@ -89,7 +89,7 @@ export interface DeviceRow {
 const DEVICE_COLUMNS = `dev_eui as "devEui", name, model_id as "modelId", asset_id as "assetId", join_eui as "joinEui",
   dev_addr as "devAddr", nwk_s_key is not null as "nwkSKeySet", app_s_key is not null as "appSKeySet",
   allow_counter_reset as "allowCounterReset", f_cnt_up as "fCntUp", expected_interval_s as "expectedIntervalS",
-  last_seen_at as "lastSeenAt", notes, decommissioned_at as "decommissionedAt", created_at as "createdAt", updated_at as "updatedAt"`;
+  (select l.last_seen_at from latest_state l where l.dev_eui = devices.dev_eui) as "lastSeenAt", notes, decommissioned_at as "decommissionedAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 export async function selectDevice(db: Db, devEui: string): Promise<DeviceRow | null> {
   const { rows } = await db.query<DeviceRow>(`select ${DEVICE_COLUMNS} from devices where dev_eui = $1`, [devEui]);
