@@ -7,6 +7,13 @@ function once<T>(name: string, make: () => T): T {
 
 export const ingestMessages = once('stadtfunk_ingest_messages_total', () =>
   new Counter({ name: 'stadtfunk_ingest_messages_total', help: 'MQTT messages received by ingest', labelNames: ['source'] }));
+const messagesBySource = new Map<string, ReturnType<typeof ingestMessages.labels>>();
+/** The messages counter of one source, its labels hashed once (it is counted for every message). */
+export function ingestMessagesOf(source: string): ReturnType<typeof ingestMessages.labels> {
+  let child = messagesBySource.get(source);
+  if (!child) messagesBySource.set(source, (child = ingestMessages.labels(source)));
+  return child;
+}
 export const ingestUplinks = once('stadtfunk_ingest_uplinks_total', () =>
   new Counter({ name: 'stadtfunk_ingest_uplinks_total', help: 'Uplinks committed (new, not redeliveries)', labelNames: ['source'] }));
 export const ingestDuplicates = once('stadtfunk_ingest_duplicate_uplinks_total', () =>

@@ -118,7 +118,7 @@ export class IngestPipeline {
 
   private parse(message: InboundMessage): SourceResult | { kind: 'error'; reason: string; detail: string; devEui: string | null } {
     const source = this.options.sources.find((s) => s.filters.some((f) => topicMatches(f, message.topic)));
-    metrics.ingestMessages.inc({ source: source?.name ?? 'none' });
+    metrics.ingestMessagesOf(source?.name ?? 'none').inc();
     try {
       if (!source) throw new IngestError(DeadLetterReason.unexpectedTopic, 'no source adapter takes this topic');
       if (message.payload.length > this.options.maxPayloadBytes) {
@@ -176,7 +176,10 @@ export class IngestPipeline {
         this.options.log.debug({ items: items.length, uplinks: batch.uplinks.length, readings: batch.readings.length, buildMs: Number(built - started) / 1e6, writeMs: Number(done - built) / 1e6 }, 'batch committed');
         metrics.ingestDuplicates.inc(result.duplicateUplinks);
         metrics.ingestReadings.inc(result.readings);
-        for (const u of batch.uplinks) if (result.inserted.has(u.id)) metrics.ingestUplinks.inc({ source: u.source });
+        // Counted per source once per batch: prom-client hashes the labels on every call.
+        const perSource = new Map<string, number>();
+        for (const u of batch.uplinks) if (result.inserted.has(u.id)) perSource.set(u.source, (perSource.get(u.source) ?? 0) + 1);
+        for (const [source, n] of perSource) metrics.ingestUplinks.inc({ source }, n);
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
         for (const item of items) for (const message of item.messages) message.ack();
         this.options.onCommitted?.(batch, result);

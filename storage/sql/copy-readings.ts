@@ -17,11 +17,35 @@ export async function copyReadings(db: pg.ClientBase, rows: ReadingRow[]): Promi
   return copied ? rows.length : null;
 }
 
+/**
+ * The readings of one uplink come one after another and share its time, device, asset and
+ * identity (often the same Date and string objects): each is formatted once per run of
+ * equal values, not once per reading.
+ */
 function* readingLines(rows: ReadingRow[]): Generator<string> {
   let chunk = '';
+  let time: Date | null = null;
+  let timeText = '';
+  let prefix: string | null = null;
+  let device = '';
+  let suffix: string | null = null;
+  let asset: string | null = null;
+  let uplink: string | null = null;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    chunk += `${r.time.toISOString()}\t${copyText(r.devEui)}\t${copyText(r.metric)}\t${copyText(r.channel)}\t${r.value}\t${copyText(r.quality)}\t${copyNullable(r.assetId)}\t${copyNullable(r.uplinkId)}\n`;
+    if (r.time !== time && r.time.getTime() !== time?.getTime()) prefix = null;
+    if (prefix === null || r.devEui !== device) {
+      time = r.time;
+      timeText = r.time.toISOString();
+      device = r.devEui;
+      prefix = `${timeText}\t${copyText(device)}\t`;
+    }
+    if (suffix === null || r.assetId !== asset || r.uplinkId !== uplink) {
+      asset = r.assetId;
+      uplink = r.uplinkId;
+      suffix = `\t${copyNullable(asset)}\t${copyNullable(uplink)}\n`;
+    }
+    chunk += `${prefix}${copyText(r.metric)}\t${copyText(r.channel)}\t${r.value}\t${copyText(r.quality)}${suffix}`;
     if ((i + 1) % ROWS_PER_CHUNK === 0) {
       yield chunk;
       chunk = '';
