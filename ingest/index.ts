@@ -61,6 +61,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     batchMaxAgeMs: config.ingest.batchMaxAgeMs,
     maxPayloadBytes: config.ingest.maxPayloadBytes,
     ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
+    onRoom: () => consumer?.resume(),
     ...(config.masterKey && config.ingest.concentratorPrefixes.length > 0
       ? { rawFrames: { resolver: new RawFrameResolver(options.pool, config.masterKey), dedupWindowMs: config.ingest.dedupWindowMs } }
       : {}),
@@ -79,6 +80,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     maxInFlight: config.ingest.maxInFlight,
     maxInFlightBytes: config.ingest.maxInFlightBytes,
     log: log.child({ stage: 'ingest', part: 'mqtt' }),
+    held: () => pipeline.busy(),
     onMessage: (message) => {
       // After stop() began, messages are left unacknowledged: the broker keeps them for the session.
       if (!accepting) return;

@@ -11,7 +11,8 @@
  * Memory stays bounded: with `maxInFlight` messages received but not yet acknowledged,
  * the consumer stops calling back into mqtt.js, so it stops reading the socket and
  * TCP pushes back on the broker. MQTT 5 brokers are also told this bound as the
- * session's Receive Maximum, so they stop sending before that.
+ * session's Receive Maximum, so they stop sending before that. The next stage can hold
+ * reading back the same way before that bound (`held`), when it has work queued.
  *
  * A PUBACK held for a connection that has since dropped is discarded, never sent on
  * the new connection (the broker may have reused the packet id); the broker
@@ -42,6 +43,12 @@ export interface MqttConsumerOptions {
   maxInFlightBytes: number;
   log: Logger;
   onMessage(message: InboundMessage): void;
+  /**
+   * True while the next stage takes no more messages (the pipeline has a closed batch
+   * waiting for the database): reading pauses as at the in-flight bound. Call
+   * `resume()` when it changes back.
+   */
+  held?: () => boolean;
 }
 
 interface HeldAck {
@@ -59,6 +66,8 @@ export interface MqttConsumer {
   /** Messages received and not yet acknowledged. */
   inFlight(): number;
   connected(): boolean;
+  /** The next stage takes messages again (see `held`): go on reading if nothing else holds it back. */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -86,7 +95,7 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
   let blocked: (() => void) | null = null;
   let closing = false;
 
-  const full = (): boolean => held.size >= options.maxInFlight || heldBytes >= options.maxInFlightBytes;
+  const full = (): boolean => held.size >= options.maxInFlight || heldBytes >= options.maxInFlightBytes || (options.held?.() ?? false);
   const forget = (messageId: number, entry: HeldAck): void => {
     held.delete(messageId);
     heldBytes -= entry.bytes;
@@ -206,6 +215,7 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     client,
     inFlight: () => held.size,
     connected: () => client.connected,
+    resume: unblock,
     async close() {
       if (closing) return;
       closing = true;

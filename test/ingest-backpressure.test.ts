@@ -1,7 +1,8 @@
 /**
  * Backpressure toward the database: however many batches close while the database is
  * slow, at most two of them are in the database at once; the rest wait, unacknowledged,
- * and are written in order when the database moves again. Here one device's latest-state
+ * and are written in order when the database moves again. While one waits, ingest reads
+ * nothing more from the broker. Here one device's latest-state
  * row is held locked by another session, so every batch touching that device blocks in
  * the database.
  */
@@ -52,12 +53,17 @@ describe('ingest with a blocked database', () => {
       await eventually(async () => ((await waiting()) >= 1 ? true : undefined));
       // Give any further batches time to reach the database, then count them.
       const counts: number[] = [];
+      const held: number[] = [];
       for (let i = 0; i < 10; i++) {
         await new Promise((r) => setTimeout(r, 100));
         counts.push(await waiting());
+        held.push(t.service.ingest.inFlight());
       }
       expect(Math.max(...counts)).toBeLessThanOrEqual(2);
       expect(Math.max(...counts)).toBeGreaterThanOrEqual(1);
+      // Two batches in the database and one waiting for a slot: ingest reads no further,
+      // the other six stay with the broker rather than in memory.
+      expect(Math.max(...held)).toBe(3);
       await locker.query('commit');
     } finally {
       locker.release();

@@ -208,3 +208,134 @@ describe('gw.GatewayStats', () => {
     expect(decodeGatewayStatsJson('{"rxPacketsReceived": 3}')).toMatchObject({ ok: false, reason: 'invalid_message' });
   });
 });
+
+describe('gw.UplinkFrame read from the wire', () => {
+  /** A small deterministic generator (xorshift32), so a failure names a reproducible case. */
+  function random(seed: number): () => number {
+    let x = seed || 1;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+
+  it('reads 300 random frames built with the official classes to the values they were built from', () => {
+    const next = random(7);
+    const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+    for (let n = 0; n < 300; n++) {
+      const phy = Buffer.from(Array.from({ length: int(12, 60) }, () => int(0, 255)));
+      const rssi = int(-140, 10);
+      const snr = Math.fround(int(-200, 150) / 10);
+      const gwTime = new Date(Date.UTC(2020, 0, 1) + int(0, 2 ** 31) * 1000 + int(0, 999));
+      const codeRates = [CodeRate.CR_4_5, CodeRate.CR_4_6, CodeRate.CR_4_7, CodeRate.CR_4_8];
+      const lora = new LoraModulationInfo();
+      lora.setBandwidth([125_000, 250_000, 500_000][int(0, 2)]!);
+      lora.setSpreadingFactor(int(7, 12));
+      lora.setCodeRate(codeRates[int(0, 3)]!);
+      lora.setPolarizationInversion(next() < 0.5);
+      const modulation = new Modulation();
+      modulation.setLora(lora);
+      const tx = new UplinkTxInfo();
+      tx.setFrequency(int(450_000_000, 870_000_000));
+      tx.setModulation(modulation);
+      const rx = new UplinkRxInfo();
+      const gatewayId = Array.from({ length: 16 }, () => '0123456789abcdef'[int(0, 15)]).join('');
+      rx.setGatewayId(next() < 0.5 ? gatewayId.toUpperCase() : gatewayId);
+      rx.setUplinkId(int(0, 0xffffffff));
+      if (next() < 0.7) rx.setGwTime(Timestamp.fromDate(gwTime));
+      rx.setRssi(rssi);
+      rx.setSnr(snr);
+      rx.setChannel(int(0, 7));
+      rx.setRfChain(int(0, 1));
+      const context = Buffer.from(Array.from({ length: int(0, 8) }, () => int(0, 255)));
+      rx.setContext(context);
+      rx.setCrcStatus(CRCStatus.CRC_OK);
+      const keys = int(0, 3);
+      const metadata: Record<string, string> = {};
+      for (let k = 0; k < keys; k++) metadata[`k${k}`] = `v${int(0, 1e6)}`;
+      for (const [k, v] of Object.entries(metadata)) rx.getMetadataMap().set(k, v);
+      const up = new UplinkFrame();
+      up.setPhyPayload(phy);
+      up.setTxInfo(tx);
+      up.setRxInfo(rx);
+      const result = decodeUplinkFrameProtobuf(up.serializeBinary());
+      expect(result, `frame ${n}`).toEqual({
+        ok: true,
+        value: {
+          phyPayload: phy,
+          gatewayId,
+          uplinkId: rx.getUplinkId() === 0 ? null : rx.getUplinkId(),
+          frequencyHz: tx.getFrequency(),
+          modulation: 'lora',
+          spreadingFactor: lora.getSpreadingFactor(),
+          bandwidthHz: lora.getBandwidth(),
+          codeRate: Object.entries(CodeRate).find(([, v]) => v === lora.getCodeRate())![0],
+          rssiDbm: rssi,
+          snrDb: snr,
+          gwTime: rx.hasGwTime() ? gwTime : null,
+          nsTime: null,
+          context,
+          metadata,
+        },
+      });
+    }
+  });
+
+  it('answers every truncation and 2,000 byte flips of a frame with a result, never an exception', () => {
+    const frame = Buffer.from(officialUplinkFrame());
+    for (let end = 0; end < frame.length; end++) {
+      const result = decodeUplinkFrameProtobuf(frame.subarray(0, end));
+      expect(result.ok === true || typeof result.detail === 'string').toBe(true);
+    }
+    const next = random(11);
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Buffer.from(frame);
+      bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
+      const result = decodeUplinkFrameProtobuf(bytes);
+      expect(result.ok === true || typeof result.detail === 'string').toBe(true);
+    }
+  });
+
+  it('rejects a length prefix that claims more bytes than the message holds', () => {
+    // field 1 (phyPayload), length-delimited, length 2^32 - 1 (a varint of five bytes), then nothing
+    expect(decodeUplinkFrameProtobuf(hex('0affffffff0f'))).toMatchObject({ ok: false, reason: 'invalid_protobuf' });
+    // rxInfo claiming 100 bytes with 2 there
+    expect(decodeUplinkFrameProtobuf(hex('2a640a00'))).toMatchObject({ ok: false, reason: 'invalid_protobuf' });
+  });
+
+  it('rejects values outside what the JSON schema allows, as the JSON path does', () => {
+    const withRx = (set: (rx: InstanceType<typeof UplinkRxInfo>) => void) => {
+      const rx = new UplinkRxInfo();
+      rx.setGatewayId('0016c001ff10a235');
+      rx.setCrcStatus(CRCStatus.CRC_OK);
+      set(rx);
+      const up = new UplinkFrame();
+      up.setPhyPayload(hex(loraPacket.testFrame));
+      up.setRxInfo(rx);
+      return up.serializeBinary();
+    };
+    expect(decodeUplinkFrameProtobuf(withRx((rx) => rx.setGatewayId('gw-1')))).toMatchObject({ ok: false, reason: 'invalid_message' });
+    expect(decodeUplinkFrameProtobuf(withRx((rx) => rx.setRssi(-400)))).toMatchObject({ ok: false, reason: 'invalid_message' });
+    expect(decodeUplinkFrameProtobuf(withRx((rx) => rx.setSnr(500)))).toMatchObject({ ok: false, reason: 'invalid_message' });
+    expect(decodeUplinkFrameProtobuf(withRx((rx) => rx.getMetadataMap().set('k', 'x'.repeat(2000))))).toMatchObject({ ok: false, reason: 'invalid_message' });
+    // google-protobuf's map cannot even hold the key __proto__: the bytes are written by hand.
+    const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
+    const entry = Buffer.concat([field(1, Buffer.from('__proto__')), field(2, Buffer.from('x'))]);
+    const rxInfo = Buffer.concat([field(1, Buffer.from('0016c001ff10a235')), field(15, entry), Buffer.from([0x80, 0x01, CRCStatus.CRC_OK])]); // field 16 as a varint tag: 0x80 0x01
+    const result = decodeUplinkFrameProtobuf(Buffer.concat([field(1, hex(loraPacket.testFrame)), field(5, rxInfo)]));
+    expect(result.ok && Object.getPrototypeOf(result.value.metadata)).toBe(Object.prototype);
+    expect(result.ok && Object.entries(result.value.metadata)).toEqual([['__proto__', 'x']]);
+  });
+});
+
+describe('gw.UplinkFrame with rxInfo sent twice', () => {
+  it('merges the two, as protobuf parsers merge a repeated embedded message', () => {
+    const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
+    const first = Buffer.concat([field(1, Buffer.from('0016c001ff10a235')), Buffer.from([6 << 3, 0xc4, 0xff, 0xff, 0xff, 0x0f])]); // rssi -60
+    const second = Buffer.from([0x80, 0x01, CRCStatus.CRC_OK]); // crcStatus only
+    const result = decodeUplinkFrameProtobuf(Buffer.concat([field(1, hex(loraPacket.testFrame)), field(5, first), field(5, second)]));
+    expect(result).toMatchObject({ ok: true, value: { gatewayId: '0016c001ff10a235', rssiDbm: -60 } });
+  });
+});
