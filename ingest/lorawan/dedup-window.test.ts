@@ -57,6 +57,38 @@ describe('DedupWindow', () => {
     expect(window.openWindows).toBe(0);
   });
 
+  it('closes each of several staggered windows at its own time, and goes on after onGroup threw', () => {
+    const frames = [0, 1, 2].map((i) => Buffer.concat([frame, Buffer.from([i])]));
+    let throws = true;
+    const window = makeWindow({
+      onGroup: (g) => {
+        groups.push(g);
+        if (throws) {
+          throws = false;
+          throw new Error('downstream failed');
+        }
+      },
+      onError: () => undefined,
+    });
+    window.offer(frames[0]!, reception('0000000000000a01', -100, 1)); // due at 200
+    vi.advanceTimersByTime(50);
+    window.offer(frames[1]!, reception('0000000000000a01', -100, 1)); // due at 250
+    vi.advanceTimersByTime(70);
+    window.offer(frames[2]!, reception('0000000000000a01', -100, 1)); // due at 320
+    vi.advanceTimersByTime(79); // t = 199
+    expect(groups).toHaveLength(0);
+    vi.advanceTimersByTime(1); // 200
+    expect(groups.map((g) => g.phyPayload.at(-1))).toEqual([0]);
+    vi.advanceTimersByTime(49); // 249
+    expect(groups).toHaveLength(1);
+    vi.advanceTimersByTime(1); // 250
+    expect(groups.map((g) => g.phyPayload.at(-1))).toEqual([0, 1]);
+    vi.advanceTimersByTime(70); // 320
+    expect(groups.map((g) => g.phyPayload.at(-1))).toEqual([0, 1, 2]);
+    expect(window.openWindows).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('breaks an SNR tie by RSSI', () => {
     const window = makeWindow();
     window.offer(frame, reception('0000000000000a01', -100, 5));

@@ -64,7 +64,8 @@ interface OpenWindow {
   phyPayload: Buffer;
   receptions: ConcentratorReception[];
   firstSeenAtMs: number;
-  timer: unknown;
+  /** When the window closes (epoch ms). */
+  dueAtMs: number;
 }
 
 const defaultClock: DedupClock = {
@@ -91,7 +92,12 @@ export function bestReceptionIndex(receptions: readonly Pick<ConcentratorRecepti
 }
 
 export class DedupWindow {
+  /**
+   * Open windows in the order they opened. All last `windowMs`, so they also close in this
+   * order, and one timer (for the oldest) serves them all instead of a timer per frame.
+   */
   private readonly open = new Map<string, OpenWindow>();
+  private timer: unknown = null;
   /** Closed keys → first-seen time; Map order is insertion order, so the oldest comes first. */
   private readonly closed = new Map<string, { firstSeenAtMs: number; closedAtMs: number }>();
   private readonly windowMs: number;
@@ -131,17 +137,15 @@ export class DedupWindow {
       const oldest = this.open.keys().next();
       if (!oldest.done) this.close(oldest.value);
     }
-    this.open.set(key, {
-      phyPayload: Buffer.from(phyPayload),
-      receptions: [reception],
-      firstSeenAtMs: now,
-      timer: this.clock.setTimeout(() => this.close(key), this.windowMs),
-    });
+    this.open.set(key, { phyPayload: Buffer.from(phyPayload), receptions: [reception], firstSeenAtMs: now, dueAtMs: now + this.windowMs });
+    if (this.timer === null) this.timer = this.clock.setTimeout(() => this.closeDue(), this.windowMs);
     return 'opened';
   }
 
-  /** Emits every open group now (shutdown) and stops their timers. */
+  /** Emits every open group now (shutdown) and stops the timer. */
   flush(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
     for (const key of [...this.open.keys()]) this.close(key);
   }
 
@@ -150,11 +154,25 @@ export class DedupWindow {
     return this.open.size;
   }
 
+  /** The timer: closes the windows that are due, then waits for the next one (also when onGroup threw). */
+  private closeDue(): void {
+    this.timer = null;
+    const now = this.clock.now();
+    try {
+      for (const [key, window] of this.open) {
+        if (window.dueAtMs > now) break;
+        this.close(key);
+      }
+    } finally {
+      const next = this.open.values().next();
+      if (!next.done && this.timer === null) this.timer = this.clock.setTimeout(() => this.closeDue(), Math.max(1, next.value.dueAtMs - now));
+    }
+  }
+
   private close(key: string): void {
     const window = this.open.get(key);
     if (!window) return;
     this.open.delete(key);
-    this.clock.clearTimeout(window.timer);
     this.remember(key, window.firstSeenAtMs);
     const best = bestReceptionIndex(window.receptions);
     const receptions: GroupedReception[] = window.receptions.map((r, i) => ({ ...r, best: i === best }));
