@@ -26,6 +26,33 @@ function reading(uplinkId: string, devEui: string, at: Date, value: number, metr
   return { time: at, devEui, metric, channel: '', value, quality: 'ok', assetId: 'lamp-s', uplinkId };
 }
 
+/**
+ * A fresh database migrated only up to (not including) migration `upTo`, for testing
+ * what a later migration does to data written in the old shape. Dropped afterwards.
+ */
+async function withDatabaseBefore(upTo: string, work: (pool: pg.Pool) => Promise<void>): Promise<void> {
+  const name = `sf_test_mig_${upTo}_${process.pid}_${Date.now()}`;
+  const adminUrl = inject('databaseAdminUrl');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool({ url: url.toString(), log: testLog });
+  const before = await fs.mkdtemp(path.join(os.tmpdir(), 'sf-mig-'));
+  try {
+    const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'storage', 'migrations');
+    for (const f of await fs.readdir(dir)) if (f < upTo) await fs.copyFile(path.join(dir, f), path.join(before, f));
+    await migrate(pool, before);
+    await work(pool);
+  } finally {
+    await pool.end();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    await fs.rm(before, { recursive: true, force: true });
+  }
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   await upsertDeviceModel(db.pool, { id: 'm', name: 'm', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
@@ -111,19 +138,7 @@ describe('latest state', () => {
   });
 
   it('survives the migration from one row per metric to one row per device', async () => {
-    const name = `sf_test_mig_${process.pid}_${Date.now()}`;
-    const adminUrl = inject('databaseAdminUrl');
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const pool = createPool({ url: url.toString(), log: testLog });
-    const before = await fs.mkdtemp(path.join(os.tmpdir(), 'sf-mig-'));
-    try {
-      const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'storage', 'migrations');
-      for (const f of await fs.readdir(dir)) if (f < '0005') await fs.copyFile(path.join(dir, f), path.join(before, f));
-      await migrate(pool, before);
+    await withDatabaseBefore('0005', async (pool) => {
       await pool.query(`insert into latest_readings (dev_eui, metric, channel, time, value, quality, asset_id) values
         ('00000000000000a1', 'pm10', '', '2026-11-01T10:00:00.123Z', 7.25, 'ok', 'lamp-old'),
         ('00000000000000a1', 'temperature', 'probe=a', '2026-11-01T11:00:00Z', -3, 'out_of_range', 'lamp-new'),
@@ -136,12 +151,7 @@ describe('latest state', () => {
         { dev_eui: '00000000000000a1', metric: 'temperature', channel: 'probe=a', time: '2026-11-01T11:00:00.000Z', value: -3, quality: 'out_of_range', asset_id: 'lamp-new' },
         { dev_eui: '00000000000000a2', metric: 'occupied', channel: '', time: '2026-11-01T09:00:00.000Z', value: 1, quality: 'ok', asset_id: 'bay-1' },
       ]);
-    } finally {
-      await pool.end();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-      await fs.rm(before, { recursive: true, force: true });
-    }
+    });
   });
 
   it('moves last seen with an uplink that gave no readings, and never back with a late one', async () => {
@@ -159,19 +169,7 @@ describe('latest state', () => {
   });
 
   it('carries last seen from devices into latest state when migrating', async () => {
-    const name = `sf_test_mig6_${process.pid}_${Date.now()}`;
-    const adminUrl = inject('databaseAdminUrl');
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const pool = createPool({ url: url.toString(), log: testLog });
-    const before = await fs.mkdtemp(path.join(os.tmpdir(), 'sf-mig6-'));
-    try {
-      const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'storage', 'migrations');
-      for (const f of await fs.readdir(dir)) if (f < '0006') await fs.copyFile(path.join(dir, f), path.join(before, f));
-      await migrate(pool, before);
+    await withDatabaseBefore('0006', async (pool) => {
       await upsertDeviceModel(pool, { id: 'm', name: 'm', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
       await pool.query(`insert into devices (dev_eui, model_id, last_seen_at) values
         ('00000000000000b1', 'm', '2026-11-01T10:00:00.123Z'), ('00000000000000b2', 'm', '2026-11-01T12:00:00Z'), ('00000000000000b3', 'm', null)`);
@@ -182,12 +180,7 @@ describe('latest state', () => {
         { dev_eui: '00000000000000b1', last_seen_at: '2026-11-01T10:00:00.123Z', time: '2026-11-01T09:00:00.000Z', metrics: { pm10: [1, 2, 'ok'] } },
         { dev_eui: '00000000000000b2', last_seen_at: '2026-11-01T12:00:00.000Z', time: null, metrics: {} },
       ]);
-    } finally {
-      await pool.end();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-      await fs.rm(before, { recursive: true, force: true });
-    }
+    });
   });
 });
 
