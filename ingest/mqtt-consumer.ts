@@ -82,6 +82,12 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     keepalive: 30,
     resubscribe: true,
     manualConnect: true,
+    // mqtt.js logs every packet through the debug package; that is a call with arguments
+    // per packet even when nothing listens. Its lines go to our log at trace level, objects
+    // left out (they can be packets, payloads or options with credentials).
+    log: log.isLevelEnabled('trace')
+      ? (...args: unknown[]) => log.trace({ mqttjs: args.map((a) => (typeof a === 'object' && a !== null ? `[${typeof a}]` : String(a))).join(' ') }, 'mqtt.js')
+      : () => undefined,
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
     ...(options.protocolVersion === 5
@@ -174,8 +180,15 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
   // slow database that took longer than the 15 s mqtt.js waits, and the client dropped a
   // healthy connection (seen in a 60-second flat-out benchmark). Every received
   // publish shows the connection is alive.
+  // At most once a second: each reschedule replaces mqtt.js's keepalive interval timer, and
+  // under load publishes arrive thousands of times a second.
+  let rescheduledAt = 0;
   client.on('packetreceive', (packet) => {
-    if (packet.cmd === 'publish') client.reschedulePing();
+    if (packet.cmd !== 'publish') return;
+    const now = Date.now();
+    if (now - rescheduledAt < 1000) return;
+    rescheduledAt = now;
+    client.reschedulePing();
   });
   client.on('error', (error) => log.warn({ err: error }, 'mqtt client error'));
   client.on('reconnect', () => log.info('mqtt reconnecting'));
