@@ -20,7 +20,14 @@
  * the second write a no-op.
  */
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
+
+// mqtt-packet (under mqtt.js and aedes) by default builds, at its first write, a Buffer
+// for each of the 65,536 packet ids: 7 MB of heap in 65,536 objects that every major GC
+// marks again, to save one 2-byte allocation per PUBACK. Measured here (heap snapshot of
+// the idle service): 37.6 MB of live heap with the cache, 30.1 MB without.
+mqttPacket.writeToStream.cacheNumbers = false;
 
 export interface InboundMessage {
   topic: string;
