@@ -77,6 +77,7 @@ describe('malformed messages through the broker', () => {
       { name: 'no deviceInfo', topic: up(), payload: json({ ...csUplink(KNOWN, 'm-1'), deviceInfo: undefined }), reason: 'invalid_message' },
       { name: 'fCnt is a word', topic: up(), payload: json(csUplink(KNOWN, 'm-2', { fCnt: 'abc' })), reason: 'invalid_message' },
       { name: 'data is not base64', topic: up(), payload: json(csUplink(KNOWN, 'm-3', { data: 'not base64!' })), reason: 'invalid_message' },
+      { name: 'deduplicationId with a NUL character', topic: up(), payload: json(csUplink(KNOWN, 'm-\u0000-9')), reason: 'invalid_message' },
       { name: 'time is not RFC 3339', topic: up(), payload: json(csUplink(KNOWN, 'm-4', { time: 'yesterday' })), reason: 'invalid_message' },
       { name: 'DevEUI differs from the topic', topic: up(), payload: json(csUplink('0004a30b001c0599', 'm-5')), reason: 'invalid_message' },
       { name: 'unknown device', topic: up('0004a30b001c0598'), payload: json(csUplink('0004a30b001c0598', 'm-6')), reason: 'unknown_device' },

@@ -197,6 +197,24 @@ describe('batch writer, COPY path', () => {
     ]);
   });
 
+  it('writes what PostgreSQL cannot hold as text or jsonb (NUL, lone surrogates) with U+FFFD, and loses nothing else', async () => {
+    // A vendor codec decoding an ASCII field of a payload with zero bytes returns "\u0000"; text
+    // and jsonb refuse it, and a batch that never commits would stop ingest for good.
+    const at = new Date('2026-11-05T10:00:00Z');
+    const u = { ...uplink('nul-1', '00000000000000e1', at), decoded: { label: 'ab\u0000c', [`k\u0000`]: ['\ud800', 'ok'] }, decodeError: 'bad \u0000 byte' };
+    const r = { ...reading('nul-1', '00000000000000e1', at, 5), channel: 'ch\u0000' };
+    await writeBatch(db.pool, {
+      uplinks: [u], readings: [r], healthReadings: [],
+      deadLetters: [{ receivedAt: at, topic: 'a/\u0000/b', payload: Buffer.from([0, 1]), reason: 'invalid_message', detail: 'field "\u0000" is bad', devEui: null }],
+    });
+    const stored = await db.pool.query("select decoded, decode_error from uplinks where id = 'nul-1'");
+    expect(stored.rows).toEqual([{ decoded: { label: 'ab\ufffdc', ['k\ufffd']: ['\ufffd', 'ok'] }, decode_error: 'bad \ufffd byte' }]);
+    const channel = await db.pool.query("select channel from readings where uplink_id = 'nul-1'");
+    expect(channel.rows).toEqual([{ channel: 'ch\ufffd' }]);
+    const letter = await db.pool.query("select topic, payload, detail from dead_letters where reason = 'invalid_message' and received_at = $1", [at]);
+    expect(letter.rows).toEqual([{ topic: 'a/\ufffd/b', payload: Buffer.from([0, 1]), detail: 'field "\ufffd" is bad' }]);
+  });
+
   it('keeps the batch when a reading key is already stored by another uplink', async () => {
     const at = new Date('2026-11-03T10:00:00Z');
     await writeBatch(db.pool, { uplinks: [uplink('k-1', '00000000000000e1', at)], readings: [reading('k-1', '00000000000000e1', at, 1)], healthReadings: [], deadLetters: [] });

@@ -31,7 +31,8 @@ const TxInfo = Type.Object({
   ),
 });
 const UplinkEvent = Type.Object({
-  deduplicationId: Type.String({ minLength: 1, maxLength: 100 }),
+  // The uplink identity (a UUID from ChirpStack): printable ASCII, so it is the same key wherever it is stored.
+  deduplicationId: Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\x20-\\x7e]+$' }),
   time: Type.Optional(Type.String({ maxLength: 64 })),
   deviceInfo: DeviceInfo,
   fCnt: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),

@@ -24,12 +24,15 @@ export async function copyUnlessStored(db: pg.ClientBase, savepoint: string, sta
   return true;
 }
 
-const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL = /[\\\t\n\r\u0000]/;
 
-/** A text field in COPY text format: backslash, tab, newline and carriage return escaped. */
+/**
+ * A text field in COPY text format: backslash, tab, newline and carriage return escaped,
+ * U+0000 (which text cannot hold, see pg-text.ts) as U+FFFD.
+ */
 export function copyText(value: string): string {
   if (!SPECIAL.test(value)) return value;
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return value.replace(/[\\\t\n\r\u0000]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\uFFFD'));
 }
 
 /** A nullable text field in COPY text format (`\N` for null). */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { UplinkRow } from '../rows.js';
 import { copyNullable, copyText, copyUnlessStored } from './copy-in.js';
+import { pgJsonText } from './pg-text.js';
 import { radioJson } from './radio-json.js';
 
 const ROWS_PER_CHUNK = 500;
@@ -22,7 +23,7 @@ function* uplinkLines(rows: UplinkRow[]): Generator<string> {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     // bytea in hex form, its backslash escaped for COPY: \\x0a1b…
-    chunk += `${r.receivedAt.toISOString()}\t${copyText(r.id)}\t${copyText(r.devEui)}\t${r.fCnt ?? '\\N'}\t${r.fPort ?? '\\N'}\t\\\\x${r.payload.toString('hex')}\t${r.decoded === null ? '\\N' : copyText(JSON.stringify(r.decoded))}\t${copyNullable(r.decodeError)}\t${r.source}\t${copyText(radioJson(r.radio))}\n`;
+    chunk += `${r.receivedAt.toISOString()}\t${copyText(r.id)}\t${copyText(r.devEui)}\t${r.fCnt ?? '\\N'}\t${r.fPort ?? '\\N'}\t\\\\x${r.payload.toString('hex')}\t${r.decoded === null ? '\\N' : copyText(pgJsonText(JSON.stringify(r.decoded)))}\t${copyNullable(r.decodeError)}\t${r.source}\t${copyText(pgJsonText(radioJson(r.radio)))}\n`;
     if ((i + 1) % ROWS_PER_CHUNK === 0) {
       yield chunk;
       chunk = '';

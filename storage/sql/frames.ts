@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { pgJsonText } from './pg-text.js';
 
 export interface AbpCandidateRow {
   devEui: string;
@@ -99,7 +100,7 @@ export async function upsertConcentratorStats(db: pg.ClientBase, rows: Concentra
        rx_received = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.rx_received else c.rx_received end,
        rx_forwarded = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.rx_forwarded else c.rx_forwarded end`,
     [
-      rows.map((r) => r.gatewayId), rows.map((r) => r.band), rows.map((r) => r.seenAt), rows.map((r) => JSON.stringify(r.stats)),
+      rows.map((r) => r.gatewayId), rows.map((r) => r.band), rows.map((r) => r.seenAt), rows.map((r) => pgJsonText(JSON.stringify(r.stats))),
       rows.map((r) => r.latitude), rows.map((r) => r.longitude), rows.map((r) => r.rxReceived), rows.map((r) => r.rxForwarded),
     ],
   );

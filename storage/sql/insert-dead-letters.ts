@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { DeadLetterRow } from '../rows.js';
+import { pgText, pgTextOrNull } from './pg-text.js';
 
 /** Stores dead letters; the same message (topic and bytes) delivered again adds no row. */
 export async function insertDeadLetters(db: pg.ClientBase, rows: DeadLetterRow[]): Promise<void> {
@@ -13,11 +14,12 @@ export async function insertDeadLetters(db: pg.ClientBase, rows: DeadLetterRow[]
      on conflict (message_hash) do nothing`,
     [
       rows.map((r) => r.receivedAt),
-      rows.map((r) => r.topic),
+      // Dead letters hold what was wrong, NUL included: stored as U+FFFD (see pg-text.ts); the bytes stay exact.
+      rows.map((r) => pgText(r.topic)),
       rows.map((r) => r.payload),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.detail),
-      rows.map((r) => r.devEui),
+      rows.map((r) => pgText(r.reason)),
+      rows.map((r) => pgTextOrNull(r.detail)),
+      rows.map((r) => pgTextOrNull(r.devEui)),
     ],
   );
 }

@@ -6,13 +6,15 @@
  * uplinks/s). Elements are quoted only when they need it; timestamps go as UTC ISO 8601.
  */
 
+import { pgJsonText, pgText } from './pg-text.js';
+
 /** Safe unquoted: letters, digits and . _ : + - (never empty, never the word NULL). */
 const PLAIN = /^[A-Za-z0-9._:+-]+$/;
 const NEEDS_ESCAPE = /["\\]/g;
 
 function element(value: string): string {
   if (PLAIN.test(value) && !(value.length === 4 && value.toLowerCase() === 'null')) return value;
-  return `"${value.replace(NEEDS_ESCAPE, '\\$&')}"`;
+  return `"${pgText(value).replace(NEEDS_ESCAPE, '\\$&')}"`;
 }
 
 function literal<T>(values: readonly (T | null)[], format: (value: T) => string): string {
@@ -47,5 +49,5 @@ export function byteaArray(values: readonly (Buffer | null)[]): string {
 
 /** jsonb[] from values serialised with JSON.stringify (null stays SQL NULL). */
 export function jsonArray(values: readonly unknown[]): string {
-  return literal(values, (v) => element(JSON.stringify(v)));
+  return literal(values, (v) => element(pgJsonText(JSON.stringify(v))));
 }
