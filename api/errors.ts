@@ -35,6 +35,18 @@ function validationMessage(error: FastifyError): string {
   return `${field}: ${first.message ?? 'is invalid'}`;
 }
 
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22) are values the client sent that the
+ * database cannot hold, not server faults: above all U+0000, which neither text nor
+ * jsonb takes (22021 in text, 22P05 in JSON).
+ */
+function refusedValue(error: unknown): string | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return null;
+  if (code === '22021' || code === '22P05') return 'a text value contains the character U+0000 (NUL), which cannot be stored: remove it';
+  return `the database refused a value: ${(error as Error).message}`;
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) {
@@ -43,6 +55,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.validation) {
       return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_VALIDATION', message: validationMessage(error) });
     }
+    const refused = refusedValue(error);
+    if (refused) return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_UNSTORABLE_VALUE', message: refused });
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send({

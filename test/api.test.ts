@@ -165,6 +165,8 @@ describe('registry', () => {
     ['POST', '/api/v1/devices', { devEui: '00000000000000d1', modelId: 'air-v1', colour: 'red' }, /colour: is not a known field/],
     ['PUT', '/api/v1/device-models/m2', { id: 'm2', name: 'x', decoder: { kind: 'builtin', name: 'nope' } }, /decoder.name: unknown built-in/],
     ['POST', '/api/v1/devices/0000000000000000/move', { assetId: 'nowhere' }, /device 0000000000000000 not found/],
+    ['POST', '/api/v1/assets', { id: 'lamp-nul', kind: 'street_lamp', latitude: 51, longitude: 6, name: 'Lamp \u0000 7' }, /U\+0000/],
+    ['PUT', '/api/v1/device-models/m-nul', { id: 'm-nul', name: 'x', decoder: { kind: 'builtin', name: 'cayenne-lpp' }, mapping: [{ path: 'a\u0000', metric: 'pm2_5' }] }, /U\+0000|mapping/],
     ['GET', '/api/v1/devices/xyz', undefined, /devEui/],
     ['GET', '/api/v1/devices/00000000000000a1/readings?from=yesterday', undefined, /^from:/],
     ['GET', '/api/v1/devices/00000000000000a1/readings?after=garbage', undefined, /^after:/],

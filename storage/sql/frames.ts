@@ -70,7 +70,7 @@ export async function mergeReceptions(db: pg.ClientBase, rows: ReceptionMergeRow
                             where e->>'gatewayId' = r->>'gatewayId')), '[]'::jsonb))
      from unnest($1::text[], $2::jsonb[]) as m(uplink_id, receptions)
      where u.id = m.uplink_id`,
-    [rows.map((r) => r.uplinkId), rows.map((r) => JSON.stringify(r.receptions.map((x) => ({ ...(x as object), best: false }))))],
+    [rows.map((r) => r.uplinkId), rows.map((r) => pgJsonText(JSON.stringify(r.receptions.map((x) => ({ ...(x as object), best: false })))))],
   );
 }
 
