@@ -20,13 +20,11 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import '../protobuf-guard.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
-import { MAX_PHY_PAYLOAD_BYTES } from './phy-payload.js';
 import type { ConcentratorReception } from './types.js';
+import { uplinkFrameFrom } from './uplink-frame-fields.js';
 import { decodeUplinkFrameWire } from './uplink-frame-wire.js';
 
-const { GatewayStats, CodeRate, CRCStatus } = gwPb;
-const CODE_RATE_NAMES = new Map(Object.entries(CodeRate).map(([name, value]) => [value as number, name]));
-const CRC_STATUS_NAMES = new Map(Object.entries(CRCStatus).map(([name, value]) => [value as number, name]));
+const { GatewayStats } = gwPb;
 
 /** One concentrator's report of one received frame. */
 export interface GatewayUplinkFrame {
@@ -171,41 +169,25 @@ function uplinkFrameFromJson(value: unknown): GatewayDecodeResult<GatewayUplinkF
   if (!checkUplinkFrame.Check(value)) return fail(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame ${firstError(checkUplinkFrame, value)}`);
   const up: UplinkFrameJson = value;
   const rx = up.rxInfo;
-  const crcStatus = typeof rx.crcStatus === 'number' ? CRC_STATUS_NAMES.get(rx.crcStatus) : (rx.crcStatus ?? 'NO_CRC');
-  // The concentrator could not confirm the bytes (as ChirpStack Gateway Mesh's
-  // concentratord backend, frames with CRC != CRC_OK are discarded).
-  if (crcStatus !== 'CRC_OK') return fail(GatewayFrameRejectReason.crcNotOk, `concentrator ${rx.gatewayId.toLowerCase()} reported CRC status ${crcStatus ?? rx.crcStatus}`);
-  const phyPayload = Buffer.from(up.phyPayload, 'base64');
-  if (phyPayload.length === 0 || phyPayload.length > MAX_PHY_PAYLOAD_BYTES) {
-    return fail(GatewayFrameRejectReason.invalidMessage, `phyPayload of ${phyPayload.length} bytes`);
-  }
-  const gwTime = parseTimestamp(rx.gwTime, 'rxInfo.gwTime');
-  if (gwTime instanceof Error) return fail(GatewayFrameRejectReason.invalidMessage, gwTime.message);
-  const nsTime = parseTimestamp(rx.nsTime, 'rxInfo.nsTime');
-  if (nsTime instanceof Error) return fail(GatewayFrameRejectReason.invalidMessage, nsTime.message);
   const modulation = up.txInfo?.modulation;
   const lora = modulation?.lora;
-  const codeRate = lora?.codeRate === undefined ? null : typeof lora.codeRate === 'number' ? (CODE_RATE_NAMES.get(lora.codeRate) ?? null) : lora.codeRate;
-  const frequency = up.txInfo?.frequency;
-  return {
-    ok: true,
-    value: {
-      phyPayload,
-      gatewayId: rx.gatewayId.toLowerCase(),
-      uplinkId: rx.uplinkId === undefined || Number(rx.uplinkId) === 0 ? null : Number(rx.uplinkId),
-      frequencyHz: frequency === undefined || Number(frequency) === 0 ? null : Number(frequency),
-      modulation: lora ? 'lora' : modulation?.fsk ? 'fsk' : modulation?.lrFhss ? 'lr_fhss' : null,
-      spreadingFactor: lora?.spreadingFactor || null,
-      bandwidthHz: lora?.bandwidth === undefined || Number(lora.bandwidth) === 0 ? null : Number(lora.bandwidth),
-      codeRate: codeRate === 'CR_UNDEFINED' ? null : codeRate,
-      rssiDbm: rx.rssi ?? 0,
-      snrDb: rx.snr ?? 0,
-      gwTime,
-      nsTime,
-      context: Buffer.from(rx.context ?? '', 'base64'),
-      metadata: rx.metadata ?? {},
-    },
-  };
+  return uplinkFrameFrom({
+    phyPayload: Buffer.from(up.phyPayload, 'base64'),
+    gatewayId: rx.gatewayId,
+    crcStatus: rx.crcStatus,
+    uplinkId: Number(rx.uplinkId ?? 0),
+    frequencyHz: Number(up.txInfo?.frequency ?? 0),
+    modulation: lora ? 'lora' : modulation?.fsk ? 'fsk' : modulation?.lrFhss ? 'lr_fhss' : null,
+    spreadingFactor: lora?.spreadingFactor ?? 0,
+    bandwidthHz: Number(lora?.bandwidth ?? 0),
+    codeRate: lora?.codeRate ?? null,
+    rssiDbm: rx.rssi ?? 0,
+    snrDb: rx.snr ?? 0,
+    gwTime: parseTimestamp(rx.gwTime, 'rxInfo.gwTime'),
+    nsTime: parseTimestamp(rx.nsTime, 'rxInfo.nsTime'),
+    context: Buffer.from(rx.context ?? '', 'base64'),
+    metadata: rx.metadata ?? {},
+  });
 }
 
 /** The reception a frame stands for, for the deduplication window. */

@@ -6,8 +6,9 @@
  * classes and the protojson shape (bytes to base64 and back, times to text and back,
  * then a schema check) it was 7 % of the service's CPU in `bench frames`, with the
  * garbage on top. Here one pass over the bytes reads the fields stadtfunk uses, checks
- * them as the protojson schema in gateway-frame.ts checks the JSON encoding (the same
- * tests run both encodings against one expected value), and skips the rest.
+ * them as the protojson schema in gateway-frame.ts checks the JSON encoding, skips the
+ * rest, and leaves the rules every frame passes to uplink-frame-fields.ts (the same tests
+ * run both encodings against one expected value).
  *
  * protobufjs's Reader checks every length prefix against the bytes that are there, so a
  * field claiming more bytes than the message holds fails at once (see protobuf-guard.ts
@@ -17,15 +18,10 @@
  * Modulation, LoraModulationInfo, UplinkRxInfo), google/protobuf/timestamp.proto.
  */
 import protobuf from 'protobufjs/minimal.js';
-import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
 import type { GatewayDecodeResult, GatewayUplinkFrame } from './gateway-frame.js';
-import { MAX_PHY_PAYLOAD_BYTES } from './phy-payload.js';
+import { uplinkFrameFrom } from './uplink-frame-fields.js';
 
-const { CodeRate, CRCStatus } = gwPb;
-const CODE_RATE_NAMES = new Map(Object.entries(CodeRate).map(([name, value]) => [value as number, name]));
-const CRC_OK = CRCStatus.CRC_OK as number;
-const CRC_STATUS_NAMES = new Map(Object.entries(CRCStatus).map(([name, value]) => [value as number, name]));
 const GATEWAY_ID = /^[0-9a-fA-F]{16}$/;
 
 const VARINT = 0;
@@ -79,34 +75,24 @@ export function decodeUplinkFrameWire(payload: Uint8Array): GatewayDecodeResult<
   }
   if (!rx) return fail(GatewayFrameRejectReason.invalidMessage, 'gw.UplinkFrame /rxInfo: missing');
   if (!GATEWAY_ID.test(rx.gatewayId)) return fail(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame /rxInfo/gatewayId: "${rx.gatewayId.slice(0, 40)}" is not 16 hex digits`);
-  const gatewayId = rx.gatewayId.toLowerCase();
-  if (rx.crcStatus !== CRC_OK) {
-    return fail(GatewayFrameRejectReason.crcNotOk, `concentrator ${gatewayId} reported CRC status ${CRC_STATUS_NAMES.get(rx.crcStatus) ?? rx.crcStatus}`);
-  }
-  if (!phyPayload || phyPayload.length === 0 || phyPayload.length > MAX_PHY_PAYLOAD_BYTES) {
-    return fail(GatewayFrameRejectReason.invalidMessage, `phyPayload of ${phyPayload?.length ?? 0} bytes`);
-  }
-  const codeRate = tx?.codeRate === null || tx?.codeRate === undefined ? null : (CODE_RATE_NAMES.get(tx.codeRate) ?? null);
-  return {
-    ok: true,
-    value: {
-      phyPayload,
-      gatewayId,
-      uplinkId: rx.uplinkId === 0 ? null : rx.uplinkId,
-      frequencyHz: !tx || tx.frequency === 0 ? null : tx.frequency,
-      modulation: tx?.modulation ?? null,
-      spreadingFactor: tx?.spreadingFactor || null,
-      bandwidthHz: !tx || tx.bandwidth === 0 ? null : tx.bandwidth,
-      codeRate: codeRate === 'CR_UNDEFINED' ? null : codeRate,
-      rssiDbm: rx.rssi,
-      snrDb: rx.snr,
-      gwTime: rx.gwTime,
-      nsTime: rx.nsTime,
-      context: rx.context,
-      // fromEntries defines own properties: a key such as __proto__ stays a plain key.
-      metadata: Object.fromEntries(rx.metadata),
-    },
-  };
+  return uplinkFrameFrom({
+    phyPayload,
+    gatewayId: rx.gatewayId,
+    crcStatus: rx.crcStatus,
+    uplinkId: rx.uplinkId,
+    frequencyHz: tx?.frequency ?? 0,
+    modulation: tx?.modulation ?? null,
+    spreadingFactor: tx?.spreadingFactor ?? 0,
+    bandwidthHz: tx?.bandwidth ?? 0,
+    codeRate: tx?.codeRate ?? null,
+    rssiDbm: rx.rssi,
+    snrDb: rx.snr,
+    gwTime: rx.gwTime,
+    nsTime: rx.nsTime,
+    context: rx.context,
+    // fromEntries defines own properties: a key such as __proto__ stays a plain key.
+    metadata: Object.fromEntries(rx.metadata),
+  });
 }
 
 function fail(reason: GatewayFrameRejectReasonCode, detail: string): GatewayDecodeResult<GatewayUplinkFrame> {
