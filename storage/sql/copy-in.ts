@@ -24,6 +24,19 @@ export async function copyUnlessStored(db: pg.ClientBase, savepoint: string, sta
   return true;
 }
 
+/** COPY text of `rows`, one `line` each, in chunks of `rowsPerChunk` rows to stream. */
+export function* copyChunks<T>(rows: readonly T[], rowsPerChunk: number, line: (row: T) => string): Generator<string> {
+  let chunk = '';
+  for (let i = 0; i < rows.length; i++) {
+    chunk += line(rows[i]!);
+    if ((i + 1) % rowsPerChunk === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
 const SPECIAL = /[\\\t\n\r\u0000]/;
 
 /**

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReadingRow } from '../rows.js';
-import { copyNullable, copyText, copyUnlessStored } from './copy-in.js';
+import { copyChunks, copyNullable, copyText, copyUnlessStored } from './copy-in.js';
 
 const ROWS_PER_CHUNK = 2_000;
 
@@ -22,34 +22,24 @@ export async function copyReadings(db: pg.ClientBase, rows: ReadingRow[]): Promi
  * identity (often the same Date and string objects): each is formatted once per run of
  * equal values, not once per reading.
  */
-function* readingLines(rows: ReadingRow[]): Generator<string> {
-  let chunk = '';
+function readingLines(rows: ReadingRow[]): Generator<string> {
   let time: Date | null = null;
-  let timeText = '';
-  let prefix: string | null = null;
   let device = '';
-  let suffix: string | null = null;
-  let asset: string | null = null;
-  let uplink: string | null = null;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (r.time !== time && r.time.getTime() !== time?.getTime()) prefix = null;
-    if (prefix === null || r.devEui !== device) {
+  let prefix = '';
+  let asset: string | null | undefined;
+  let uplink: string | null | undefined;
+  let suffix = '';
+  return copyChunks(rows, ROWS_PER_CHUNK, (r) => {
+    if (time === null || r.devEui !== device || (r.time !== time && r.time.getTime() !== time.getTime())) {
       time = r.time;
-      timeText = r.time.toISOString();
       device = r.devEui;
-      prefix = `${timeText}\t${copyText(device)}\t`;
+      prefix = `${r.time.toISOString()}\t${copyText(device)}\t`;
     }
-    if (suffix === null || r.assetId !== asset || r.uplinkId !== uplink) {
+    if (r.assetId !== asset || r.uplinkId !== uplink) {
       asset = r.assetId;
       uplink = r.uplinkId;
       suffix = `\t${copyNullable(asset)}\t${copyNullable(uplink)}\n`;
     }
-    chunk += `${prefix}${copyText(r.metric)}\t${copyText(r.channel)}\t${r.value}\t${copyText(r.quality)}${suffix}`;
-    if ((i + 1) % ROWS_PER_CHUNK === 0) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
+    return `${prefix}${copyText(r.metric)}\t${copyText(r.channel)}\t${r.value}\t${copyText(r.quality)}${suffix}`;
+  });
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { UplinkRow } from '../rows.js';
-import { copyNullable, copyText, copyUnlessStored } from './copy-in.js';
+import { copyChunks, copyNullable, copyText, copyUnlessStored } from './copy-in.js';
 import { pgJsonText } from './pg-text.js';
 import { radioJson } from './radio-json.js';
 
@@ -15,19 +15,10 @@ const ROWS_PER_CHUNK = 500;
  */
 export async function copyUplinks(db: pg.ClientBase, rows: UplinkRow[]): Promise<boolean> {
   if (rows.length === 0) return true;
-  return copyUnlessStored(db, 'copy_uplinks', 'copy uplinks (received_at, id, dev_eui, f_cnt, f_port, payload, decoded, decode_error, source, radio) from stdin', uplinkLines(rows));
+  return copyUnlessStored(db, 'copy_uplinks', 'copy uplinks (received_at, id, dev_eui, f_cnt, f_port, payload, decoded, decode_error, source, radio) from stdin', copyChunks(rows, ROWS_PER_CHUNK, uplinkLine));
 }
 
-function* uplinkLines(rows: UplinkRow[]): Generator<string> {
-  let chunk = '';
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    // bytea in hex form, its backslash escaped for COPY: \\x0a1b…
-    chunk += `${r.receivedAt.toISOString()}\t${copyText(r.id)}\t${copyText(r.devEui)}\t${r.fCnt ?? '\\N'}\t${r.fPort ?? '\\N'}\t\\\\x${r.payload.toString('hex')}\t${r.decoded === null ? '\\N' : copyText(pgJsonText(JSON.stringify(r.decoded)))}\t${copyNullable(r.decodeError)}\t${r.source}\t${copyText(pgJsonText(radioJson(r.radio)))}\n`;
-    if ((i + 1) % ROWS_PER_CHUNK === 0) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
+function uplinkLine(r: UplinkRow): string {
+  // bytea in hex form, its backslash escaped for COPY: \\x0a1b…
+  return `${r.receivedAt.toISOString()}\t${copyText(r.id)}\t${copyText(r.devEui)}\t${r.fCnt ?? '\\N'}\t${r.fPort ?? '\\N'}\t\\\\x${r.payload.toString('hex')}\t${r.decoded === null ? '\\N' : copyText(pgJsonText(JSON.stringify(r.decoded)))}\t${copyNullable(r.decodeError)}\t${r.source}\t${copyText(pgJsonText(radioJson(r.radio)))}\n`;
 }
