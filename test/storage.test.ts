@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { applyTimescalePolicies, createPool, migrate, selectSeries, selectSeriesJson, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
+import { applyTimescalePolicies, createPool, migrate, selectSeries, selectSeriesJson, seriesStatement, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
 import { boolArray, byteaArray, jsonArray, numberArray, textArray, timeArray } from '../storage/sql/pg-array.js';
 import { createTestDatabase, testLog, type TestDatabase } from './helpers.js';
 
@@ -331,6 +331,41 @@ describe('TimescaleDB', () => {
     expect(fromCagg.length).toBeGreaterThan(100);
     expect(fromCagg.map((r) => [r.time.toISOString(), r.count, r.min, r.max])).toEqual(fromRaw.map((r) => [r.time.toISOString(), r.count, r.min, r.max]));
     fromCagg.forEach((r, i) => expect(r.value).toBeCloseTo(fromRaw[i]!.value, 9));
+  });
+
+  it('reads hour and day series from the aggregates\' covering index alone, no heap page (TimescaleDB only)', async (ctx) => {
+    if (!db.timescale) return ctx.skip();
+    await db.pool.query(`call refresh_continuous_aggregate('readings_hourly', null, null)`);
+    await db.pool.query(`call refresh_continuous_aggregate('readings_daily', null, null)`);
+    // What autovacuum does after a refresh: marks the materialised pages all-visible.
+    await db.pool.query('vacuum analyze');
+    const client = await db.pool.connect();
+    try {
+      // The question is whether the index covers the query, not which plan costs least on a
+      // table this small: scans other than index scans are ruled out.
+      await client.query('set enable_seqscan = off');
+      await client.query('set enable_bitmapscan = off');
+      for (const bucket of ['hour', 'day'] as const) {
+        const { text, values } = seriesStatement({ assetId: 'asset-7', metric: 'pm2_5', from: new Date('2026-09-01'), to: new Date('2026-10-01'), bucket, after: null, limit: 10_000, timescale: true });
+        const { rows } = await client.query(`explain (analyze, format json) ${text}`, values);
+        const scans: { 'Node Type': string; 'Index Name'?: string; 'Heap Fetches'?: number; 'Actual Rows': number }[] = [];
+        const walk = (node: Record<string, unknown>): void => {
+          if (typeof node['Relation Name'] === 'string' && (node['Relation Name'] as string).startsWith('_hyper_')) scans.push(node as never);
+          for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+        };
+        walk((rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+        const materialised = scans.filter((n) => n['Index Name']?.includes(`readings_${bucket === 'hour' ? 'hourly' : 'daily'}_asset_covering`));
+        expect(materialised.length, `${bucket}: scans of the aggregate's chunks`).toBeGreaterThan(0);
+        expect(materialised.reduce((sum, n) => sum + n['Actual Rows'], 0)).toBeGreaterThan(bucket === 'hour' ? 100 : 20);
+        for (const n of materialised) {
+          expect(n['Node Type']).toBe('Index Only Scan');
+          expect(n['Heap Fetches']).toBe(0);
+        }
+      }
+    } finally {
+      await client.query('reset all');
+      client.release();
+    }
   });
 });
 
