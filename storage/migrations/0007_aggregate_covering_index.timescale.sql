@@ -8,10 +8,24 @@
 -- The index lives on the materialised hypertable: it is maintained when a refresh
 -- materialises buckets, not on ingest. Index-only scans need the pages marked all-visible,
 -- which autovacuum does after a refresh.
-drop index if exists readings_hourly_asset;
 create index if not exists readings_hourly_asset_covering on readings_hourly (asset_id, metric, bucket)
   include (channel, avg_value, min_value, max_value, count);
 
-drop index if exists readings_daily_asset;
 create index if not exists readings_daily_asset_covering on readings_daily (asset_id, metric, bucket)
   include (channel, avg_value, min_value, max_value, count);
+
+-- The indexes they replace sit beside the materialised hypertables (in TimescaleDB's own
+-- schema), not in the search path: looked up there.
+do $$
+declare
+  r record;
+begin
+  for r in
+    select i.schemaname, i.indexname from pg_indexes i
+    join timescaledb_information.continuous_aggregates c
+      on c.materialization_hypertable_schema = i.schemaname and c.materialization_hypertable_name = i.tablename
+    where (c.view_name, i.indexname) in (('readings_hourly', 'readings_hourly_asset'), ('readings_daily', 'readings_daily_asset'))
+  loop
+    execute format('drop index %I.%I', r.schemaname, r.indexname);
+  end loop;
+end $$;
