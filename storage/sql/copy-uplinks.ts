@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { UplinkRow } from '../rows.js';
 import { copyChunks, copyNullable, copyText, copyUnlessStored } from './copy-in.js';
-import { pgJsonText } from './pg-text.js';
+import { pgJson, pgJsonText } from './pg-text.js';
 import { radioJson } from './radio-json.js';
 
 const ROWS_PER_CHUNK = 500;
@@ -20,5 +20,5 @@ export async function copyUplinks(db: pg.ClientBase, rows: UplinkRow[]): Promise
 
 function uplinkLine(r: UplinkRow): string {
   // bytea in hex form, its backslash escaped for COPY: \\x0a1b…
-  return `${r.receivedAt.toISOString()}\t${copyText(r.id)}\t${copyText(r.devEui)}\t${r.fCnt ?? '\\N'}\t${r.fPort ?? '\\N'}\t\\\\x${r.payload.toString('hex')}\t${r.decoded === null ? '\\N' : copyText(pgJsonText(JSON.stringify(r.decoded)))}\t${copyNullable(r.decodeError)}\t${r.source}\t${copyText(pgJsonText(radioJson(r.radio)))}\n`;
+  return `${r.receivedAt.toISOString()}\t${copyText(r.id)}\t${copyText(r.devEui)}\t${r.fCnt ?? '\\N'}\t${r.fPort ?? '\\N'}\t\\\\x${r.payload.toString('hex')}\t${r.decoded === null ? '\\N' : copyText(pgJson(r.decoded))}\t${copyNullable(r.decodeError)}\t${r.source}\t${copyText(pgJsonText(radioJson(r.radio)))}\n`;
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { pgJsonText } from './pg-text.js';
+import { pgJson } from './pg-text.js';
 
 export interface AbpCandidateRow {
   devEui: string;
@@ -70,7 +70,7 @@ export async function mergeReceptions(db: pg.ClientBase, rows: ReceptionMergeRow
                             where e->>'gatewayId' = r->>'gatewayId')), '[]'::jsonb))
      from unnest($1::text[], $2::jsonb[]) as m(uplink_id, receptions)
      where u.id = m.uplink_id`,
-    [rows.map((r) => r.uplinkId), rows.map((r) => pgJsonText(JSON.stringify(r.receptions.map((x) => ({ ...(x as object), best: false })))))],
+    [rows.map((r) => r.uplinkId), rows.map((r) => pgJson(r.receptions.map((x) => ({ ...(x as object), best: false }))))],
   );
 }
 
@@ -100,7 +100,7 @@ export async function upsertConcentratorStats(db: pg.ClientBase, rows: Concentra
        rx_received = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.rx_received else c.rx_received end,
        rx_forwarded = case when c.last_seen_at is null or excluded.last_seen_at >= c.last_seen_at then excluded.rx_forwarded else c.rx_forwarded end`,
     [
-      rows.map((r) => r.gatewayId), rows.map((r) => r.band), rows.map((r) => r.seenAt), rows.map((r) => pgJsonText(JSON.stringify(r.stats))),
+      rows.map((r) => r.gatewayId), rows.map((r) => r.band), rows.map((r) => r.seenAt), rows.map((r) => pgJson(r.stats)),
       rows.map((r) => r.latitude), rows.map((r) => r.longitude), rows.map((r) => r.rxReceived), rows.map((r) => r.rxForwarded),
     ],
   );

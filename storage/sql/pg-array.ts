@@ -6,7 +6,7 @@
  * uplinks/s). Elements are quoted only when they need it; timestamps go as UTC ISO 8601.
  */
 
-import { pgJsonText, pgText } from './pg-text.js';
+import { pgJson, pgText } from './pg-text.js';
 
 /** Safe unquoted: letters, digits and . _ : + - (never empty, never the word NULL). */
 const PLAIN = /^[A-Za-z0-9._:+-]+$/;
@@ -49,5 +49,5 @@ export function byteaArray(values: readonly (Buffer | null)[]): string {
 
 /** jsonb[] from values serialised with JSON.stringify (null stays SQL NULL). */
 export function jsonArray(values: readonly unknown[]): string {
-  return literal(values, (v) => element(pgJsonText(JSON.stringify(v))));
+  return literal(values, (v) => element(pgJson(v)));
 }

@@ -30,6 +30,11 @@ export function pgJsonText(json: string): string {
   return JSON.stringify(repair(JSON.parse(json)));
 }
 
+/** `value` as JSON text that jsonb accepts: JSON.stringify, then pgJsonText. */
+export function pgJson(value: unknown): string {
+  return pgJsonText(JSON.stringify(value));
+}
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function wellFormed(value: string): string {

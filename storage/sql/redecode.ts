@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { pgJsonText, pgTextOrNull } from './pg-text.js';
+import { pgJson, pgTextOrNull } from './pg-text.js';
 
 export interface StoredUplink {
   id: string;
@@ -43,6 +43,6 @@ export async function updateDecoded(db: pg.ClientBase, rows: { id: string; recei
     `update uplinks u set decoded = v.decoded, decode_error = v.decode_error
      from unnest($1::text[], $2::timestamptz[], $3::jsonb[], $4::text[]) as v(id, received_at, decoded, decode_error)
      where u.id = v.id and u.received_at = v.received_at`,
-    [rows.map((r) => r.id), rows.map((r) => r.receivedAt), rows.map((r) => pgJsonText(JSON.stringify(r.decoded ?? null))), rows.map((r) => pgTextOrNull(r.decodeError))],
+    [rows.map((r) => r.id), rows.map((r) => r.receivedAt), rows.map((r) => pgJson(r.decoded ?? null)), rows.map((r) => pgTextOrNull(r.decodeError))],
   );
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReadingRow } from '../rows.js';
-import { pgJsonText } from './pg-text.js';
+import { pgJson } from './pg-text.js';
 
 /** The key of a metric and channel in latest_state.metrics (metric ids never contain '@'). */
 export function latestStateKey(metric: string, channel: string): string {
@@ -88,7 +88,7 @@ function entryRow(devEui: string, assetId: string | null, key: string, time: num
 async function upsert(db: pg.ClientBase, states: DeviceState[], alwaysCompare: boolean): Promise<void> {
   // Sorted: concurrent writers lock device rows in the same order and cannot deadlock.
   states.sort((a, b) => (a.devEui < b.devEui ? -1 : a.devEui > b.devEui ? 1 : 0));
-  const json = pgJsonText(JSON.stringify(states.map((s) => ({ d: s.devEui, a: s.assetId, t: s.time, s: s.seen, m: s.metrics }))));
+  const json = pgJson(states.map((s) => ({ d: s.devEui, a: s.assetId, t: s.time, s: s.seen, m: s.metrics })));
   // GREATEST ignores nulls: an entry without readings keeps `time` (and the asset), one without
   // an uplink keeps last seen.
   const overwrite = alwaysCompare ? 'false' : 'latest_state.time is null or latest_state.time < excluded.time';
