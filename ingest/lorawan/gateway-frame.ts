@@ -21,7 +21,7 @@ import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import '../protobuf-guard.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
 import type { ConcentratorReception } from './types.js';
-import { uplinkFrameFrom } from './uplink-frame-fields.js';
+import { FRAME_LIMITS, rejected, uplinkFrameFrom } from './uplink-frame-fields.js';
 import { decodeUplinkFrameWire } from './uplink-frame-wire.js';
 
 const { GatewayStats } = gwPb;
@@ -68,10 +68,10 @@ export type GatewayDecodeResult<T> =
   | { ok: false; reason: GatewayFrameRejectReasonCode; detail: string };
 
 const Base64 = (options: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', ...options });
-const GatewayId = Type.String({ pattern: '^[0-9a-fA-F]{16}$' });
+const GatewayId = Type.String({ pattern: FRAME_LIMITS.gatewayIdPattern });
 const Timestamp = Type.String({ maxLength: 64 });
 const UInt = Type.Union([Type.Integer({ minimum: 0, maximum: 0xffffffff }), Type.String({ pattern: '^\\d{1,10}$' })]);
-const StringMap = Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 1024 }));
+const StringMap = Type.Record(Type.String({ maxLength: FRAME_LIMITS.maxMetadataKeyLength }), Type.String({ maxLength: FRAME_LIMITS.maxMetadataValueLength }));
 
 const UplinkFrameJson = Type.Object({
   // 255 bytes are 340 base64 characters.
@@ -84,7 +84,7 @@ const UplinkFrameJson = Type.Object({
           lora: Type.Optional(
             Type.Object({
               bandwidth: Type.Optional(UInt),
-              spreadingFactor: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 })),
+              spreadingFactor: Type.Optional(Type.Integer({ minimum: 0, maximum: FRAME_LIMITS.maxSpreadingFactor })),
               codeRate: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Integer({ minimum: 0 })])),
             }),
           ),
@@ -99,9 +99,10 @@ const UplinkFrameJson = Type.Object({
     uplinkId: Type.Optional(UInt),
     gwTime: Type.Optional(Timestamp),
     nsTime: Type.Optional(Timestamp),
-    rssi: Type.Optional(Type.Integer({ minimum: -300, maximum: 100 })),
-    snr: Type.Optional(Type.Number({ minimum: -100, maximum: 100 })),
-    context: Type.Optional(Base64({ maxLength: 1024 })),
+    rssi: Type.Optional(Type.Integer({ minimum: FRAME_LIMITS.rssiDbm.min, maximum: FRAME_LIMITS.rssiDbm.max })),
+    snr: Type.Optional(Type.Number({ minimum: FRAME_LIMITS.snrDb.min, maximum: FRAME_LIMITS.snrDb.max })),
+    // Base64: 4 characters per 3 bytes.
+    context: Type.Optional(Base64({ maxLength: (FRAME_LIMITS.maxContextBytes / 3) * 4 })),
     metadata: Type.Optional(StringMap),
     crcStatus: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Integer({ minimum: 0 })])),
   }),
@@ -130,10 +131,6 @@ type GatewayStatsJson = Static<typeof GatewayStatsJson>;
 const checkUplinkFrame = TypeCompiler.Compile(UplinkFrameJson);
 const checkGatewayStats = TypeCompiler.Compile(GatewayStatsJson);
 
-function fail<T>(reason: GatewayFrameRejectReasonCode, detail: string): GatewayDecodeResult<T> {
-  return { ok: false, reason, detail };
-}
-
 function firstError(check: { Errors(value: unknown): Iterable<{ path: string; message: string }> }, value: unknown): string {
   for (const e of check.Errors(value)) return `${e.path || '/'}: ${e.message}`;
   return 'invalid';
@@ -158,7 +155,7 @@ function parseTimestamp(value: string | undefined, field: string): Date | null |
 /** Decodes an `event/up` message in protojson. */
 export function decodeUplinkFrameJson(payload: Buffer | string): GatewayDecodeResult<GatewayUplinkFrame> {
   const parsed = parseJsonText(payload);
-  if (!parsed.ok) return fail(GatewayFrameRejectReason.invalidJson, parsed.detail);
+  if (!parsed.ok) return rejected(GatewayFrameRejectReason.invalidJson, parsed.detail);
   return uplinkFrameFromJson(parsed.value);
 }
 
@@ -166,7 +163,7 @@ export function decodeUplinkFrameJson(payload: Buffer | string): GatewayDecodeRe
 export const decodeUplinkFrameProtobuf = decodeUplinkFrameWire;
 
 function uplinkFrameFromJson(value: unknown): GatewayDecodeResult<GatewayUplinkFrame> {
-  if (!checkUplinkFrame.Check(value)) return fail(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame ${firstError(checkUplinkFrame, value)}`);
+  if (!checkUplinkFrame.Check(value)) return rejected(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame ${firstError(checkUplinkFrame, value)}`);
   const up: UplinkFrameJson = value;
   const rx = up.rxInfo;
   const modulation = up.txInfo?.modulation;
@@ -210,7 +207,7 @@ export function receptionOf(frame: GatewayUplinkFrame, arrivedAt: Date): Concent
 /** Decodes an `event/stats` message in protojson. */
 export function decodeGatewayStatsJson(payload: Buffer | string): GatewayDecodeResult<GatewayStatsReport> {
   const parsed = parseJsonText(payload);
-  if (!parsed.ok) return fail(GatewayFrameRejectReason.invalidJson, parsed.detail);
+  if (!parsed.ok) return rejected(GatewayFrameRejectReason.invalidJson, parsed.detail);
   return gatewayStatsFromJson(parsed.value);
 }
 
@@ -234,16 +231,16 @@ export function decodeGatewayStatsProtobuf(payload: Uint8Array): GatewayDecodeRe
       metadata: mapToRecord(stats.getMetadataMap() as MapLike),
     };
   } catch (error) {
-    return fail(GatewayFrameRejectReason.invalidProtobuf, `not a valid gw.GatewayStats: ${(error as Error).message}`);
+    return rejected(GatewayFrameRejectReason.invalidProtobuf, `not a valid gw.GatewayStats: ${(error as Error).message}`);
   }
   return gatewayStatsFromJson(asJson);
 }
 
 function gatewayStatsFromJson(value: unknown): GatewayDecodeResult<GatewayStatsReport> {
-  if (!checkGatewayStats.Check(value)) return fail(GatewayFrameRejectReason.invalidMessage, `gw.GatewayStats ${firstError(checkGatewayStats, value)}`);
+  if (!checkGatewayStats.Check(value)) return rejected(GatewayFrameRejectReason.invalidMessage, `gw.GatewayStats ${firstError(checkGatewayStats, value)}`);
   const stats: GatewayStatsJson = value;
   const time = parseTimestamp(stats.time, 'time');
-  if (time instanceof Error) return fail(GatewayFrameRejectReason.invalidMessage, time.message);
+  if (time instanceof Error) return rejected(GatewayFrameRejectReason.invalidMessage, time.message);
   const loc = stats.location;
   return {
     ok: true,

@@ -12,6 +12,25 @@ const { CodeRate, CRCStatus } = gwPb;
 const CODE_RATE_NAMES = new Map(Object.entries(CodeRate).map(([name, value]) => [value as number, name]));
 const CRC_STATUS_NAMES = new Map(Object.entries(CRCStatus).map(([name, value]) => [value as number, name]));
 
+/**
+ * Bounds a concentrator message is held to, whichever encoding it came in: the JSON
+ * schemas in gateway-frame.ts and the wire reader in uplink-frame-wire.ts both use these.
+ */
+export const FRAME_LIMITS = {
+  gatewayIdPattern: '^[0-9a-fA-F]{16}$',
+  maxSpreadingFactor: 12,
+  rssiDbm: { min: -300, max: 100 },
+  snrDb: { min: -100, max: 100 },
+  maxContextBytes: 768,
+  maxMetadataKeyLength: 256,
+  maxMetadataValueLength: 1024,
+} as const;
+
+/** A decode that failed, with its reason and what was wrong. */
+export function rejected<T>(reason: GatewayFrameRejectReasonCode, detail: string): GatewayDecodeResult<T> {
+  return { ok: false, reason, detail };
+}
+
 /** A decoded message's fields; proto3 defaults (0, empty) where the message left them out. */
 export interface UplinkFrameFields {
   phyPayload: Buffer | null;
@@ -40,13 +59,13 @@ export function uplinkFrameFrom(f: UplinkFrameFields): GatewayDecodeResult<Gatew
   const crcStatus = f.crcStatus === undefined ? 'NO_CRC' : typeof f.crcStatus === 'number' ? CRC_STATUS_NAMES.get(f.crcStatus) : f.crcStatus;
   // The concentrator could not confirm the bytes (as ChirpStack Gateway Mesh's
   // concentratord backend, frames with CRC != CRC_OK are discarded).
-  if (crcStatus !== 'CRC_OK') return fail(GatewayFrameRejectReason.crcNotOk, `concentrator ${gatewayId} reported CRC status ${crcStatus ?? f.crcStatus}`);
+  if (crcStatus !== 'CRC_OK') return rejected(GatewayFrameRejectReason.crcNotOk, `concentrator ${gatewayId} reported CRC status ${crcStatus ?? f.crcStatus}`);
   const phyPayload = f.phyPayload;
   if (!phyPayload || phyPayload.length === 0 || phyPayload.length > MAX_PHY_PAYLOAD_BYTES) {
-    return fail(GatewayFrameRejectReason.invalidMessage, `phyPayload of ${phyPayload?.length ?? 0} bytes`);
+    return rejected(GatewayFrameRejectReason.invalidMessage, `phyPayload of ${phyPayload?.length ?? 0} bytes`);
   }
-  if (f.gwTime instanceof Error) return fail(GatewayFrameRejectReason.invalidMessage, f.gwTime.message);
-  if (f.nsTime instanceof Error) return fail(GatewayFrameRejectReason.invalidMessage, f.nsTime.message);
+  if (f.gwTime instanceof Error) return rejected(GatewayFrameRejectReason.invalidMessage, f.gwTime.message);
+  if (f.nsTime instanceof Error) return rejected(GatewayFrameRejectReason.invalidMessage, f.nsTime.message);
   const codeRate = f.codeRate === null ? null : typeof f.codeRate === 'number' ? (CODE_RATE_NAMES.get(f.codeRate) ?? null) : f.codeRate;
   return {
     ok: true,
@@ -67,8 +86,4 @@ export function uplinkFrameFrom(f: UplinkFrameFields): GatewayDecodeResult<Gatew
       metadata: f.metadata,
     },
   };
-}
-
-function fail(reason: GatewayFrameRejectReasonCode, detail: string): GatewayDecodeResult<GatewayUplinkFrame> {
-  return { ok: false, reason, detail };
 }

@@ -18,11 +18,12 @@
  * Modulation, LoraModulationInfo, UplinkRxInfo), google/protobuf/timestamp.proto.
  */
 import protobuf from 'protobufjs/minimal.js';
-import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
+import { GatewayFrameRejectReason } from './errors.js';
 import type { GatewayDecodeResult, GatewayUplinkFrame } from './gateway-frame.js';
-import { uplinkFrameFrom } from './uplink-frame-fields.js';
+import { FRAME_LIMITS, rejected, uplinkFrameFrom } from './uplink-frame-fields.js';
 
-const GATEWAY_ID = /^[0-9a-fA-F]{16}$/;
+const GATEWAY_ID = new RegExp(FRAME_LIMITS.gatewayIdPattern);
+const { rssiDbm: RSSI, snrDb: SNR } = FRAME_LIMITS;
 
 const VARINT = 0;
 const FIXED32 = 5;
@@ -70,11 +71,11 @@ export function decodeUplinkFrameWire(payload: Uint8Array): GatewayDecodeResult<
       else r.skipType(tag & 7);
     }
   } catch (error) {
-    if (error instanceof InvalidField) return fail(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame ${error.message}`);
-    return fail(GatewayFrameRejectReason.invalidProtobuf, `not a valid gw.UplinkFrame: ${(error as Error).message}`);
+    if (error instanceof InvalidField) return rejected(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame ${error.message}`);
+    return rejected(GatewayFrameRejectReason.invalidProtobuf, `not a valid gw.UplinkFrame: ${(error as Error).message}`);
   }
-  if (!rx) return fail(GatewayFrameRejectReason.invalidMessage, 'gw.UplinkFrame /rxInfo: missing');
-  if (!GATEWAY_ID.test(rx.gatewayId)) return fail(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame /rxInfo/gatewayId: "${rx.gatewayId.slice(0, 40)}" is not 16 hex digits`);
+  if (!rx) return rejected(GatewayFrameRejectReason.invalidMessage, 'gw.UplinkFrame /rxInfo: missing');
+  if (!GATEWAY_ID.test(rx.gatewayId)) return rejected(GatewayFrameRejectReason.invalidMessage, `gw.UplinkFrame /rxInfo/gatewayId: "${rx.gatewayId.slice(0, 40)}" is not 16 hex digits`);
   return uplinkFrameFrom({
     phyPayload,
     gatewayId: rx.gatewayId,
@@ -93,10 +94,6 @@ export function decodeUplinkFrameWire(payload: Uint8Array): GatewayDecodeResult<
     // fromEntries defines own properties: a key such as __proto__ stays a plain key.
     metadata: Object.fromEntries(rx.metadata),
   });
-}
-
-function fail(reason: GatewayFrameRejectReasonCode, detail: string): GatewayDecodeResult<GatewayUplinkFrame> {
-  return { ok: false, reason, detail };
 }
 
 function expectWireType(tag: number, wireType: number, name: string): void {
@@ -157,7 +154,7 @@ function readLora(r: Reader, tx: Tx): void {
     if (field === 1) tx.bandwidth = varint(r, tag, 'txInfo.modulation.lora.bandwidth');
     else if (field === 2) {
       tx.spreadingFactor = varint(r, tag, 'txInfo.modulation.lora.spreadingFactor');
-      if (tx.spreadingFactor > 12) throw new InvalidField(`/txInfo/modulation/lora/spreadingFactor: ${tx.spreadingFactor} is above 12`);
+      if (tx.spreadingFactor > FRAME_LIMITS.maxSpreadingFactor) throw new InvalidField(`/txInfo/modulation/lora/spreadingFactor: ${tx.spreadingFactor} is above ${FRAME_LIMITS.maxSpreadingFactor}`);
     } else if (field === 5) {
       expectWireType(tag, VARINT, 'txInfo.modulation.lora.codeRate');
       tx.codeRate = r.int32();
@@ -187,16 +184,16 @@ function readRxInfo(r: Reader, into: Rx | null): Rx {
       case 6:
         expectWireType(tag, VARINT, 'rxInfo.rssi');
         rx.rssi = r.int32();
-        if (rx.rssi < -300 || rx.rssi > 100) throw new InvalidField(`/rxInfo/rssi: ${rx.rssi} dBm is outside -300..100`);
+        if (rx.rssi < RSSI.min || rx.rssi > RSSI.max) throw new InvalidField(`/rxInfo/rssi: ${rx.rssi} dBm is outside ${RSSI.min}..${RSSI.max}`);
         break;
       case 7:
         expectWireType(tag, FIXED32, 'rxInfo.snr');
         rx.snr = r.float();
-        if (!(rx.snr >= -100 && rx.snr <= 100)) throw new InvalidField(`/rxInfo/snr: ${rx.snr} dB is outside -100..100`);
+        if (!(rx.snr >= SNR.min && rx.snr <= SNR.max)) throw new InvalidField(`/rxInfo/snr: ${rx.snr} dB is outside ${SNR.min}..${SNR.max}`);
         break;
       case 13:
         rx.context = Buffer.from(bytesOf(r, tag, 'rxInfo.context'));
-        if (rx.context.length > 768) throw new InvalidField(`/rxInfo/context: ${rx.context.length} bytes is more than 768`);
+        if (rx.context.length > FRAME_LIMITS.maxContextBytes) throw new InvalidField(`/rxInfo/context: ${rx.context.length} bytes is more than ${FRAME_LIMITS.maxContextBytes}`);
         break;
       case 15:
         readMetadataEntry(subReader(r, tag, 'rxInfo.metadata'), rx.metadata);
@@ -247,7 +244,7 @@ function readMetadataEntry(r: Reader, into: Map<string, string>): void {
       value = r.string();
     } else r.skipType(tag & 7);
   }
-  if (key.length > 256) throw new InvalidField(`/rxInfo/metadata: a key of ${key.length} characters is more than 256`);
-  if (value.length > 1024) throw new InvalidField(`/rxInfo/metadata/${key.slice(0, 40)}: ${value.length} characters is more than 1024`);
+  if (key.length > FRAME_LIMITS.maxMetadataKeyLength) throw new InvalidField(`/rxInfo/metadata: a key of ${key.length} characters is more than ${FRAME_LIMITS.maxMetadataKeyLength}`);
+  if (value.length > FRAME_LIMITS.maxMetadataValueLength) throw new InvalidField(`/rxInfo/metadata/${key.slice(0, 40)}: ${value.length} characters is more than ${FRAME_LIMITS.maxMetadataValueLength}`);
   into.set(key, value);
 }
