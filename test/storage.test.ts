@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { applyTimescalePolicies, createPool, migrate, selectSeries, selectSeriesJson, seriesStatement, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
+import { applyTimescalePolicies, createPool, migrate, readingsKeyCollation, selectSeries, selectSeriesJson, seriesStatement, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
 import { boolArray, byteaArray, jsonArray, numberArray, textArray, timeArray } from '../storage/sql/pg-array.js';
 import { createTestDatabase, testLog, type TestDatabase } from './helpers.js';
 
@@ -71,6 +71,48 @@ describe('migrations', () => {
     expect(rb.applied).toEqual([]);
     await a.end();
     await b.end();
+  });
+});
+
+describe('identifier collation (migration 0008)', () => {
+  const COLUMNS = ['readings.dev_eui', 'readings.metric', 'readings.channel', 'readings.asset_id', 'uplinks.id', 'uplinks.dev_eui', 'frame_ids.id', 'frame_ids.dev_eui'];
+  async function collations(pool: pg.Pool): Promise<Record<string, string>> {
+    const { rows } = await pool.query<{ col: string; collname: string }>(
+      `select a.attrelid::regclass || '.' || a.attname as col, c.collname from pg_attribute a join pg_collation c on c.oid = a.attcollation
+       where a.attrelid::regclass::text || '.' || a.attname = any($1::text[])`, [COLUMNS]);
+    return Object.fromEntries(rows.map((r) => [r.col, r.collname]));
+  }
+
+  it('makes the ingest tables\' identifiers compare byte by byte on plain PostgreSQL and keeps their rows; on TimescaleDB they follow the database', async () => {
+    await withDatabaseBefore('0008', async (pool) => {
+      await pool.query(`insert into uplinks (received_at, id, dev_eui, payload, source) values ('2026-11-01T10:00:00Z', 'u-1', '00000000000000a1', '\\x01', 'chirpstack')`);
+      await pool.query(`insert into readings (time, dev_eui, metric, channel, value, asset_id, uplink_id) values
+        ('2026-11-01T10:00:00Z', '00000000000000a1', 'pm10', '', 7.25, 'Lamp-B', 'u-1'),
+        ('2026-11-01T10:00:00Z', '00000000000000a1', 'temperature', 'probe=a', -3, 'lamp-a', 'u-1')`);
+      await pool.query(`insert into frame_ids (id, dev_eui, received_at) values ('f-1', '00000000000000a1', '2026-11-01T10:00:00Z')`);
+      expect(Object.values(await collations(pool))).toEqual(COLUMNS.map(() => 'default'));
+      const { applied, timescale } = await migrate(pool);
+      const [{ datcollate }] = (await pool.query<{ datcollate: string }>('select datcollate from pg_database where datname = current_database()')).rows as [{ datcollate: string }];
+      if (timescale) {
+        expect(applied).not.toContain('0008_identifier_collation.postgres.sql');
+        expect(Object.values(await collations(pool))).toEqual(COLUMNS.map(() => 'default'));
+        expect(await readingsKeyCollation(pool)).toEqual({ collation: datcollate, bytewise: datcollate === 'C' || datcollate === 'POSIX' });
+      } else {
+        expect(applied).toEqual(['0008_identifier_collation.postgres.sql']);
+        expect(await collations(pool)).toEqual(Object.fromEntries(COLUMNS.map((c) => [c, 'C'])));
+        expect(await readingsKeyCollation(pool)).toEqual({ collation: 'C', bytewise: true });
+      }
+      // The rows, and lookups by key through the rebuilt indexes, are as before.
+      const readings = await pool.query('select metric, channel, value, asset_id from readings where dev_eui = $1 order by metric', ['00000000000000a1']);
+      expect(readings.rows).toEqual([
+        { metric: 'pm10', channel: '', value: 7.25, asset_id: 'Lamp-B' },
+        { metric: 'temperature', channel: 'probe=a', value: -3, asset_id: 'lamp-a' },
+      ]);
+      expect((await pool.query('select id from uplinks where id = $1', ['u-1'])).rowCount).toBe(1);
+      expect((await pool.query('select id from frame_ids where id = $1', ['f-1'])).rowCount).toBe(1);
+      // Joins with the registry's text columns (default collation) still resolve.
+      expect((await pool.query('select count(*)::int as n from readings r left join assets a on a.id = r.asset_id')).rows).toEqual([{ n: 2 }]);
+    });
   });
 });
 
