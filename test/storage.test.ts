@@ -8,13 +8,16 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { applyTimescalePolicies, createPool, migrate, readingsKeyCollation, selectSeries, selectSeriesJson, seriesStatement, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
 import { boolArray, byteaArray, jsonArray, numberArray, textArray, timeArray } from '../storage/sql/pg-array.js';
-import { createTestDatabase, testLog, type TestDatabase } from './helpers.js';
+import { openDatabase } from '../service.js';
+import { createTestDatabase, testConfig, testLog, type TestDatabase } from './helpers.js';
 
 const run = promisify(execFile);
 let db: TestDatabase;
@@ -82,6 +85,24 @@ describe('identifier collation (migration 0008)', () => {
        where a.attrelid::regclass::text || '.' || a.attname = any($1::text[])`, [COLUMNS]);
     return Object.fromEntries(rows.map((r) => [r.col, r.collname]));
   }
+
+  it('warns at start-up exactly when the readings\' identifiers compare by language rules', async () => {
+    const fresh = await createTestDatabase();
+    const lines: { level: number; msg: string; collation?: string }[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
+    try {
+      const keys = await readingsKeyCollation(fresh.pool);
+      const opened = await openDatabase(testConfig(fresh.url), log);
+      await opened.pool.end();
+      const warnings = lines.filter((l) => l.level === 40 && l.collation !== undefined);
+      if (keys.bytewise) expect(warnings).toEqual([]);
+      else expect(warnings).toEqual([expect.objectContaining({ collation: keys.collation, msg: expect.stringContaining("LC_COLLATE 'C'") })]);
+      // Plain PostgreSQL always has them in "C" (0008); TimescaleDB as the database was created.
+      if (!fresh.timescale) expect(keys.bytewise).toBe(true);
+    } finally {
+      await fresh.drop();
+    }
+  });
 
   it('makes the ingest tables\' identifiers compare byte by byte on plain PostgreSQL and keeps their rows; on TimescaleDB they follow the database', async () => {
     await withDatabaseBefore('0008', async (pool) => {
