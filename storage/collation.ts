@@ -1,8 +1,5 @@
 import type pg from 'pg';
 
-/** Collations under which PostgreSQL compares text with memcmp, not through the C library. */
-const BYTEWISE = new Set(['C', 'POSIX', 'ucs_basic']);
-
 export interface KeyCollation {
   /** The collation the readings' DevEUI column compares by (the database's if it has none of its own). */
   collation: string;
@@ -12,16 +9,36 @@ export interface KeyCollation {
 
 /**
  * How the identifiers of the readings compare. Plain PostgreSQL databases have them in
- * "C" after migration 0008; on TimescaleDB they follow the database's LC_COLLATE, which
- * the operator chose when creating it.
+ * "C" after migration 0008; on TimescaleDB they follow the database's default collation,
+ * which the operator chose when creating it.
+ *
+ * Byte order (memcmp) is what PostgreSQL does for the libc locales C and POSIX and for
+ * every collation of the builtin provider (PostgreSQL 17 and later, C.UTF-8 among them,
+ * code-point order). Other libc locales, C.UTF-8 of libc included, go through strcoll;
+ * ICU collations through ICU.
  */
 export async function readingsKeyCollation(db: pg.Pool | pg.ClientBase): Promise<KeyCollation> {
-  const { rows } = await db.query<{ collation: string }>(`
-    select case when c.collname = 'default' then d.datcollate else c.collname end as collation
+  // The database's locale columns differ between versions (daticulocale up to 16,
+  // datlocale from 17): read the row as JSON.
+  const { rows } = await db.query<{ collation: Record<string, string | null>; database: Record<string, string | null> }>(`
+    select to_jsonb(c) as collation, to_jsonb(d) as database
     from pg_attribute a
     join pg_collation c on c.oid = a.attcollation
     join pg_database d on d.datname = current_database()
     where a.attrelid = 'readings'::regclass and a.attname = 'dev_eui'`);
-  const collation = rows[0]?.collation ?? 'unknown';
-  return { collation, bytewise: BYTEWISE.has(collation) };
+  const row = rows[0];
+  if (!row) return { collation: 'unknown', bytewise: false };
+  const c = row.collation;
+  const d = row.database;
+  if (c.collname !== 'default') {
+    const provider = c.collprovider ?? 'c';
+    return describe(provider, (provider === 'c' ? c.collcollate : c.colllocale ?? c.colliculocale) ?? c.collname ?? 'unknown');
+  }
+  const provider = d.datlocprovider ?? 'c';
+  return describe(provider, (provider === 'c' ? d.datcollate : d.datlocale ?? d.daticulocale) ?? 'unknown');
+}
+
+function describe(provider: string, name: string): KeyCollation {
+  const label = provider === 'i' ? `${name} (ICU)` : provider === 'b' ? `${name} (builtin)` : name;
+  return { collation: label, bytewise: provider === 'b' || name === 'C' || name === 'POSIX' };
 }

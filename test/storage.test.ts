@@ -104,6 +104,56 @@ describe('identifier collation (migration 0008)', () => {
     }
   });
 
+  it('tells byte order from language rules for each way a database can be created', async () => {
+    const adminUrl = inject('databaseAdminUrl');
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    const major = (await admin.query<{ v: number }>("select current_setting('server_version_num')::int as v")).rows[0]!.v / 10_000;
+    // The ICU and builtin cases give the C library a different locale than the collation
+    // the database compares by: the check must read the provider's, not lc_collate.
+    const cases: { options: string; expected: { collation: string; bytewise: boolean }; minVersion?: number }[] = [
+      { options: `lc_collate 'C' lc_ctype 'C'`, expected: { collation: 'C', bytewise: true } },
+      // Needs the C.UTF-8 locale of the C library (Debian, Ubuntu, glibc >= 2.35).
+      { options: `locale_provider libc lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'`, expected: { collation: 'C.UTF-8', bytewise: false } },
+      { options: `locale_provider icu icu_locale 'de-DE' lc_collate 'C' lc_ctype 'C'`, expected: { collation: 'de-DE (ICU)', bytewise: false } },
+      { options: `locale_provider builtin builtin_locale 'C.UTF-8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'`, expected: { collation: 'C.UTF-8 (builtin)', bytewise: true }, minVersion: 17 },
+    ];
+    let checked = 0;
+    try {
+      for (const c of cases) {
+        if (c.minVersion && major < c.minVersion) {
+          console.warn(`collation case SKIPPED (needs PostgreSQL ${c.minVersion}, found ${Math.floor(major)}): ${c.options}`);
+          continue;
+        }
+        const name = `sf_test_coll_${process.pid}_${checked}_${Date.now()}`;
+        try {
+          await admin.query(`create database ${name} template template0 encoding 'UTF8' ${c.options}`);
+        } catch (error) {
+          console.warn(`collation case SKIPPED (this server cannot create it: ${(error as Error).message}): ${c.options}`);
+          continue;
+        }
+        const url = new URL(adminUrl);
+        url.pathname = `/${name}`;
+        const client = new pg.Client({ connectionString: url.toString() });
+        try {
+          await client.connect();
+          // Only the column the check reads: the database's own default, no migration 0008.
+          await client.query('create table readings (dev_eui text)');
+          expect(await readingsKeyCollation(client), c.options).toEqual(c.expected);
+          await client.query('alter table readings alter column dev_eui type text collate "C"');
+          expect(await readingsKeyCollation(client), `${c.options}, column in "C"`).toEqual({ collation: 'C', bytewise: true });
+          checked++;
+        } finally {
+          await client.end();
+          await admin.query(`drop database if exists ${name} with (force)`);
+        }
+      }
+    } finally {
+      await admin.end();
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+
   it('makes the ingest tables\' identifiers compare byte by byte on plain PostgreSQL and keeps their rows; on TimescaleDB they follow the database', async () => {
     await withDatabaseBefore('0008', async (pool) => {
       await pool.query(`insert into uplinks (received_at, id, dev_eui, payload, source) values ('2026-11-01T10:00:00Z', 'u-1', '00000000000000a1', '\\x01', 'chirpstack')`);
