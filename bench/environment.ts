@@ -12,7 +12,7 @@ import { Aedes } from 'aedes';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig, type Config } from '../config.js';
-import { startEmbeddedPostgres } from '../storage/index.js';
+import { databaseDefaultCollation, startEmbeddedPostgres } from '../storage/index.js';
 import { freePort } from './free-port.js';
 import { mosquittoAvailable, startMosquitto } from './mosquitto.js';
 
@@ -47,8 +47,8 @@ export async function benchEnvironment(env: NodeJS.ProcessEnv = process.env): Pr
   await admin.query(`create database ${name}`);
   // The database's collation sets what its text keys cost where migration 0008 does not
   // apply (TimescaleDB): part of what a run measured.
-  const { rows } = await admin.query<{ collate: string }>('select datcollate as collate from pg_database where datname = $1', [name]);
-  databaseDesc += `, LC_COLLATE ${rows[0]?.collate ?? 'unknown'}`;
+  const { rows } = await admin.query<{ database: Record<string, string | null> }>('select to_jsonb(d) as database from pg_database d where datname = $1', [name]);
+  databaseDesc += `, default collation ${rows[0] ? databaseDefaultCollation(rows[0].database).collation : 'unknown'}`;
   await admin.end();
   cleanups.push(async () => {
     const a = new pg.Client({ connectionString: adminUrl });

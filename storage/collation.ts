@@ -29,11 +29,18 @@ export async function readingsKeyCollation(db: pg.Pool | pg.ClientBase): Promise
   const row = rows[0];
   if (!row) return { collation: 'unknown', bytewise: false };
   const c = row.collation;
-  const d = row.database;
   if (c.collname !== 'default') {
     const provider = c.collprovider ?? 'c';
     return describe(provider, (provider === 'c' ? c.collcollate : c.colllocale ?? c.colliculocale) ?? c.collname ?? 'unknown');
   }
+  return databaseDefaultCollation(row.database);
+}
+
+/**
+ * The default collation of a database, from its pg_database row as JSON (`to_jsonb(d)`):
+ * what text columns without a collation of their own compare by.
+ */
+export function databaseDefaultCollation(d: Record<string, string | null>): KeyCollation {
   const provider = d.datlocprovider ?? 'c';
   return describe(provider, (provider === 'c' ? d.datcollate : d.datlocale ?? d.daticulocale) ?? 'unknown');
 }

@@ -2,7 +2,7 @@
 export { createPool, checkDatabase, withClient, inTransaction } from './database.js';
 export { migrate, listMigrations } from './migrate.js';
 export { detectTimescale } from './timescale.js';
-export { readingsKeyCollation, type KeyCollation } from './collation.js';
+export { readingsKeyCollation, databaseDefaultCollation, type KeyCollation } from './collation.js';
 export { writeBatch, newestPerKey } from './writer.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { assertPortFree } from './port-check.js';
