@@ -13,6 +13,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { databaseDefaultCollation, startEmbeddedPostgres } from '../storage/index.js';
+import { writeSettings } from './database-activity.js';
 import { freePort } from './free-port.js';
 import { mosquittoAvailable, startMosquitto } from './mosquitto.js';
 
@@ -21,7 +22,8 @@ export interface BenchEnvironment {
   databaseUrl: string;
   mqttUrl: string;
   mqttProtocolVersion: 4 | 5;
-  describe: { database: string; broker: string };
+  /** `databaseSettings`: the server settings that decide what writing costs it (see database-activity.ts). */
+  describe: { database: string; databaseSettings: string; broker: string };
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function benchEnvironment(env: NodeJS.ProcessEnv = process.env): Pr
   // apply (TimescaleDB): part of what a run measured.
   const { rows } = await admin.query<{ database: Record<string, string | null> }>('select to_jsonb(d) as database from pg_database d where datname = $1', [name]);
   databaseDesc += `, default collation ${rows[0] ? databaseDefaultCollation(rows[0].database).collation : 'unknown'}`;
+  const databaseSettings = await writeSettings(admin);
   await admin.end();
   cleanups.push(async () => {
     const a = new pg.Client({ connectionString: adminUrl });
@@ -86,7 +89,7 @@ export async function benchEnvironment(env: NodeJS.ProcessEnv = process.env): Pr
     databaseUrl: url.toString(),
     mqttUrl,
     mqttProtocolVersion: protocol,
-    describe: { database: databaseDesc, broker: brokerDesc },
+    describe: { database: databaseDesc, databaseSettings, broker: brokerDesc },
     async close() {
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
     },

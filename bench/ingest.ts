@@ -11,15 +11,16 @@
  * acknowledged one by one) over the same broker and database, and the database's COPY
  * ceiling (COPY FROM STDIN into a table shaped like readings; see copy-ceiling.ts).
  *
- *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--kinds air,parking,...] [--json FILE]
+ *   stadtfunk bench ingest [--rate N] [--duration S] [--devices N] [--kinds air,parking,...] [--workers N] [--json FILE]
  */
 import mqtt from 'mqtt';
 import { DEVICE_KINDS, type DeviceKind } from '../simulators/fleet.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
-import { startServiceChild } from './service-child.js';
+import { benchEnvironment, benchLog, type BenchEnvironment, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
+import { startServiceChild, type ServiceChild } from './service-child.js';
+import { activityPer, databaseActivity } from './database-activity.js';
 import { copyCeilingRowsPerSecond } from './copy-ceiling.js';
 import { startPublisher } from './publish.js';
 
@@ -30,16 +31,26 @@ export interface IngestBenchOptions {
   devices?: number;
   /** Device kinds in the simulated city; default all (about 6 readings per uplink). */
   kinds?: DeviceKind[];
+  /**
+   * Service processes sharing the load on an MQTT 5 shared subscription, as a scaled-out
+   * deployment runs them. Default 1. More than one needs an MQTT 5 broker (not aedes).
+   */
+  workers?: number;
   json?: string;
 }
 
 export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record<string, unknown>> {
   const durationS = opts.durationS ?? 20;
   const devices = opts.devices ?? 20_000;
+  const workers = opts.workers ?? 1;
   const flatOut = !opts.rate;
   const nominalRate = opts.rate || 10_000;
   const uplinks = Math.round(durationS * nominalRate);
   const env = await benchEnvironment();
+  if (workers > 1 && env.mqttProtocolVersion !== 5) {
+    await env.close();
+    throw new Error(`--workers ${workers} needs an MQTT 5 broker with shared subscriptions (${env.describe.broker} is not one): install mosquitto or set MQTT_URL`);
+  }
   const prefix = 'bench/application';
   const trafficOptions = { devices, kinds: opts.kinds ?? [...DEVICE_KINDS], via: 'chirpstack-json' as const, seed: 'bench-ingest', rate: nominalRate, prefixes: { chirpstack: prefix, concentrator: 'bench/450mhz', applicationId: 'bench' } };
   const setup = createPool({ url: env.databaseUrl, log: benchLog });
@@ -50,9 +61,11 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
 
     // --- stadtfunk ---------------------------------------------------------------------------
     // The service as shipped (default batch size 2,000, in-flight limit 10,000) in a process of
-    // its own, as `stadtfunk start` runs it: its RSS and CPU are not the harness's.
-    const service = await startServiceChild(benchServiceEnv(env, { INGEST_CHIRPSTACK_PREFIX: prefix }));
-    let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number };
+    // its own, as `stadtfunk start` runs it: its RSS and CPU are not the harness's. With
+    // --workers N, N such processes on one shared subscription.
+    const services = await startServices(env, prefix, workers);
+    let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number; committedPerWorker: number[] };
+    let database: ReturnType<typeof activityPer> = null;
     try {
       // Timestamps are the publish schedule: the child publishes uplink k at start + k/rate.
       const publisher = await startPublisher({
@@ -60,34 +73,41 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
         traffic: { ...trafficOptions, start: new Date().toISOString() },
         paced: !flatOut,
       });
-      const before = await service.report();
+      const before = await Promise.all(services.map((s) => s.report()));
+      const activityBefore = await databaseActivity(setup);
       const published = publisher.go();
       // A broker that drops messages (e.g. Mosquitto's default max_queued_messages of 1000 for
       // a slow subscriber) would leave this waiting forever: give up after a minute without progress.
+      const committed = (): number => services.reduce((n, s) => n + s.progress().committed, 0);
       let seen = 0;
       let progressAt = Date.now();
-      while (service.progress().committed < uplinks) {
+      while (committed() < uplinks) {
         await new Promise((r) => setTimeout(r, 50));
-        const { committed } = service.progress();
-        if (committed !== seen) [seen, progressAt] = [committed, Date.now()];
+        const now = committed();
+        if (now !== seen) [seen, progressAt] = [now, Date.now()];
         else if (Date.now() - progressAt > 60_000) {
-          throw new Error(`${uplinks - committed} of ${uplinks} uplinks never arrived (no commit for 60 s); did the broker drop them? Mosquitto needs max_queued_messages raised for this (see bench/mosquitto.ts)`);
+          throw new Error(`${uplinks - now} of ${uplinks} uplinks never arrived (no commit for 60 s); did the broker drop them? Mosquitto needs max_queued_messages raised for this (see bench/mosquitto.ts)`);
         }
       }
       const report = await published;
-      const after = await service.report();
-      const elapsedS = (after.lastCommitAt - report.startedAt) / 1000;
-      const latencies = after.latenciesMs.sort((x, y) => x - y);
+      const after = await Promise.all(services.map((s) => s.report()));
+      database = activityPer(activityBefore, await databaseActivity(setup), uplinks);
+      const elapsedS = (Math.max(...after.map((a) => a.lastCommitAt)) - report.startedAt) / 1000;
+      const latencies = after.flatMap((a) => a.latenciesMs).sort((x, y) => x - y);
+      const cpuSeconds = after.reduce((n, a, i) => n + a.cpuSeconds - before[i]!.cpuSeconds, 0);
       result = {
         uplinksPerSecond: uplinks / elapsedS,
         p50LatencyMs: percentile(latencies, 50),
         p99LatencyMs: percentile(latencies, 99),
-        rssMb: after.rssPeakMb,
-        cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / elapsedS) * 100,
+        // Per process: the target is each ingest process's memory.
+        rssMb: Math.max(...after.map((a) => a.rssPeakMb)),
+        // All workers together.
+        cpuPercent: (cpuSeconds / elapsedS) * 100,
         elapsedS,
+        committedPerWorker: after.map((a, i) => a.committed - before[i]!.committed),
       };
     } finally {
-      await service.stop();
+      await Promise.all(services.map((s) => s.stop()));
     }
     const readingsPerUplink = Number((await setup.query<{ r: number }>('select (select count(*) from readings)::float8 / greatest(1, (select count(*) from uplinks)) as r')).rows[0]!.r.toFixed(2));
 
@@ -105,6 +125,8 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       copyCeilingRowsPerSecond: copyCeiling,
       readingsPerUplink,
       readingsPerSecond: result.uplinksPerSecond * readingsPerUplink,
+      workers,
+      database: database ? { ...database, settings: env.describe.databaseSettings } : { settings: env.describe.databaseSettings },
       rate: flatOut ? 'flat out' : nominalRate,
       durationS,
       uplinks,
@@ -112,14 +134,17 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
     };
     printTable('stadtfunk bench ingest (ChirpStack JSON, publish → commit)', [
       ['database', env.describe.database],
+      ['database write settings', env.describe.databaseSettings],
       ['broker', env.describe.broker],
+      ['ingest processes', workers === 1 ? '1' : `${workers} (MQTT 5 shared subscription), uplinks each ${result.committedPerWorker.map((n) => n.toLocaleString('en-US')).join(' / ')}`],
       ['uplinks published', `${uplinks} (${flatOut ? 'flat out' : `${nominalRate}/s`})`],
       ['stadtfunk uplinks/s', out.uplinksPerSecond],
       ['readings per uplink', readingsPerUplink],
       ['stadtfunk readings/s', out.readingsPerSecond],
       ['latency p50 / p99 ms', `${out.p50LatencyMs} / ${out.p99LatencyMs}`],
-      ['ingest RSS peak MB', out.rssMb],
-      ['ingest CPU % of one core', out.cpuPercent],
+      [workers === 1 ? 'ingest RSS peak MB' : 'ingest RSS peak MB (largest process)', out.rssMb],
+      [workers === 1 ? 'ingest CPU % of one core' : 'ingest CPU % of one core (all processes)', out.cpuPercent],
+      ['database WAL per uplink, full-page images per uplink, checkpoints', database ? `${Math.round(database.walBytesPerUnit).toLocaleString('en-US')} bytes, ${database.fullPageImagesPerUnit.toFixed(3)}, ${database.checkpoints}` : 'not available (pg_stat_wal needs PostgreSQL 14+)'],
       ['naive pipeline uplinks/s (baseline)', baseline],
       ['stadtfunk / naive', `${(out.uplinksPerSecond / baseline).toFixed(1)}×`],
       ['COPY ceiling rows/s (2 connections)', copyCeiling],
@@ -131,6 +156,22 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
   } finally {
     await setup.end();
     await env.close();
+  }
+}
+
+/** `workers` service processes; more than one share the subscription as group `bench`. */
+async function startServices(env: BenchEnvironment, prefix: string, workers: number): Promise<ServiceChild[]> {
+  const services: ServiceChild[] = [];
+  try {
+    for (let i = 0; i < workers; i++) {
+      const overrides: Record<string, string> = { INGEST_CHIRPSTACK_PREFIX: prefix };
+      if (workers > 1) Object.assign(overrides, { MQTT_SHARED_GROUP: 'bench', MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}-${i + 1}` });
+      services.push(await startServiceChild(benchServiceEnv(env, overrides)));
+    }
+    return services;
+  } catch (error) {
+    await Promise.all(services.map((s) => s.stop()));
+    throw error;
   }
 }
 

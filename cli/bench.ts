@@ -27,6 +27,7 @@ const benches: Record<string, Bench> = {
         durationS: numberOption(a, 'duration', 20, 1),
         devices: numberOption(a, 'devices', 20_000, 1),
         kinds: kindsOption(stringOption(a, 'kinds')),
+        workers: integerOption(a, 'workers', 1, 1),
         json: stringOption(a, 'json'),
       }),
   },
@@ -48,6 +49,12 @@ const benches: Record<string, Bench> = {
   },
 };
 
+function integerOption(args: ReturnType<typeof parseArgs>, name: string, fallback: number, min: number): number {
+  const n = numberOption(args, name, fallback, min);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number (got ${n})`);
+  return n;
+}
+
 /** --kinds air,parking: device kinds of the simulated city (ingest); all when absent. */
 function kindsOption(value: string | undefined): DeviceKind[] | undefined {
   if (value === undefined) return undefined;
@@ -65,7 +72,7 @@ export const benchCommand: Command = {
   summary: 'Run a benchmark and print its results beside a baseline measured in the same run.',
   get usage() {
     return [
-      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--kinds air,parking,...] [--readings N] [--json FILE]',
+      'usage: stadtfunk bench <name> [--duration S] [--rate N] [--devices N] [--kinds air,parking,...] [--workers N] [--readings N] [--json FILE]',
       '',
       'benchmarks:',
       ...Object.entries(benches).map(([name, b]) => `  ${name.padEnd(14)} ${b.summary}`),
@@ -76,7 +83,7 @@ export const benchCommand: Command = {
   },
   async run(argv) {
     try {
-      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', kinds: 'value', readings: 'value', json: 'value' });
+      const args = parseArgs(argv, { duration: 'value', rate: 'value', devices: 'value', kinds: 'value', workers: 'value', readings: 'value', json: 'value' });
       const name = args.positional[0];
       const bench = name ? benches[name] : undefined;
       if (!bench) throw new UsageError(`name a benchmark: ${Object.keys(benches).join(', ')}`);

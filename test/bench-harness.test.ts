@@ -6,6 +6,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decodersBench } from '../bench/decoders.js';
 import { ingestBench } from '../bench/ingest.js';
+import { mosquittoAvailable } from '../bench/mosquitto.js';
+
+const hasMosquitto = mosquittoAvailable();
+if (!hasMosquitto) console.warn('SKIPPED two-worker ingest benchmark: no mosquitto binary (the bench needs an MQTT 5 broker with shared subscriptions)');
 
 describe('benchmark harness', () => {
   it('runs a short ingest benchmark with its naive baseline and COPY ceiling', async () => {
@@ -17,6 +21,26 @@ describe('benchmark harness', () => {
         expect(r[key] as number, key).toBeGreaterThan(0);
       }
       expect(r.uplinks).toBe(400);
+      // What the server did, from its statistics: every uplink wrote WAL; the settings behind it are named.
+      const database = r.database as { walBytesPerUnit: number; checkpoints: number; settings: string };
+      expect(database.walBytesPerUnit).toBeGreaterThan(0);
+      expect(database.checkpoints).toBeGreaterThanOrEqual(0);
+      expect(database.settings).toMatch(/^shared_buffers=\S+, max_wal_size=\S+, checkpoint_timeout=\S+, wal_compression=\S+, synchronous_commit=\S+$/);
+    } finally {
+      log.mockRestore();
+    }
+  }, 180_000);
+
+  it.skipIf(!hasMosquitto)('runs the ingest benchmark with two workers on a shared subscription', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const r = await ingestBench({ rate: 200, durationS: 2, devices: 20, workers: 2 });
+      expect(r.workers).toBe(2);
+      const each = r.committedPerWorker as number[];
+      expect(each).toHaveLength(2);
+      // Every uplink committed once in all (the bench waits for the total), and the broker gave both workers a share.
+      expect(each[0]! + each[1]!).toBe(400);
+      for (const n of each) expect(n).toBeGreaterThan(0);
     } finally {
       log.mockRestore();
     }
