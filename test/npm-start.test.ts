@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './global-setup.js';
 import { eventually } from './helpers.js';
+import { embeddedServerSettings } from '../storage/embedded-postgres.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -62,6 +63,16 @@ describe('npm start on the embedded default', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`insert into assets (id, kind) values ('lamp-kept', 'street_lamp')`);
+    // The embedded server runs with its write settings, not PostgreSQL's defaults (128MB, 1GB, 5min).
+    const settings = await client.query<{ name: string; setting: string; unit: string | null }>(
+      `select name, setting, unit from pg_settings where name in ('shared_buffers', 'max_wal_size', 'checkpoint_timeout') order by name`,
+    );
+    const expected = embeddedServerSettings(os.totalmem());
+    expect(settings.rows).toEqual([
+      { name: 'checkpoint_timeout', setting: '900', unit: 's' },
+      { name: 'max_wal_size', setting: '4096', unit: 'MB' },
+      { name: 'shared_buffers', setting: String((Number.parseInt(expected.shared_buffers!, 10) * 1024) / 8), unit: '8kB' },
+    ]);
     await client.end();
 
     const stopAsked = Date.now();
