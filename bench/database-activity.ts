@@ -51,3 +51,9 @@ export function activityPer(before: DatabaseActivity | null, after: DatabaseActi
     checkpoints: after.checkpoints - before.checkpoints,
   };
 }
+
+/** The results table's line for activityPer's result. */
+export function describeActivity(a: ReturnType<typeof activityPer>): string {
+  if (!a) return 'not available (pg_stat_wal needs PostgreSQL 14+)';
+  return `${Math.round(a.walBytesPerUnit).toLocaleString('en-US')} bytes, ${a.fullPageImagesPerUnit.toFixed(3)}, ${a.checkpoints}`;
+}

@@ -17,6 +17,7 @@ import { benchEnvironment, benchLog, benchServiceEnv, printTable, writeJson } fr
 import { startServiceChild } from './service-child.js';
 import { framesCryptoBench } from './frames-crypto.js';
 import { startPublisher } from './publish.js';
+import { activityPer, databaseActivity, describeActivity } from './database-activity.js';
 
 export interface FramesBenchOptions {
   /** Seconds of traffic at the target rate to publish. Default 20. */
@@ -52,18 +53,20 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         traffic: { ...trafficOptions, start: start.toISOString() },
       });
       const before = await service.report();
+      const activityBefore = await databaseActivity(setup);
       const published = publisher.go();
-      let committedAt = 0;
-      for (;;) {
-        const n = (await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n;
-        if (n >= uplinks) {
-          committedAt = Date.now();
-          break;
-        }
+      // The service reports its commits over IPC: polling count(*) on uplinks every 100 ms
+      // would load the database being measured. The count confirms it once at the end
+      // (a redelivered frame would be reported twice but stored once).
+      while (service.progress().committed < uplinks) await new Promise((r) => setTimeout(r, 50));
+      let committedAt = service.progress().lastCommitAt;
+      while ((await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n < uplinks) {
         await new Promise((r) => setTimeout(r, 100));
+        committedAt = Date.now();
       }
       const report = await published;
       const after = await service.report();
+      const database = activityPer(activityBefore, await databaseActivity(setup), uplinks);
       const elapsedS = (committedAt - report.startedAt) / 1000;
       const dup = (await setup.query<{ n: number }>('select count(*)::int - count(distinct (dev_eui, f_cnt))::int as n from uplinks')).rows[0]!.n;
       const crypto = await framesCryptoBench({ durationMs: 2000 });
@@ -79,10 +82,12 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         publishSeconds: (report.finishedAt - report.startedAt) / 1000,
         ingestCpuPercent: ((after.cpuSeconds - before.cpuSeconds) / elapsedS) * 100,
         ingestRssPeakMb: after.rssPeakMb,
+        database: { ...database, settings: env.describe.databaseSettings },
         parameters: { durationS, targetRate, devices, concentratorsPerFrame: 3, dedupWindowMs: config.ingest.dedupWindowMs, ...env.describe, node: process.version },
       };
       printTable('stadtfunk bench frames', [
         ['database', env.describe.database],
+        ['database write settings', env.describe.databaseSettings],
         ['broker', env.describe.broker],
         ['uplinks (3 frames each)', uplinks],
         ['uplinks/s, publish → commit', result.uplinksPerSecond],
@@ -90,6 +95,7 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         ['duplicate uplinks', dup],
         ['ingest CPU % (of one core)', result.ingestCpuPercent],
         ['ingest RSS peak MB', result.ingestRssPeakMb],
+        ['database WAL per uplink, full-page images per uplink, checkpoints', describeActivity(database)],
         ['crypto only, node:crypto frames/s', crypto.cryptoFramesPerSecond.nodeCrypto],
         ['crypto only, lora-packet frames/s (baseline)', crypto.cryptoFramesPerSecond.lorapacket],
         ['node:crypto / lora-packet', `${(crypto.cryptoFramesPerSecond.nodeCrypto / crypto.cryptoFramesPerSecond.lorapacket).toFixed(2)}×`],

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { decodersBench } from '../bench/decoders.js';
+import { framesBench } from '../bench/frames.js';
 import { ingestBench } from '../bench/ingest.js';
 import { mosquittoAvailable } from '../bench/mosquitto.js';
 
@@ -41,6 +42,22 @@ describe('benchmark harness', () => {
       // Every uplink committed once in all (the bench waits for the total), and the broker gave both workers a share.
       expect(each[0]! + each[1]!).toBe(400);
       for (const n of each) expect(n).toBeGreaterThan(0);
+    } finally {
+      log.mockRestore();
+    }
+  }, 180_000);
+
+  it('runs a short raw-frame benchmark: every uplink stored once, with what the server wrote for it', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const r = await framesBench({ durationS: 1, devices: 20, targetRate: 200 });
+      expect(r.uplinks).toBe(200);
+      expect(r.duplicateUplinks).toBe(0);
+      expect(r.uplinksPerSecond as number).toBeGreaterThan(0);
+      expect((r.database as { walBytesPerUnit: number }).walBytesPerUnit).toBeGreaterThan(0);
+      const crypto = r.cryptoFramesPerSecond as { lorapacket: number; nodeCrypto: number };
+      expect(crypto.lorapacket).toBeGreaterThan(0);
+      expect(crypto.nodeCrypto).toBeGreaterThan(0);
     } finally {
       log.mockRestore();
     }
