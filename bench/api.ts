@@ -90,6 +90,8 @@ export async function apiBench(opts: { durationS?: number; json?: string } = {})
       // queue (32 / req/s). The request's own latency shows at a fixed arrival rate below
       // saturation (open loop, bench/paced.ts).
       const series8 = await hammer(`${base}${seriesPaths[0]}`, durationS, {}, seriesPaths, 8);
+      // One request at a time: the request's own latency with nothing queued before it.
+      const series1 = await hammer(`${base}${seriesPaths[0]}`, durationS, {}, seriesPaths, 1);
       const seriesAtRate = await paced(base, seriesPaths, SERIES_FIXED_RATE, durationS);
       // Bulk export: one month of the air-quality dataset, read to the end; memory before and after.
       const rssBefore = (await service.report()).rssMb;
@@ -110,6 +112,7 @@ export async function apiBench(opts: { durationS?: number; json?: string } = {})
         zoneOccupancy: { rps: zones.rps, p99Ms: zones.p99Ms, p50Ms: zones.p50Ms, errors: zones.errors },
         hourlySeriesMonth: { rps: series.rps, p99Ms: series.p99Ms, p50Ms: series.p50Ms, errors: series.errors },
         hourlySeriesMonth8Connections: { rps: series8.rps, p99Ms: series8.p99Ms, p50Ms: series8.p50Ms, errors: series8.errors },
+        hourlySeriesMonthOneAtATime: { rps: series1.rps, p99Ms: series1.p99Ms, p50Ms: series1.p50Ms, errors: series1.errors },
         hourlySeriesMonthFixedRate: { requestedRps: SERIES_FIXED_RATE, rps: seriesAtRate.rps, p99Ms: seriesAtRate.p99Ms, p50Ms: seriesAtRate.p50Ms, errors: seriesAtRate.errors },
         csvExportRowsPerSecond,
         csvExportRows: exportRows,
@@ -124,6 +127,7 @@ export async function apiBench(opts: { durationS?: number; json?: string } = {})
         ['live zone occupancy req/s, p99 ms', `${Math.round(zones.rps)}, ${zones.p99Ms} (errors ${zones.errors})`],
         ['one-month hourly series req/s, p99 ms', `${Math.round(series.rps)}, ${series.p99Ms} (errors ${series.errors})`],
         ['  the same at 8 connections', `${Math.round(series8.rps)}, ${series8.p99Ms} (errors ${series8.errors})`],
+        ['  the same one request at a time (1 connection)', `${Math.round(series1.rps)}, ${series1.p99Ms} (errors ${series1.errors})`],
         [`  the same arriving at a fixed ${SERIES_FIXED_RATE} req/s (open loop)`, `${Math.round(seriesAtRate.rps)}, ${seriesAtRate.p99Ms.toFixed(1)} (errors ${seriesAtRate.errors})`],
         ['bulk CSV export rows/s', csvExportRowsPerSecond],
         ['bulk CSV export rows', exportRows],

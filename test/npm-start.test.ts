@@ -21,6 +21,9 @@ interface Run {
   exited: Promise<number | null>;
 }
 
+/** Every service this file started: a failed assertion must not leave one running. */
+const started: ChildProcess[] = [];
+
 function start(env: Record<string, string>): Run {
   const child = spawn(process.execPath, [path.join(root, 'bin/stadtfunk.js'), 'start'], {
     cwd: root,
@@ -31,12 +34,19 @@ function start(env: Record<string, string>): Run {
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  started.push(child);
   return { child, output: () => out, exited };
 }
 
 describe('npm start on the embedded default', () => {
   const dirs: string[] = [];
   afterAll(async () => {
+    for (const child of started) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
     for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
   });
 
