@@ -1,6 +1,6 @@
 /**
- * The benchmark harness works end to end: a short ingest run with its baselines and the
- * decoder benchmark produce every result field. No timing assertions: these machines
+ * The benchmark harness works end to end: short ingest runs (one worker and two), a short
+ * raw-frame run and the decoder benchmark produce every result field. No timing assertions: these machines
  * are noisy; targets live in the benchmarks' own output.
  */
 import { describe, expect, it, vi } from 'vitest';
@@ -12,10 +12,19 @@ import { mosquittoAvailable } from '../bench/mosquitto.js';
 const hasMosquitto = mosquittoAvailable();
 if (!hasMosquitto) console.warn('SKIPPED two-worker ingest benchmark: no mosquitto binary (the bench needs an MQTT 5 broker with shared subscriptions)');
 
+/** Runs a benchmark without its results table in the test output. */
+async function quietly(run: () => Promise<void>): Promise<void> {
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    await run();
+  } finally {
+    log.mockRestore();
+  }
+}
+
 describe('benchmark harness', () => {
   it('runs a short ingest benchmark with its naive baseline and COPY ceiling', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
+    await quietly(async () => {
       const r = await ingestBench({ rate: 200, durationS: 2, devices: 20 });
       for (const key of ['uplinksPerSecond', 'p99LatencyMs', 'rssMb', 'baselineUplinksPerSecond', 'copyCeilingRowsPerSecond', 'readingsPerUplink']) {
         expect(r[key], key).toBeTypeOf('number');
@@ -27,14 +36,11 @@ describe('benchmark harness', () => {
       expect(database.walBytesPerUnit).toBeGreaterThan(0);
       expect(database.checkpoints).toBeGreaterThanOrEqual(0);
       expect(database.settings).toMatch(/^shared_buffers=\S+, max_wal_size=\S+, checkpoint_timeout=\S+, wal_compression=\S+, synchronous_commit=\S+$/);
-    } finally {
-      log.mockRestore();
-    }
+    });
   }, 180_000);
 
   it.skipIf(!hasMosquitto)('runs the ingest benchmark with two workers on a shared subscription', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
+    await quietly(async () => {
       const r = await ingestBench({ rate: 200, durationS: 2, devices: 20, workers: 2 });
       expect(r.workers).toBe(2);
       const each = r.committedPerWorker as number[];
@@ -42,14 +48,11 @@ describe('benchmark harness', () => {
       // Every uplink committed once in all (the bench waits for the total), and the broker gave both workers a share.
       expect(each[0]! + each[1]!).toBe(400);
       for (const n of each) expect(n).toBeGreaterThan(0);
-    } finally {
-      log.mockRestore();
-    }
+    });
   }, 180_000);
 
   it('runs a short raw-frame benchmark: every uplink stored once, with what the server wrote for it', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
+    await quietly(async () => {
       const r = await framesBench({ durationS: 1, devices: 20, targetRate: 200 });
       expect(r.uplinks).toBe(200);
       expect(r.duplicateUplinks).toBe(0);
@@ -58,20 +61,15 @@ describe('benchmark harness', () => {
       const crypto = r.cryptoFramesPerSecond as { lorapacket: number; nodeCrypto: number };
       expect(crypto.lorapacket).toBeGreaterThan(0);
       expect(crypto.nodeCrypto).toBeGreaterThan(0);
-    } finally {
-      log.mockRestore();
-    }
+    });
   }, 180_000);
 
   it('runs the decoder benchmark', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
+    await quietly(async () => {
       const r = await decodersBench({ durationS: 0.2 });
       expect(r.builtinDecodesPerSecond as number).toBeGreaterThan(0);
       expect(r.sandboxDecodesPerSecond as number).toBeGreaterThan(0);
       expect(r.baselineUnsandboxedDecodesPerSecond as number).toBeGreaterThan(0);
-    } finally {
-      log.mockRestore();
-    }
+    });
   }, 60_000);
 });
