@@ -18,6 +18,13 @@ import { groupByAsset, zoneTotals } from './live.js';
 import { ErrorResponse } from './schemas.js';
 
 const EXPORT_PAGE = 10_000;
+/**
+ * Export pages read while one is written. With one, the service (formatting) and
+ * PostgreSQL (reading) took turns more than they overlapped. A month of 1,000 lamps
+ * (2,880,000 rows) here, alternating: one page ahead 159,748 and 181,272 rows/s (service
+ * 55–57 %, PostgreSQL 50–52 % of a core), two 253,695 and 257,692 (90 %, 74–78 %).
+ */
+const EXPORT_READ_AHEAD = 2;
 
 interface ExportPage {
   /** Index of the device in the export's device list. */
@@ -238,10 +245,12 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       'access-control-allow-origin': '*',
     });
     res.write(csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'quality']));
-    // Device by device, keyset pages of 10,000 rows; waits for the socket to drain. The next
-    // page is read while this one is written (the database and the writing each get a core),
-    // so at most two pages are in memory: memory stays flat.
-    let next: Promise<ExportPage> | null = null;
+    // Device by device, keyset pages of 10,000 rows; waits for the socket to drain. While a
+    // page is written, the next EXPORT_READ_AHEAD pages are read: the database, the
+    // formatting and the socket each keep busy, and at most EXPORT_READ_AHEAD + 1 pages are
+    // in memory, so memory stays flat. A device's next page needs its previous page's last
+    // key, so reading ahead runs over the first pages of the devices after it.
+    const queued: Promise<ExportPage>[] = [];
     try {
       const units = new Map(dataset.metrics.map((m) => [m, catalog.get(m)?.unit ?? '']));
       const devices = await selectExportDevices(ctx.pool, dataset.assetKinds);
@@ -249,17 +258,22 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
         const device = devices[index]!;
         const page = selectExportPage(ctx.pool, { devEui: device.devEui, assetId: device.assetId, metrics: dataset.metrics, from, to, after, limit: EXPORT_PAGE })
           .then((rows) => ({ index, after, rows }));
-        // Handled here so a failure while the previous page drains is not an unhandled
+        // Handled here so a failure while earlier pages drain is not an unhandled
         // rejection; awaiting the page below still throws it.
         page.catch(() => undefined);
         return page;
       };
-      next = devices.length > 0 ? read(0, null) : null;
-      while (next && !res.destroyed) {
-        const page: ExportPage = await next;
+      let nextDevice = 0;
+      const readAhead = (): void => {
+        while (queued.length < EXPORT_READ_AHEAD && nextDevice < devices.length) queued.push(read(nextDevice++, null));
+      };
+      readAhead();
+      while (queued.length > 0 && !res.destroyed) {
+        const page: ExportPage = await queued.shift()!;
         const last = page.rows[page.rows.length - 1];
-        if (last && page.rows.length === EXPORT_PAGE) next = read(page.index, { metric: last.metric, channel: last.channel, time: last.time });
-        else next = page.index + 1 < devices.length ? read(page.index + 1, null) : null;
+        // The rest of this device comes before the devices already queued.
+        if (last && page.rows.length === EXPORT_PAGE) queued.unshift(read(page.index, { metric: last.metric, channel: last.channel, time: last.time }));
+        readAhead();
         const assetId = devices[page.index]!.assetId;
         let chunk = '';
         for (const r of page.rows) chunk += csvLine([r.time.toISOString(), assetId, r.metric, r.channel, units.get(r.metric) ?? '', r.value, r.quality]);

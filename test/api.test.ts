@@ -267,6 +267,38 @@ describe('open data', () => {
     expect(rows.map((r) => Number(r.value))).toEqual(Array.from({ length: 10_500 }, (_, g) => g));
     expect(rows[1]!.time).toBe('2026-09-01T00:01:00.125Z');
   });
+
+  it('exports several devices in DevEUI order while reading ahead, the pages of a long device before the next device', async () => {
+    // Two more public lamps in August: a3 with two and a half pages of two metrics, a4 with a few
+    // readings. Pages of the devices after a3 are read while a3's pages are written; a3's second
+    // and third pages must still come before a4's.
+    await upsertAsset(db.pool, { id: 'lamp-3', kind: 'street_lamp', latitude: 51.2, longitude: 6.7, zone: 'altstadt', isPublic: true });
+    await upsertAsset(db.pool, { id: 'lamp-4', kind: 'street_lamp', latitude: 51.2, longitude: 6.7, zone: 'altstadt', isPublic: true });
+    await upsertDevice(db.pool, { devEui: '00000000000000a3', modelId: 'air-v1', assetId: 'lamp-3' });
+    await upsertDevice(db.pool, { devEui: '00000000000000a4', modelId: 'air-v1', assetId: 'lamp-4' });
+    try {
+      await db.pool.query(`insert into readings (time, dev_eui, metric, channel, value, quality, asset_id, uplink_id)
+        select timestamptz '2026-08-01' + g * interval '1 minute', '00000000000000a3', m, '', g, 'ok', 'lamp-3', 'ahead'
+        from generate_series(0, 12499) g, unnest(array['pm10', 'pm2_5']) m
+        union all
+        select timestamptz '2026-08-02' + g * interval '1 hour', '00000000000000a4', 'pm2_5', '', 1000 + g, 'ok', 'lamp-4', 'ahead'
+        from generate_series(0, 4) g`);
+      const res = await call('GET', '/api/v1/open/datasets/air-quality/export.csv?from=2026-08-01T00:00:00Z&to=2026-08-31T00:00:00Z', null);
+      expect(res.statusCode).toBe(200);
+      const rows = parseCsv(res.body, { columns: true }) as Record<string, string>[];
+      const minute = (g: number): string => new Date(Date.UTC(2026, 7, 1) + g * 60_000).toISOString();
+      const expected = [
+        ...['pm10', 'pm2_5'].flatMap((metric) => Array.from({ length: 12_500 }, (_, g) => `lamp-3 ${metric} ${minute(g)} ${g}`)),
+        ...Array.from({ length: 5 }, (_, g) => `lamp-4 pm2_5 ${new Date(Date.UTC(2026, 7, 2) + g * 3_600_000).toISOString()} ${1000 + g}`),
+      ];
+      expect(rows.map((r) => `${r.asset} ${r.metric} ${r.time} ${r.value}`)).toEqual(expected);
+    } finally {
+      await db.pool.query(`delete from readings where uplink_id = 'ahead'`);
+      await db.pool.query(`delete from device_mounts where dev_eui in ('00000000000000a3', '00000000000000a4')`);
+      await db.pool.query(`delete from devices where dev_eui in ('00000000000000a3', '00000000000000a4')`);
+      await db.pool.query(`delete from assets where id in ('lamp-3', 'lamp-4')`);
+    }
+  });
 });
 
 describe('live stream', () => {
