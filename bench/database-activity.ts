@@ -52,8 +52,9 @@ export function activityPer(before: DatabaseActivity | null, after: DatabaseActi
   };
 }
 
-/** The results table's line for activityPer's result. */
-export function describeActivity(a: ReturnType<typeof activityPer>): string {
-  if (!a) return 'not available (pg_stat_wal needs PostgreSQL 14+)';
-  return `${Math.round(a.walBytesPerUnit).toLocaleString('en-US')} bytes, ${a.fullPageImagesPerUnit.toFixed(3)}, ${a.checkpoints}`;
+/** The results table's row for activityPer's result. */
+export function activityRow(a: ReturnType<typeof activityPer>): [string, string] {
+  const label = 'database WAL per uplink, full-page images per uplink, checkpoints';
+  if (!a) return [label, 'not available (pg_stat_wal needs PostgreSQL 14+)'];
+  return [label, `${Math.round(a.walBytesPerUnit).toLocaleString('en-US')} bytes, ${a.fullPageImagesPerUnit.toFixed(3)}, ${a.checkpoints}`];
 }

@@ -17,7 +17,7 @@ import { benchEnvironment, benchLog, benchServiceEnv, printTable, writeJson } fr
 import { startServiceChild } from './service-child.js';
 import { framesCryptoBench } from './frames-crypto.js';
 import { startPublisher } from './publish.js';
-import { activityPer, databaseActivity, describeActivity } from './database-activity.js';
+import { activityPer, databaseActivity, activityRow } from './database-activity.js';
 
 export interface FramesBenchOptions {
   /** Seconds of traffic at the target rate to publish. Default 20. */
@@ -95,7 +95,7 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         ['duplicate uplinks', dup],
         ['ingest CPU % (of one core)', result.ingestCpuPercent],
         ['ingest RSS peak MB', result.ingestRssPeakMb],
-        ['database WAL per uplink, full-page images per uplink, checkpoints', describeActivity(database)],
+        activityRow(database),
         ['crypto only, node:crypto frames/s', crypto.cryptoFramesPerSecond.nodeCrypto],
         ['crypto only, lora-packet frames/s (baseline)', crypto.cryptoFramesPerSecond.lorapacket],
         ['node:crypto / lora-packet', `${(crypto.cryptoFramesPerSecond.nodeCrypto / crypto.cryptoFramesPerSecond.lorapacket).toFixed(2)}×`],

@@ -20,7 +20,7 @@ import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
 import { benchEnvironment, benchLog, type BenchEnvironment, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
 import { startServiceChild, type ServiceChild } from './service-child.js';
-import { activityPer, databaseActivity, describeActivity } from './database-activity.js';
+import { activityPer, databaseActivity, activityRow } from './database-activity.js';
 import { copyCeilingRowsPerSecond } from './copy-ceiling.js';
 import { startPublisher } from './publish.js';
 
@@ -126,7 +126,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       readingsPerUplink,
       readingsPerSecond: result.uplinksPerSecond * readingsPerUplink,
       workers,
-      database: database ? { ...database, settings: env.describe.databaseSettings } : { settings: env.describe.databaseSettings },
+      database: { ...database, settings: env.describe.databaseSettings },
       rate: flatOut ? 'flat out' : nominalRate,
       durationS,
       uplinks,
@@ -144,7 +144,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       ['latency p50 / p99 ms', `${out.p50LatencyMs} / ${out.p99LatencyMs}`],
       [workers === 1 ? 'ingest RSS peak MB' : 'ingest RSS peak MB (largest process)', out.rssMb],
       [workers === 1 ? 'ingest CPU % of one core' : 'ingest CPU % of one core (all processes)', out.cpuPercent],
-      ['database WAL per uplink, full-page images per uplink, checkpoints', describeActivity(database)],
+      activityRow(database),
       ['naive pipeline uplinks/s (baseline)', baseline],
       ['stadtfunk / naive', `${(out.uplinksPerSecond / baseline).toFixed(1)}×`],
       ['COPY ceiling rows/s (2 connections)', copyCeiling],

@@ -37,6 +37,13 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number, m
   return n;
 }
 
+/** numberOption for counts: a whole number. */
+export function integerOption(args: ParsedArgs, name: string, fallback: number, min = 0): number {
+  const n = numberOption(args, name, fallback, min);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number (got ${n})`);
+  return n;
+}
+
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
   const raw = args.options.get(name);
   return typeof raw === 'string' ? raw : undefined;

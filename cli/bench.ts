@@ -1,6 +1,6 @@
 import type { Command } from './main.js';
 import { DEVICE_KINDS, type DeviceKind } from '../simulators/fleet.js';
-import { numberOption, parseArgs, stringOption, UsageError } from './args.js';
+import { integerOption, numberOption, parseArgs, stringOption, UsageError } from './args.js';
 
 interface Bench {
   summary: string;
@@ -48,12 +48,6 @@ const benches: Record<string, Bench> = {
     run: async (a) => (await import('../bench/frames-crypto.js')).framesCryptoBench({ durationMs: numberOption(a, 'duration', 4, 0.1) * 1000, json: stringOption(a, 'json') }),
   },
 };
-
-function integerOption(args: ReturnType<typeof parseArgs>, name: string, fallback: number, min: number): number {
-  const n = numberOption(args, name, fallback, min);
-  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number (got ${n})`);
-  return n;
-}
 
 /** --kinds air,parking: device kinds of the simulated city (ingest); all when absent. */
 function kindsOption(value: string | undefined): DeviceKind[] | undefined {
