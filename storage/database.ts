@@ -21,7 +21,10 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  pool.on('error', (error) => options.log.warn({ err: error }, 'idle database connection failed'));
+  // pg-pool hangs the whole client on the error (connection parameters, buffers, queues):
+  // serialised it made a line of several kilobytes at every database restart. What failed
+  // is in the message and the SQLSTATE code.
+  pool.on('error', (error) => options.log.warn({ reason: error.message, code: (error as { code?: string }).code }, 'idle database connection failed'));
   return pool;
 }
 

@@ -187,6 +187,24 @@ describe('identifier collation (migration 0008)', () => {
   });
 });
 
+describe('pool', () => {
+  it('logs an idle connection that the server ends as one short line with its code', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info', base: null, timestamp: false }, new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
+    const pool = createPool({ url: db.url, log, max: 1 });
+    try {
+      const client = await pool.connect();
+      const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      client.release();
+      await db.pool.query('select pg_terminate_backend($1)', [pid]);
+      for (let i = 0; i < 100 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(lines).toEqual([{ level: 40, msg: 'idle database connection failed', reason: 'terminating connection due to administrator command', code: '57P01' }]);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe('batch writer', () => {
   it('writes a redelivered batch once and never moves latest state back in time', async () => {
     const t1 = new Date('2026-11-01T10:00:00Z');
