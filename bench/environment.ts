@@ -85,14 +85,27 @@ export async function benchEnvironment(env: NodeJS.ProcessEnv = process.env): Pr
       brokerDesc = 'aedes (no mosquitto binary found)';
     }
   }
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    })());
+  // Ctrl-C during a run: stop the private servers and drop the database before leaving
+  // (the embedded PostgreSQL runs in a process group of its own and does not get the signal).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\nbench: ${signal}, stopping the private servers`);
+    void close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   return {
     databaseUrl: url.toString(),
     mqttUrl,
     mqttProtocolVersion: protocol,
     describe: { database: databaseDesc, databaseSettings, broker: brokerDesc },
-    async close() {
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    },
+    close,
   };
 }
 

