@@ -5,6 +5,7 @@
  */
 import mqtt from 'mqtt';
 import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
+import { connectRawPublisher, encodePublish, type EncodedPublish } from './raw-publisher.js';
 
 export interface PublisherTask {
   mqttUrl: string;
@@ -27,6 +28,51 @@ export interface PublisherReport {
 }
 
 async function run(task: PublisherTask): Promise<PublisherReport> {
+  return new URL(task.mqttUrl).protocol === 'mqtt:' ? runRaw(task) : runMqttJs(task);
+}
+
+/** The lean path (raw-publisher.ts): flat out, every packet is encoded before the clock starts. */
+async function runRaw(task: PublisherTask): Promise<PublisherReport> {
+  const encoded: EncodedPublish[] = [];
+  if (!task.paced) {
+    const traffic = new CityTraffic({ ...task.traffic, start: new Date(task.traffic.start) });
+    for (let i = 0; i < task.uplinks; i++) for (const m of traffic.next().messages) encoded.push(encodePublish(m.topic, m.payload, task.protocolVersion));
+  }
+  const publisher = await connectRawPublisher({ url: task.mqttUrl, clientId: `stadtfunk-bench-pub-${process.pid}`, protocolVersion: task.protocolVersion, maxInFlight: task.maxInFlight });
+  process.send?.({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const startedAt = Date.now();
+  let source: () => EncodedPublish | null | Promise<EncodedPublish | null>;
+  if (task.paced) {
+    const rate = task.traffic.rate ?? 1;
+    const traffic = new CityTraffic({ ...task.traffic, start: new Date(startedAt) });
+    const queue: EncodedPublish[] = [];
+    let k = 0;
+    // Uplink k is generated (with its time) and sent at start + k / rate; the messages of one
+    // uplink (a concentrator's copies) go out together.
+    const take = (): EncodedPublish | null => {
+      k++;
+      for (const m of traffic.next().messages) queue.push(encodePublish(m.topic, m.payload, task.protocolVersion));
+      return queue.shift() ?? null;
+    };
+    source = () => {
+      if (queue.length > 0) return queue.shift()!;
+      if (k >= task.uplinks) return null;
+      const wait = startedAt + (k * 1000) / rate - Date.now();
+      return wait > 1 ? new Promise((r) => setTimeout(r, wait)).then(take) : take();
+    };
+  } else {
+    let i = 0;
+    source = () => (i < encoded.length ? encoded[i++]! : null);
+  }
+  const messages = await publisher.publishAll(source);
+  const finishedAt = Date.now();
+  await publisher.close();
+  return { messages, uplinks: task.uplinks, startedAt, finishedAt };
+}
+
+/** Through mqtt.js, for brokers the lean path does not speak (mqtts://, ws://). */
+async function runMqttJs(task: PublisherTask): Promise<PublisherReport> {
   // Flat out: build everything first, generation is not what is measured.
   const messages = [];
   if (!task.paced) {
