@@ -13,6 +13,7 @@ import { registerFleet } from '../simulators/register.js';
 import { CityTraffic } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
 import { loadConfig } from '../config.js';
+import { cpuShares, cpuSharesRow, cpuSnapshot } from './machine-cpu.js';
 import { benchEnvironment, benchLog, benchServiceEnv, printTable, writeJson } from './environment.js';
 import { startServiceChild } from './service-child.js';
 import { framesCryptoBench } from './frames-crypto.js';
@@ -54,17 +55,20 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
       });
       const before = await service.report();
       const activityBefore = await databaseActivity(setup);
+      const cpuBefore = cpuSnapshot();
       const published = publisher.go();
       // The service reports its commits over IPC: polling count(*) on uplinks every 100 ms
       // would load the database being measured. The count confirms it once at the end
       // (a redelivered frame would be reported twice but stored once).
       while (service.progress().committed < uplinks) await new Promise((r) => setTimeout(r, 50));
+      const cpuAfter = cpuSnapshot();
       let committedAt = service.progress().lastCommitAt;
       while ((await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n < uplinks) {
         await new Promise((r) => setTimeout(r, 100));
         committedAt = Date.now();
       }
       const report = await published;
+      const machineCpu = cpuShares(cpuBefore, cpuAfter, { service: [service.pid], loadGenerator: [publisher.pid], harness: [process.pid], loadGeneratorCpuSeconds: report.cpuSeconds });
       const after = await service.report();
       const database = activityPer(activityBefore, await databaseActivity(setup), uplinks);
       const elapsedS = (committedAt - report.startedAt) / 1000;
@@ -82,6 +86,7 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         publishSeconds: (report.finishedAt - report.startedAt) / 1000,
         ingestCpuPercent: ((after.cpuSeconds - before.cpuSeconds) / elapsedS) * 100,
         ingestRssPeakMb: after.rssPeakMb,
+        machineCpuPercentOfCore: machineCpu,
         database: { ...database, settings: env.describe.databaseSettings },
         parameters: { durationS, targetRate, devices, concentratorsPerFrame: 3, dedupWindowMs: config.ingest.dedupWindowMs, ...env.describe, node: process.version },
       };
@@ -95,6 +100,7 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         ['duplicate uplinks', dup],
         ['ingest CPU % (of one core)', result.ingestCpuPercent],
         ['ingest RSS peak MB', result.ingestRssPeakMb],
+        cpuSharesRow(machineCpu),
         activityRow(database),
         ['crypto only, node:crypto frames/s', crypto.cryptoFramesPerSecond.nodeCrypto],
         ['crypto only, lora-packet frames/s (baseline)', crypto.cryptoFramesPerSecond.lorapacket],

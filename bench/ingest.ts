@@ -18,6 +18,7 @@ import { DEVICE_KINDS, type DeviceKind } from '../simulators/fleet.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
+import { cpuShares, cpuSharesRow, cpuSnapshot, type CpuShares } from './machine-cpu.js';
 import { benchEnvironment, benchLog, type BenchEnvironment, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
 import { startServiceChild, type ServiceChild } from './service-child.js';
 import { activityPer, databaseActivity, activityRow } from './database-activity.js';
@@ -66,6 +67,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
     const services = await startServices(env, prefix, workers);
     let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number; committedPerWorker: number[] };
     let database: ReturnType<typeof activityPer> = null;
+    let machineCpu: CpuShares | null = null;
     try {
       // Timestamps are the publish schedule: the child publishes uplink k at start + k/rate.
       const publisher = await startPublisher({
@@ -75,6 +77,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       });
       const before = await Promise.all(services.map((s) => s.report()));
       const activityBefore = await databaseActivity(setup);
+      const cpuBefore = cpuSnapshot();
       const published = publisher.go();
       // A broker that drops messages (e.g. Mosquitto's default max_queued_messages of 1000 for
       // a slow subscriber) would leave this waiting forever: give up after a minute without progress.
@@ -89,7 +92,9 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
           throw new Error(`${uplinks - now} of ${uplinks} uplinks never arrived (no commit for 60 s); did the broker drop them? Mosquitto needs max_queued_messages raised for this (see bench/mosquitto.ts)`);
         }
       }
+      const cpuAfter = cpuSnapshot();
       const report = await published;
+      machineCpu = cpuShares(cpuBefore, cpuAfter, { service: services.map((s) => s.pid), loadGenerator: [publisher.pid], harness: [process.pid], loadGeneratorCpuSeconds: report.cpuSeconds });
       const after = await Promise.all(services.map((s) => s.report()));
       database = activityPer(activityBefore, await databaseActivity(setup), uplinks);
       const elapsedS = (Math.max(...after.map((a) => a.lastCommitAt)) - report.startedAt) / 1000;
@@ -126,6 +131,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       readingsPerUplink,
       readingsPerSecond: result.uplinksPerSecond * readingsPerUplink,
       workers,
+      machineCpuPercentOfCore: machineCpu,
       database: { ...database, settings: env.describe.databaseSettings },
       rate: flatOut ? 'flat out' : nominalRate,
       durationS,
@@ -144,6 +150,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       ['latency p50 / p99 ms', `${out.p50LatencyMs} / ${out.p99LatencyMs}`],
       [workers === 1 ? 'ingest RSS peak MB' : 'ingest RSS peak MB (largest process)', out.rssMb],
       [workers === 1 ? 'ingest CPU % of one core' : 'ingest CPU % of one core (all processes)', out.cpuPercent],
+      cpuSharesRow(machineCpu),
       activityRow(database),
       ['naive pipeline uplinks/s (baseline)', baseline],
       ['stadtfunk / naive', `${(out.uplinksPerSecond / baseline).toFixed(1)}×`],

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { PublisherReport, PublisherTask } from './traffic-publisher.js';
 
 export interface RunningPublisher {
+  pid: number;
   /** Starts publishing (after the traffic was built and the client connected). */
   go(): Promise<PublisherReport>;
   kill(): void;
@@ -31,6 +32,7 @@ export async function startPublisher(task: PublisherTask): Promise<RunningPublis
   const first = await next();
   if (first.error) throw new Error(`publisher: ${String(first.error)}`);
   return {
+    pid: child.pid!,
     async go() {
       child.send('go');
       const m = await next();

@@ -5,6 +5,7 @@ import type { ServiceProcessReport } from './service-process.js';
 
 export interface ServiceChild {
   httpUrl: string;
+  pid: number;
   /** Uplinks committed so far and when the last commit was, as last reported (every 100 ms). */
   progress(): { committed: number; lastCommitAt: number };
   report(): Promise<ServiceProcessReport>;
@@ -41,6 +42,7 @@ export async function startServiceChild(env: Record<string, string>): Promise<Se
   const { httpUrl } = await ready;
   return {
     httpUrl: httpUrl as string,
+    pid: child.pid!,
     progress: () => progress,
     async report() {
       const r = next('report');

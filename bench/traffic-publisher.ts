@@ -25,6 +25,13 @@ export interface PublisherReport {
   uplinks: number;
   startedAt: number;
   finishedAt: number;
+  /** CPU time this process used from the start of publishing to the last acknowledgement, s (user + system). */
+  cpuSeconds: number;
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 async function run(task: PublisherTask): Promise<PublisherReport> {
@@ -42,6 +49,7 @@ async function runRaw(task: PublisherTask): Promise<PublisherReport> {
   process.send?.({ ready: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const startedAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
   let source: () => EncodedPublish | null | Promise<EncodedPublish | null>;
   if (task.paced) {
     const rate = task.traffic.rate ?? 1;
@@ -67,8 +75,9 @@ async function runRaw(task: PublisherTask): Promise<PublisherReport> {
   }
   const messages = await publisher.publishAll(source);
   const finishedAt = Date.now();
+  const cpuSeconds = cpuSecondsSince(cpuAtStart);
   await publisher.close();
-  return { messages, uplinks: task.uplinks, startedAt, finishedAt };
+  return { messages, uplinks: task.uplinks, startedAt, finishedAt, cpuSeconds };
 }
 
 /** Through mqtt.js, for brokers the lean path does not speak (mqtts://, ws://). */
@@ -83,6 +92,7 @@ async function runMqttJs(task: PublisherTask): Promise<PublisherReport> {
   process.send?.({ ready: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const startedAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
   let inFlight = 0;
   let wake: (() => void) | null = null;
   let sent = 0;
@@ -111,8 +121,9 @@ async function runMqttJs(task: PublisherTask): Promise<PublisherReport> {
   }
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   const finishedAt = Date.now();
+  const cpuSeconds = cpuSecondsSince(cpuAtStart);
   await client.endAsync();
-  return { messages: sent, uplinks: task.uplinks, startedAt, finishedAt };
+  return { messages: sent, uplinks: task.uplinks, startedAt, finishedAt, cpuSeconds };
 }
 
 process.once('message', (task: PublisherTask) => {

@@ -36,6 +36,13 @@ describe('benchmark harness', () => {
       expect(database.walBytesPerUnit).toBeGreaterThan(0);
       expect(database.checkpoints).toBeGreaterThanOrEqual(0);
       expect(database.settings).toMatch(/^shared_buffers=\S+, max_wal_size=\S+, checkpoint_timeout=\S+, wal_compression=\S+, synchronous_commit=\S+$/);
+      // Where the machine's CPU went: the service process did the work, the load generator published.
+      if (process.platform === 'linux') {
+        const cpu = r.machineCpuPercentOfCore as { service: number; loadGenerator: number; postgres: number; idle: number };
+        expect(cpu.service).toBeGreaterThan(0);
+        expect(cpu.loadGenerator).toBeGreaterThan(0);
+        expect(cpu.postgres).toBeGreaterThan(0);
+      }
     });
   }, 180_000);
 
