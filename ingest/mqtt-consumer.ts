@@ -135,8 +135,9 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     } else {
       entry.send = send;
     }
-    // Let mqtt.js go on parsing; when too much is in flight, hold its callback instead.
-    if (full()) blocked = () => cb?.();
+    // Let mqtt.js go on parsing; when too much is in flight, hold its callback instead
+    // (not while closing: see close()).
+    if (full() && !closing) blocked = () => cb?.();
     else cb?.();
   };
 
@@ -163,6 +164,8 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
         unblock();
       };
     }
+    // Closing: the message is held (its PUBACK is never sent) but not handed over.
+    if (closing) return callback();
     try {
       options.onMessage({ topic: packet.topic, payload, qos, ack });
     } catch (error) {
@@ -239,6 +242,14 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     async close() {
       if (closing) return;
       closing = true;
+      // Read on to the end of the stream. Held back at the in-flight bound, mqtt.js would
+      // never read the end of the connection that the broker closes after our DISCONNECT,
+      // and close() would wait forever (seen as a shutdown past its 10 s limit when a
+      // broker had megabytes queued for us). What arrives now is not taken and never
+      // acknowledged: the broker keeps it for the session.
+      const resume = blocked;
+      blocked = null;
+      resume?.();
       await client.endAsync(false);
     },
   };

@@ -1,6 +1,7 @@
 /**
  * The consumer's in-flight limits on the test broker: once the unacknowledged messages
- * reach the message or the byte limit, it stops reading; acknowledgements let it go on.
+ * reach the message or the byte limit, it stops reading; acknowledgements let it go on,
+ * and so does closing.
  */
 import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,31 @@ describe('MQTT consumer in-flight limits', () => {
     } finally {
       await publisher.endAsync();
       await consumer.close();
+    }
+  });
+
+  it('closes while held back at the in-flight bound (shutdown with messages it will not take)', async () => {
+    const topic = uniqueName('inflight/');
+    const held: InboundMessage[] = [];
+    const consumer = await startMqttConsumer({
+      url: inject('mqttUrl'), clientId: uniqueName('consumer-'), topics: [`${topic}/#`], protocolVersion: inject('mqttProtocolVersion'),
+      maxInFlight: 3, maxInFlightBytes: 1_000_000, log: testLog,
+      onMessage: (m) => held.push(m),
+    });
+    const publisher = await connectPublisher();
+    try {
+      // Enough bytes behind the held ones (8 MB) that the socket itself stops being read.
+      for (let i = 0; i < 80; i++) await publisher.publishAsync(`${topic}/${i}`, Buffer.alloc(100_000, i), { qos: 1 });
+      await eventually(async () => (held.length >= 3 ? true : undefined));
+      // Reading is held back with three unacknowledged messages. Closing sends DISCONNECT and
+      // must see the broker close the connection, which means reading on to the end of the stream.
+      const closed = await Promise.race([consumer.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 5 s'), 5_000))]);
+      expect(closed).toBe('closed');
+      expect(consumer.connected()).toBe(false);
+      // Nothing read while closing was handed over.
+      expect(held.length).toBe(3);
+    } finally {
+      await publisher.endAsync();
     }
   });
 });

@@ -29,7 +29,7 @@ describe.skipIf(!hasMosquitto)('SIGTERM in the middle of traffic, external datab
     await eventually(async () => ((await ingest.count()) >= 500 ? true : undefined), { timeoutMs: 60_000, intervalMs: 20 });
     const stopAsked = Date.now();
     first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
+    expect(await first.exited, first.output()).toBe(0);
     expect(Date.now() - stopAsked).toBeLessThan(10_000);
     expect(first.output()).toContain('stopped cleanly');
     expect(warnings(first.output())).toEqual([]);
@@ -42,6 +42,6 @@ describe.skipIf(!hasMosquitto)('SIGTERM in the middle of traffic, external datab
     const r = await ingest.db.pool.query<{ n: number; distinct_ids: number }>('select count(*)::int as n, count(distinct id)::int as distinct_ids from uplinks');
     expect(r.rows[0]).toEqual({ n: MESSAGES, distinct_ids: MESSAGES });
     second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
+    expect(await second.exited, second.output()).toBe(0);
   }, 240_000);
 });
