@@ -225,6 +225,18 @@ describe('batch writer', () => {
     const seen = await db.pool.query("select last_seen_at from latest_state where dev_eui = '00000000000000e1'");
     expect(seen.rows[0].last_seen_at).toEqual(t2);
   });
+
+  it('commits a batch that holds two stats reports of one concentrator, keeping the newest', async () => {
+    // Seen in bench frames: two event/stats of one gateway in one batch failed the batch
+    // ("ON CONFLICT DO UPDATE command cannot affect row a second time") on every retry.
+    const report = (seconds: number, rxReceived: number, latitude: number | null) => ({
+      gatewayId: '0016c001f15000aa', band: '450MHz', seenAt: new Date(Date.UTC(2026, 11, 2, 8, 0, seconds)), stats: { rxPacketsReceived: rxReceived },
+      latitude, longitude: latitude === null ? null : 6.78, rxReceived, rxForwarded: rxReceived - 1,
+    });
+    await writeBatch(db.pool, { uplinks: [], readings: [], healthReadings: [], deadLetters: [], concentratorStats: [report(30, 40, null), report(0, 12, 51.23), report(30, 41, null)] });
+    const row = await db.pool.query('select rx_received, rx_forwarded, latitude, longitude, last_seen_at from concentrators where gateway_id = $1', ['0016c001f15000aa']);
+    expect(row.rows).toEqual([{ rx_received: 41, rx_forwarded: 40, latitude: 51.23, longitude: 6.78, last_seen_at: new Date(Date.UTC(2026, 11, 2, 8, 0, 30)) }]);
+  });
 });
 
 describe('latest state', () => {

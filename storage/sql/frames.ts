@@ -85,9 +85,33 @@ export interface ConcentratorStatsRow {
   rxForwarded: number;
 }
 
+/**
+ * One row per concentrator, in gateway-id order: the newest report (the later one of equal
+ * time), with the position of the newest report that has one and the first band known.
+ * One statement may not update a row twice ("ON CONFLICT DO UPDATE command cannot affect
+ * row a second time"): two reports of one concentrator in a batch (a redelivery, or a
+ * concentrator reporting often under load) would fail the whole batch on every retry. Key
+ * order keeps two batches in the database at once from deadlocking on these rows.
+ */
+export function newestStatsPerConcentrator(rows: ConcentratorStatsRow[]): ConcentratorStatsRow[] {
+  const byGateway = new Map<string, ConcentratorStatsRow>();
+  for (const row of rows) {
+    const seen = byGateway.get(row.gatewayId);
+    if (!seen) {
+      byGateway.set(row.gatewayId, row);
+      continue;
+    }
+    const [older, newer] = row.seenAt >= seen.seenAt ? [seen, row] : [row, seen];
+    const placed = newer.latitude !== null ? newer : older;
+    byGateway.set(row.gatewayId, { ...newer, band: seen.band ?? row.band, latitude: placed.latitude, longitude: placed.longitude });
+  }
+  return [...byGateway.values()].sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : 0));
+}
+
 /** Records a concentrator's latest statistics (counts of its last reporting interval); repeating a report changes nothing. */
-export async function upsertConcentratorStats(db: pg.ClientBase, rows: ConcentratorStatsRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function upsertConcentratorStats(db: pg.ClientBase, reports: ConcentratorStatsRow[]): Promise<void> {
+  if (reports.length === 0) return;
+  const rows = newestStatsPerConcentrator(reports);
   await db.query(
     `insert into concentrators as c (gateway_id, band, last_seen_at, last_stats, latitude, longitude, rx_received, rx_forwarded)
      select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::float8[], $6::float8[], $7::int8[], $8::int8[])
