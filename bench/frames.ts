@@ -6,7 +6,11 @@
  * same run, the crypto step alone (parse + MIC + decrypt) with lora-packet and with
  * stadtfunk's node:crypto implementation.
  *
- *   stadtfunk bench frames [--duration S] [--devices N] [--json FILE]
+ * With --workers N, N service processes share the frames on an MQTT 5 shared subscription:
+ * copies of one frame may reach different workers, and the database keeps one uplink
+ * with all receptions (ingest issue, scale-out).
+ *
+ *   stadtfunk bench frames [--duration S] [--devices N] [--workers N] [--json FILE]
  */
 import { randomBytes } from 'node:crypto';
 import { registerFleet } from '../simulators/register.js';
@@ -15,7 +19,7 @@ import { createPool, migrate } from '../storage/index.js';
 import { loadConfig } from '../config.js';
 import { cpuShares, cpuSharesRow, cpuSnapshot } from './machine-cpu.js';
 import { benchEnvironment, benchLog, benchServiceEnv, printTable, writeJson } from './environment.js';
-import { startServiceChild } from './service-child.js';
+import { sharedSubscriptionProblem, startServiceChildren } from './service-child.js';
 import { framesCryptoBench } from './frames-crypto.js';
 import { startPublisher } from './publish.js';
 import { activityPer, databaseActivity, activityRow } from './database-activity.js';
@@ -26,6 +30,8 @@ export interface FramesBenchOptions {
   /** Uplinks per second the published traffic represents (published flat out). Default 5000. */
   targetRate?: number;
   devices?: number;
+  /** Service processes on one shared subscription. Default 1. */
+  workers?: number;
   json?: string;
 }
 
@@ -34,8 +40,11 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
   const targetRate = opts.targetRate ?? 5000;
   const devices = opts.devices ?? 2000;
   const uplinks = Math.round(durationS * targetRate);
+  const workers = opts.workers ?? 1;
   const env = await benchEnvironment();
   try {
+    const problem = sharedSubscriptionProblem(workers, env.mqttProtocolVersion, env.describe.broker);
+    if (problem) throw new Error(problem);
     const masterKey = randomBytes(32);
     const prefix = 'bench/450mhz';
     const trafficOptions = { devices, via: 'concentrator' as const, seed: 'bench-frames', rate: targetRate, allConcentrators: true, prefixes: { chirpstack: 'bench/application', concentrator: prefix, applicationId: 'bench' } };
@@ -47,29 +56,31 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
     // The service as shipped (default limits, npm start's Node flags) in a process of its own.
     const serviceEnv = benchServiceEnv(env, { MASTER_KEY: masterKey.toString('hex'), INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz` });
     const config = loadConfig(serviceEnv);
-    const service = await startServiceChild(serviceEnv);
+    const services = await startServiceChildren(workers, (overrides) => ({ ...serviceEnv, ...overrides }));
+    const committed = (): number => services.reduce((n, s) => n + s.progress().committed, 0);
     try {
       const publisher = await startPublisher({
         mqttUrl: env.mqttUrl, protocolVersion: env.mqttProtocolVersion, uplinks, maxInFlight: 2000,
         traffic: { ...trafficOptions, start: start.toISOString() },
       });
-      const before = await service.report();
+      const before = await Promise.all(services.map((s) => s.report()));
       const activityBefore = await databaseActivity(setup);
       const cpuBefore = cpuSnapshot();
       const published = publisher.go();
       // The service reports its commits over IPC: polling count(*) on uplinks every 100 ms
       // would load the database being measured. The count confirms it once at the end
       // (a redelivered frame would be reported twice but stored once).
-      while (service.progress().committed < uplinks) await new Promise((r) => setTimeout(r, 50));
+      // With several workers a frame whose copies reached two of them is reported by both.
+      while (committed() < uplinks) await new Promise((r) => setTimeout(r, 50));
       const cpuAfter = cpuSnapshot();
-      let committedAt = service.progress().lastCommitAt;
+      let committedAt = Math.max(...services.map((s) => s.progress().lastCommitAt));
       while ((await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n < uplinks) {
         await new Promise((r) => setTimeout(r, 100));
         committedAt = Date.now();
       }
       const report = await published;
-      const machineCpu = cpuShares(cpuBefore, cpuAfter, { service: [service.pid], loadGenerator: [publisher.pid], harness: [process.pid], loadGeneratorCpuSeconds: report.cpuSeconds });
-      const after = await service.report();
+      const machineCpu = cpuShares(cpuBefore, cpuAfter, { service: services.map((s) => s.pid), loadGenerator: [publisher.pid], harness: [process.pid], loadGeneratorCpuSeconds: report.cpuSeconds });
+      const after = await Promise.all(services.map((s) => s.report()));
       const database = activityPer(activityBefore, await databaseActivity(setup), uplinks);
       const elapsedS = (committedAt - report.startedAt) / 1000;
       const dup = (await setup.query<{ n: number }>('select count(*)::int - count(distinct (dev_eui, f_cnt))::int as n from uplinks')).rows[0]!.n;
@@ -84,8 +95,9 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         duplicateUplinks: dup,
         elapsedS,
         publishSeconds: (report.finishedAt - report.startedAt) / 1000,
-        ingestCpuPercent: ((after.cpuSeconds - before.cpuSeconds) / elapsedS) * 100,
-        ingestRssPeakMb: after.rssPeakMb,
+        workers,
+        ingestCpuPercent: (after.reduce((n, a, i) => n + a.cpuSeconds - before[i]!.cpuSeconds, 0) / elapsedS) * 100,
+        ingestRssPeakMb: Math.max(...after.map((a) => a.rssPeakMb)),
         machineCpuPercentOfCore: machineCpu,
         database: { ...database, settings: env.describe.databaseSettings },
         parameters: { durationS, targetRate, devices, concentratorsPerFrame: 3, dedupWindowMs: config.ingest.dedupWindowMs, ...env.describe, node: process.version },
@@ -94,12 +106,13 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
         ['database', env.describe.database],
         ['database write settings', env.describe.databaseSettings],
         ['broker', env.describe.broker],
+        ['ingest processes', workers === 1 ? '1' : `${workers} (MQTT 5 shared subscription)`],
         ['uplinks (3 frames each)', uplinks],
         ['uplinks/s, publish → commit', result.uplinksPerSecond],
         ['frames/s, publish → commit', result.framesPerSecond],
         ['duplicate uplinks', dup],
-        ['ingest CPU % (of one core)', result.ingestCpuPercent],
-        ['ingest RSS peak MB', result.ingestRssPeakMb],
+        [workers === 1 ? 'ingest CPU % (of one core)' : 'ingest CPU % (of one core, all processes)', result.ingestCpuPercent],
+        [workers === 1 ? 'ingest RSS peak MB' : 'ingest RSS peak MB (largest process)', result.ingestRssPeakMb],
         cpuSharesRow(machineCpu),
         activityRow(database),
         ['crypto only, node:crypto frames/s', crypto.cryptoFramesPerSecond.nodeCrypto],
@@ -110,7 +123,7 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
       await writeJson(opts.json, result);
       return result;
     } finally {
-      await service.stop();
+      await Promise.all(services.map((s) => s.stop()));
       await setup.end();
     }
   } finally {

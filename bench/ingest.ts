@@ -20,7 +20,7 @@ import { CityTraffic, type TrafficOptions } from '../simulators/traffic.js';
 import { createPool, migrate } from '../storage/index.js';
 import { cpuShares, cpuSharesRow, cpuSnapshot, type CpuShares } from './machine-cpu.js';
 import { benchEnvironment, benchLog, type BenchEnvironment, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
-import { startServiceChild, type ServiceChild } from './service-child.js';
+import { sharedSubscriptionProblem, startServiceChildren } from './service-child.js';
 import { activityPer, databaseActivity, activityRow } from './database-activity.js';
 import { copyCeilingRowsPerSecond } from './copy-ceiling.js';
 import { startPublisher } from './publish.js';
@@ -48,9 +48,10 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
   const nominalRate = opts.rate || 10_000;
   const uplinks = Math.round(durationS * nominalRate);
   const env = await benchEnvironment();
-  if (workers > 1 && env.mqttProtocolVersion !== 5) {
+  const problem = sharedSubscriptionProblem(workers, env.mqttProtocolVersion, env.describe.broker);
+  if (problem) {
     await env.close();
-    throw new Error(`--workers ${workers} needs an MQTT 5 broker with shared subscriptions (${env.describe.broker} is not one): install mosquitto or set MQTT_URL`);
+    throw new Error(problem);
   }
   const prefix = 'bench/application';
   const trafficOptions = { devices, kinds: opts.kinds ?? [...DEVICE_KINDS], via: 'chirpstack-json' as const, seed: 'bench-ingest', rate: nominalRate, prefixes: { chirpstack: prefix, concentrator: 'bench/450mhz', applicationId: 'bench' } };
@@ -64,7 +65,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
     // The service as shipped (default batch size 2,000, in-flight limit 10,000) in a process of
     // its own, as `stadtfunk start` runs it: its RSS and CPU are not the harness's. With
     // --workers N, N such processes on one shared subscription.
-    const services = await startServices(env, prefix, workers);
+    const services = await startServiceChildren(workers, (overrides) => benchServiceEnv(env, { INGEST_CHIRPSTACK_PREFIX: prefix, ...overrides }));
     let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number; committedPerWorker: number[] };
     let database: ReturnType<typeof activityPer> = null;
     let machineCpu: CpuShares | null = null;
@@ -163,22 +164,6 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
   } finally {
     await setup.end();
     await env.close();
-  }
-}
-
-/** `workers` service processes; more than one share the subscription as group `bench`. */
-async function startServices(env: BenchEnvironment, prefix: string, workers: number): Promise<ServiceChild[]> {
-  const services: ServiceChild[] = [];
-  try {
-    for (let i = 0; i < workers; i++) {
-      const overrides: Record<string, string> = { INGEST_CHIRPSTACK_PREFIX: prefix };
-      if (workers > 1) Object.assign(overrides, { MQTT_SHARED_GROUP: 'bench', MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}-${i + 1}` });
-      services.push(await startServiceChild(benchServiceEnv(env, overrides)));
-    }
-    return services;
-  } catch (error) {
-    await Promise.all(services.map((s) => s.stop()));
-    throw error;
   }
 }
 

@@ -57,3 +57,28 @@ export async function startServiceChild(env: Record<string, string>): Promise<Se
     },
   };
 }
+
+/**
+ * `workers` service processes with the environment `envFor(i)` gives each; with more than
+ * one, they share the subscription as MQTT 5 group `bench`, each with a client id of its own.
+ */
+export async function startServiceChildren(workers: number, envFor: (overrides: Record<string, string>) => Record<string, string>): Promise<ServiceChild[]> {
+  const services: ServiceChild[] = [];
+  try {
+    for (let i = 0; i < workers; i++) {
+      const overrides: Record<string, string> = workers > 1 ? { MQTT_SHARED_GROUP: 'bench', MQTT_CLIENT_ID: `stadtfunk-bench-${process.pid}-${i + 1}` } : {};
+      services.push(await startServiceChild(envFor(overrides)));
+    }
+    return services;
+  } catch (error) {
+    await Promise.all(services.map((s) => s.stop()));
+    throw error;
+  }
+}
+
+/** Several workers need shared subscriptions, which the embedded aedes broker lacks. */
+export function sharedSubscriptionProblem(workers: number, protocolVersion: 4 | 5, broker: string): string | null {
+  return workers > 1 && protocolVersion !== 5
+    ? `--workers ${workers} needs an MQTT 5 broker with shared subscriptions (${broker} is not one): install mosquitto or set MQTT_URL`
+    : null;
+}

@@ -16,6 +16,7 @@ const benches: Record<string, Bench> = {
         durationS: numberOption(a, 'duration', 20, 1),
         devices: numberOption(a, 'devices', 2000, 1),
         targetRate: numberOption(a, 'rate', 5000, 1),
+        workers: integerOption(a, 'workers', 1, 1),
         json: stringOption(a, 'json'),
       }),
   },

@@ -71,6 +71,15 @@ describe('benchmark harness', () => {
     });
   }, 180_000);
 
+  it.skipIf(!hasMosquitto)('runs the raw-frame benchmark with two workers: copies that reach different workers still make one uplink', async () => {
+    await quietly(async () => {
+      const r = await framesBench({ durationS: 1, devices: 20, targetRate: 200, workers: 2 });
+      expect(r.workers).toBe(2);
+      expect(r.uplinks).toBe(200);
+      expect(r.duplicateUplinks).toBe(0);
+    });
+  }, 180_000);
+
   it('runs the decoder benchmark', async () => {
     await quietly(async () => {
       const r = await decodersBench({ durationS: 0.2 });
