@@ -59,7 +59,7 @@ export async function startServiceChild(env: Record<string, string>): Promise<Se
 }
 
 /**
- * `workers` service processes with the environment `envFor(i)` gives each; with more than
+ * `workers` service processes, each with the environment `envFor` makes of its overrides; with more than
  * one, they share the subscription as MQTT 5 group `bench`, each with a client id of its own.
  */
 export async function startServiceChildren(workers: number, envFor: (overrides: Record<string, string>) => Record<string, string>): Promise<ServiceChild[]> {
