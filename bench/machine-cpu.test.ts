@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { cpuShares, cpuSharesRow, cpuSnapshot, type CpuSnapshot } from './machine-cpu.js';
 
-const snapshot = (at: number, idleTicks: number, processes: [number, string, number][]): CpuSnapshot => ({
-  at, idleTicks, processes: new Map(processes.map(([pid, name, ticks]) => [pid, [name, ticks]])),
+// Processes as [pid, name, ticks, start time]; the start time is 0 unless a test needs another.
+const snapshot = (at: number, idleTicks: number, processes: ([number, string, number] | [number, string, number, number])[]): CpuSnapshot => ({
+  at, idleTicks, processes: new Map(processes.map(([pid, name, ticks, startedAt]) => [pid, [name, ticks, startedAt ?? 0]])),
 });
 
 describe('machine CPU shares', () => {
@@ -25,9 +26,15 @@ describe('machine CPU shares', () => {
   });
 
   it('counts a reused pid as a new process', () => {
-    const before = snapshot(0, 0, [[7, 'bash', 900]]);
-    const after = snapshot(1000, 0, [[7, 'postgres', 40]]);
+    const before = snapshot(0, 0, [[7, 'bash', 900, 100]]);
+    const after = snapshot(1000, 0, [[7, 'postgres', 40, 5000]]);
     expect(cpuShares(before, after, { service: [], loadGenerator: [], harness: [] })?.postgres).toBe(40);
+  });
+
+  it('follows a process that renamed itself (kernel workers do)', () => {
+    const before = snapshot(0, 0, [[9, 'kworker/u8:1-events_unbound', 5000, 42]]);
+    const after = snapshot(1000, 0, [[9, 'kworker/u8:1-flush-8:0', 5003, 42]]);
+    expect(cpuShares(before, after, { service: [], loadGenerator: [], harness: [] })?.other).toBe(3);
   });
 
   it('reads this process from /proc on Linux, and says so when there is none', () => {

@@ -19,8 +19,12 @@ export interface CpuSnapshot {
   at: number;
   /** Idle + iowait ticks of all cores. */
   idleTicks: number;
-  /** pid → [process name, CPU ticks used so far]. */
-  processes: Map<number, [string, number]>;
+  /**
+   * pid → [process name, CPU ticks used so far, start time in ticks after boot]. The start
+   * time tells a reused pid from the same process; the name cannot (kernel workers rename
+   * themselves as they take other work).
+   */
+  processes: Map<number, [string, number, number]>;
 }
 
 export interface CpuRoles {
@@ -55,7 +59,7 @@ export function cpuSnapshot(): CpuSnapshot | null {
     return null;
   }
   const cpu = stat.slice(0, stat.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
-  const processes = new Map<number, [string, number]>();
+  const processes = new Map<number, [string, number, number]>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
@@ -65,8 +69,8 @@ export function cpuSnapshot(): CpuSnapshot | null {
       const open = line.indexOf('(');
       const close = line.lastIndexOf(')');
       const fields = line.slice(close + 2).split(' ');
-      // After the name: state is field 3, utime field 14, stime field 15.
-      processes.set(pid, [line.slice(open + 1, close), Number(fields[11]) + Number(fields[12])]);
+      // After the name: state is field 3, utime field 14, stime field 15, starttime field 22.
+      processes.set(pid, [line.slice(open + 1, close), Number(fields[11]) + Number(fields[12]), Number(fields[19])]);
     } catch {
       // the process ended between the listing and the read
     }
@@ -89,11 +93,11 @@ export function cpuShares(before: CpuSnapshot | null, after: CpuSnapshot | null,
   };
   const selfCounted = roles.loadGeneratorCpuSeconds !== undefined;
   if (selfCounted) shares.loadGenerator = (roles.loadGeneratorCpuSeconds! / seconds) * 100;
-  for (const [pid, [name, ticks]] of after.processes) {
+  for (const [pid, [name, ticks, startedAt]] of after.processes) {
     if (selfCounted && roles.loadGenerator.includes(pid)) continue;
     const earlier = before.processes.get(pid);
     // A process that started during the run (a PostgreSQL backend, say) counts from zero.
-    const used = earlier && earlier[0] === name ? ticks - earlier[1] : ticks;
+    const used = earlier && earlier[2] === startedAt ? ticks - earlier[1] : ticks;
     shares[role(pid, name)] += percent(used);
   }
   return shares;
