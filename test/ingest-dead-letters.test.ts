@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
+import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { buildUplinkFrame } from '../ingest/lorawan/index.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
 import { eventually, useTestService, type TestDatabase } from './helpers.js';
@@ -79,6 +80,11 @@ describe('malformed messages through the broker', () => {
       { name: 'data is not base64', topic: up(), payload: json(csUplink(KNOWN, 'm-3', { data: 'not base64!' })), reason: 'invalid_message' },
       { name: 'deduplicationId with a NUL character', topic: up(), payload: json(csUplink(KNOWN, 'm-\u0000-9')), reason: 'invalid_message' },
       { name: 'time is not RFC 3339', topic: up(), payload: json(csUplink(KNOWN, 'm-4', { time: 'yesterday' })), reason: 'invalid_message' },
+      // Valid RFC 3339 that PostgreSQL refuses (no year 0): before, its batch failed on every retry and ingest stalled.
+      { name: 'time in year 0', topic: up(), payload: json(csUplink(KNOWN, 'm-4a', { time: '0000-01-01T00:00:00Z' })), reason: 'invalid_message' },
+      { name: 'time before 1970', topic: up(), payload: json(csUplink(KNOWN, 'm-4b', { time: '1969-12-31T23:59:59Z' })), reason: 'invalid_message' },
+      { name: 'TTS received_at in year 0', topic: `${tts}/app1/devices/lamp-1/up`, payload: json({ end_device_ids: { device_id: 'lamp-1', dev_eui: KNOWN.toUpperCase() }, received_at: '0000-06-01T00:00:00Z', uplink_message: { f_port: 1, f_cnt: 4, frm_payload: 'A2cBEA==' } }), reason: 'invalid_message' },
+      { name: 'concentrator stats in year 0', topic: `${conc}/gateway/${GATEWAY}/event/stats`, payload: json({ gatewayId: GATEWAY, time: '0000-01-01T00:00:00Z', rxPacketsReceived: 3 }), reason: 'invalid_message' },
       { name: 'DevEUI differs from the topic', topic: up(), payload: json(csUplink('0004a30b001c0599', 'm-5')), reason: 'invalid_message' },
       { name: 'unknown device', topic: up('0004a30b001c0598'), payload: json(csUplink('0004a30b001c0598', 'm-6')), reason: 'unknown_device' },
       { name: 'DevEUI in the topic is not hex', topic: `${cs}/app1/device/lamp-0815/event/up`, payload: json(csUplink(KNOWN, 'm-7')), reason: 'unexpected_topic' },
@@ -151,15 +157,25 @@ describe('malformed ChirpStack protobuf through the broker', () => {
     const topic = `${cs}/app1/device/${KNOWN}/event/up`;
     const truncated = bytes.subarray(0, bytes.length - 3);
     const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    // A status event timed in 100 AD (google.protobuf.Timestamp seconds since 1970).
+    const status = new integrationPb.StatusEvent();
+    status.setDeviceInfo(info);
+    status.setBatteryLevel(80);
+    const ancient = new timestampPb.Timestamp();
+    ancient.setSeconds(-59011459200);
+    status.setTime(ancient);
+    const oldStatus = Buffer.from(status.serializeBinary());
     await publisher.publishAsync(topic, truncated, { qos: 1 });
     await publisher.publishAsync(topic, garbage, { qos: 1 });
+    await publisher.publishAsync(topic.replace('/up', '/status'), oldStatus, { qos: 1 });
     await publisher.publishAsync(topic, bytes, { qos: 1 });
     await eventually(async () => ((await db.pool.query("select 1 from uplinks where id = 'proto-valid-1'")).rowCount === 1 ? true : undefined));
     const letters = await eventually(async () => {
       const r = await db.pool.query<{ payload: Buffer; reason: string }>('select payload, reason from dead_letters');
-      return r.rows.length >= 2 ? r.rows : undefined;
+      return r.rows.length >= 3 ? r.rows : undefined;
     });
-    expect(letters).toHaveLength(2);
+    expect(letters).toHaveLength(3);
+    expect(letters.find((l) => l.payload.equals(oldStatus))?.reason).toBe('invalid_message');
     expect(letters.find((l) => l.payload.equals(truncated))?.reason).toBe('invalid_protobuf');
     expect(letters.find((l) => l.payload.equals(garbage))?.reason).toBe('invalid_protobuf');
   });

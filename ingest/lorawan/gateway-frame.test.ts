@@ -120,10 +120,22 @@ describe('gw.UplinkFrame', () => {
     ['a phyPayload that is not base64', JSON.stringify({ ...bridgeJson, phyPayload: 'not base64!' }), 'invalid_message'],
     ['an empty phyPayload', JSON.stringify({ ...bridgeJson, phyPayload: '' }), 'invalid_message'],
     ['a gwTime that is not a timestamp', JSON.stringify({ ...bridgeJson, rxInfo: { ...bridgeJson.rxInfo, gwTime: 'yesterday' } }), 'invalid_message'],
+    ['a gwTime in year 0 (RFC 3339, but no time PostgreSQL stores)', JSON.stringify({ ...bridgeJson, rxInfo: { ...bridgeJson.rxInfo, gwTime: '0000-01-01T00:00:00Z' } }), 'invalid_message'],
   ])('rejects %s', (_name, text, reason) => {
     const result = decodeUplinkFrameJson(text);
     expect(result).toMatchObject({ ok: false, reason });
     expect(!result.ok && result.detail.length).toBeGreaterThan(0);
+  });
+
+  it('rejects a protobuf gwTime before 1970 or beyond what JavaScript can write', () => {
+    for (const seconds of [-1, -59011459200, 9e15]) {
+      const up = UplinkFrame.deserializeBinary(officialUplinkFrame());
+      const at = up.getRxInfo()!.getGwTime()!;
+      at.setSeconds(seconds);
+      const result = decodeUplinkFrameProtobuf(up.serializeBinary());
+      expect(result, String(seconds)).toMatchObject({ ok: false, reason: 'invalid_message' });
+      expect(!result.ok && result.detail, String(seconds)).toContain(`${seconds} s`);
+    }
   });
 
   it('rejects bytes that are not a gw.UplinkFrame', () => {
@@ -202,6 +214,13 @@ describe('gw.GatewayStats', () => {
     const stats = new GatewayStats();
     stats.setGatewayIdLegacy(hex('0016c001ff10a235'));
     expect(decodeGatewayStatsProtobuf(stats.serializeBinary())).toMatchObject({ ok: true, value: { gatewayId: '0016c001ff10a235', location: null, time: null } });
+  });
+
+  it('rejects stats timed in year 0 or beyond what JavaScript can write', () => {
+    expect(decodeGatewayStatsJson('{"gatewayId": "0016c001ff10a235", "time": "0000-01-01T00:00:00Z"}')).toMatchObject({ ok: false, reason: 'invalid_message' });
+    const stats = GatewayStats.deserializeBinary(officialStats());
+    stats.getTime()!.setSeconds(9e15);
+    expect(decodeGatewayStatsProtobuf(stats.serializeBinary())).toMatchObject({ ok: false, reason: 'invalid_message' });
   });
 
   it('rejects stats without a gateway ID', () => {

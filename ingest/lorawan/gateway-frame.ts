@@ -19,6 +19,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import '../protobuf-guard.js';
+import { timeProblem } from '../time.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
 import type { ConcentratorReception } from './types.js';
 import { FRAME_LIMITS, rejected, uplinkFrameFrom } from './uplink-frame-fields.js';
@@ -147,7 +148,9 @@ function parseJsonText(payload: Buffer | string): { ok: true; value: unknown } |
 function parseTimestamp(value: string | undefined, field: string): Date | null | Error {
   if (value === undefined) return null;
   const t = new Date(value);
-  return Number.isNaN(t.getTime()) ? new Error(`${field} "${value.slice(0, 40)}" is not an RFC 3339 timestamp`) : t;
+  if (Number.isNaN(t.getTime())) return new Error(`${field} "${value.slice(0, 40)}" is not an RFC 3339 timestamp`);
+  const problem = timeProblem(t);
+  return problem ? new Error(`${field} "${value.slice(0, 40)}" ${problem}`) : t;
 }
 
 // ---- gw.UplinkFrame -------------------------------------------------------------
@@ -263,14 +266,18 @@ function gatewayStatsFromJson(value: unknown): GatewayDecodeResult<GatewayStatsR
 /** The part of google.protobuf.Timestamp used here (the package ships no typings for it). */
 interface TimestampLike {
   toDate(): Date;
+  getSeconds(): number;
 }
 
 interface MapLike {
   toArray(): [string, string][];
 }
 
+/** A time JavaScript cannot write goes on as text that parseTimestamp refuses. */
 function isoOf(ts: TimestampLike | undefined): string | undefined {
-  return ts ? ts.toDate().toISOString() : undefined;
+  if (!ts) return undefined;
+  const t = ts.toDate();
+  return Number.isNaN(t.getTime()) ? `${ts.getSeconds()} s` : t.toISOString();
 }
 
 function mapToRecord(map: MapLike): Record<string, string> | undefined {

@@ -18,6 +18,7 @@
  * Modulation, LoraModulationInfo, UplinkRxInfo), google/protobuf/timestamp.proto.
  */
 import protobuf from 'protobufjs/minimal.js';
+import { timeProblem } from '../time.js';
 import { GatewayFrameRejectReason } from './errors.js';
 import type { GatewayDecodeResult, GatewayUplinkFrame } from './gateway-frame.js';
 import { FRAME_LIMITS, rejected, uplinkFrameFrom } from './uplink-frame-fields.js';
@@ -225,7 +226,8 @@ function readTimestamp(r: Reader, name: string): Date {
     } else r.skipType(tag & 7);
   }
   const t = new Date(seconds * 1000 + Math.floor(nanos / 1e6));
-  if (Number.isNaN(t.getTime())) throw new InvalidField(`/rxInfo/${name}: ${seconds} s is not a time`);
+  const problem = timeProblem(t);
+  if (problem) throw new InvalidField(`/rxInfo/${name}: ${seconds} s ${problem}`);
   return t;
 }
 

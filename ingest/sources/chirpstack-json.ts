@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { IngestError, DeadLetterReason } from '../errors.js';
+import { timeProblem } from '../time.js';
 import type { Reception, RadioMeta, Uplink } from '../types.js';
 
 const DeviceInfo = Type.Object({ devEui: Type.String({ pattern: '^[0-9a-fA-F]{16}$' }) });
@@ -94,13 +95,15 @@ function parseTime(value: string | undefined, fallback: Date): Date {
   if (!value) return fallback;
   const t = new Date(value);
   if (Number.isNaN(t.getTime())) throw new IngestError(DeadLetterReason.invalidMessage, `time "${value}" is not an RFC 3339 timestamp`);
+  const problem = timeProblem(t);
+  if (problem) throw new IngestError(DeadLetterReason.invalidMessage, `time "${value}" ${problem}`);
   return t;
 }
 
 function parseOptionalTime(value: string | undefined): Date | null {
   if (!value) return null;
   const t = new Date(value);
-  return Number.isNaN(t.getTime()) ? null : t;
+  return timeProblem(t) ? null : t;
 }
 
 export { parseTime };

@@ -9,6 +9,7 @@
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
 import '../protobuf-guard.js';
 import { DeadLetterReason, IngestError } from '../errors.js';
+import { timeProblem } from '../time.js';
 import { chirpstackUplinkFromJson, validateUplinkEventJson } from './chirpstack-json.js';
 import type { SourceResult } from './types.js';
 
@@ -17,10 +18,22 @@ const LOG_CODE_NAMES = new Map(Object.entries(LogCode).map(([name, value]) => [v
 
 interface TimestampLike {
   toDate(): Date;
+  getSeconds(): number;
 }
 
+/** A time JavaScript cannot write goes on as text the JSON path refuses, with its reason. */
 function iso(ts: TimestampLike | undefined): string | undefined {
-  return ts ? ts.toDate().toISOString() : undefined;
+  if (!ts) return undefined;
+  const t = ts.toDate();
+  return Number.isNaN(t.getTime()) ? `${ts.getSeconds()} s` : t.toISOString();
+}
+
+function statusTime(ts: TimestampLike | undefined, now: Date, devEui: string): Date {
+  if (!ts) return now;
+  const t = ts.toDate();
+  const problem = timeProblem(t);
+  if (problem) throw new IngestError(DeadLetterReason.invalidMessage, `integration.StatusEvent time (${ts.getSeconds()} s) ${problem}`, { devEui });
+  return t;
 }
 
 function decode<T>(what: string, devEui: string, parse: () => T): T {
@@ -66,7 +79,7 @@ export function decodeChirpstackProtobuf(deadLetterCodes: Set<string>, band: str
           kind: 'health',
           health: {
             devEui,
-            time: status.getTime()?.toDate() ?? now,
+            time: statusTime(status.getTime() as TimestampLike | undefined, now, devEui),
             batteryLevelPercent: external || unknown ? null : status.getBatteryLevel(),
             externalPower: external,
             marginDb: status.getMargin(),

@@ -68,6 +68,25 @@ describe('ChirpStack source', () => {
     expect(r.uplink.radio.receptions).toEqual([{ gatewayId: '0016c001f153a14c', rssiDbm: -97, snrDb: -2.5, receivedAt: null, best: true }]);
   });
 
+  it('refuses protobuf times before 1970 or beyond what JavaScript can write', () => {
+    const { DeviceInfo, UplinkEvent, StatusEvent } = integrationPb;
+    const info = new DeviceInfo();
+    info.setDevEui(devEui);
+    for (const seconds of [-86400, 9e15]) {
+      const time = new timestampPb.Timestamp();
+      time.setSeconds(seconds);
+      const up = new UplinkEvent();
+      up.setDeduplicationId('t');
+      up.setDeviceInfo(info);
+      up.setTime(time);
+      expect(reason(() => proto.parse(topic, Buffer.from(up.serializeBinary()))), `uplink ${seconds}`).toBe('invalid_message');
+      const status = new StatusEvent();
+      status.setDeviceInfo(info);
+      status.setTime(time);
+      expect(reason(() => proto.parse(topic.replace('/up', '/status'), Buffer.from(status.serializeBinary()))), `status ${seconds}`).toBe('invalid_message');
+    }
+  });
+
   it('reads JSON even when protobuf is configured', () => {
     expect(proto.parse(topic, Buffer.from(JSON.stringify({ deduplicationId: 'x', deviceInfo: { devEui } }))).kind).toBe('uplink');
   });
@@ -95,6 +114,9 @@ describe('ChirpStack source', () => {
     ['wrong type', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui }, fCnt: 'ten' }), 'invalid_message'],
     ['topic and body disagree', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui: 'ffffffffffffffff' } }), 'invalid_message'],
     ['bad time', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui }, time: 'yesterday' }), 'invalid_message'],
+    ['a time in year 0', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui }, time: '0000-01-01T00:00:00Z' }), 'invalid_message'],
+    ['a time before 1970', topic, JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui }, time: '1969-07-20T20:17:40Z' }), 'invalid_message'],
+    ['a status time before 1970', topic.replace('/up', '/status'), JSON.stringify({ deviceInfo: { devEui }, time: '1900-01-01T00:00:00Z' }), 'invalid_message'],
     ['unexpected topic shape', 'application/x/devices/y/event/up', '{}', 'unexpected_topic'],
   ])('rejects %s with a reason', (_name, t, body, expected) => {
     const source = body.startsWith('{') ? json : proto;
