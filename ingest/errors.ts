@@ -13,6 +13,8 @@ export const DeadLetterReason = {
   decodeFailed: 'decode_failed',
   networkServerLog: 'network_server_log',
   internalError: 'internal_error',
+  /** The database refused the message's rows (a value it cannot store): written alone, it still failed. */
+  storageRefused: 'storage_refused',
 } as const;
 export type DeadLetterReasonCode = (typeof DeadLetterReason)[keyof typeof DeadLetterReason] | (string & {});
 

@@ -17,7 +17,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DeviceModel, FieldMapping, Reading } from '../decoders/types.js';
-import { writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch, type WriteResult } from '../storage/index.js';
+import { refusedByDatabase, writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch, type WriteResult } from '../storage/index.js';
 import type { DeviceDirectory } from './device-directory.js';
 import { DeadLetterReason, IngestError } from './errors.js';
 import * as metrics from './metrics.js';
@@ -61,6 +61,8 @@ interface Item {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** A message alone in its batch that the database refuses this many times becomes a dead letter. */
+const REFUSALS_BEFORE_DEAD_LETTER = 3;
 /** Batches in the database at once. */
 const MAX_CONCURRENT_BATCHES = 2;
 
@@ -175,9 +177,16 @@ export class IngestPipeline {
     if (wasBusy && !this.busy()) this.options.onRoom?.();
   }
 
-  /** Builds the batch's rows, writes them in one transaction (retrying), then acknowledges. */
+  /**
+   * Builds the batch's rows, writes them in one transaction, then acknowledges. A write
+   * that fails is retried with backoff, for as long as it takes when the database is
+   * away. When the database refuses the rows themselves (see `refusedByDatabase`), a retry
+   * would fail the same way and hold every message of the batch: the batch is halved until
+   * the refused message stands alone, and that one becomes a dead letter.
+   */
   private async commit(items: Item[]): Promise<void> {
     let batch: WriteBatch | null = null;
+    let refusals = 0;
     for (let attempt = 0; !this.stopped || attempt === 0; attempt++) {
       const started = process.hrtime.bigint();
       try {
@@ -199,6 +208,21 @@ export class IngestPipeline {
         return;
       } catch (error) {
         metrics.storageBatchFailures.inc();
+        if (refusedByDatabase(error)) {
+          refusals++;
+          if (items.length > 1) {
+            this.options.log.warn({ err: error, messages: items.length }, 'database refused the batch; writing it in halves');
+            const half = Math.ceil(items.length / 2);
+            await this.commit(items.slice(0, half));
+            return this.commit(items.slice(half));
+          }
+          // Alone and refused again after backoff: not a passing fluke.
+          const item = items[0]!;
+          if (refusals >= REFUSALS_BEFORE_DEAD_LETTER && !isRefusalDeadLetter(item)) {
+            this.options.log.warn({ err: error, topic: item.messages[0]?.topic }, 'database refused a message; dead-lettered');
+            return this.commit([refusalDeadLetter(item, error)]);
+          }
+        }
         const backoffMs = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 6));
         this.options.log.warn({ err: error, messages: items.length, attempt, backoffMs }, 'batch not committed; retrying, nothing acknowledged');
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
@@ -369,4 +393,20 @@ function healthReadings(health: DeviceHealth, device: DeviceContext): ReadingRow
   if (health.batteryLevelPercent !== null) rows.push({ ...base, metric: 'battery_level', value: health.batteryLevelPercent });
   if (health.marginDb !== null) rows.push({ ...base, metric: 'link_margin', value: health.marginDb });
   return rows;
+}
+
+/** The dead letter standing for a message the database refuses, with the database's reason. */
+function refusalDeadLetter(item: Item, error: unknown): Item {
+  const code = (error as { code?: unknown }).code;
+  const reason = (error as Error).message ?? String(error);
+  const devEui = item.result.kind === 'uplink' ? item.result.uplink.devEui : null;
+  return {
+    messages: item.messages,
+    receivedAt: item.receivedAt,
+    result: { kind: 'error', reason: DeadLetterReason.storageRefused, detail: `the database refused it${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}: ${reason}`, devEui },
+  };
+}
+
+function isRefusalDeadLetter(item: Item): boolean {
+  return item.result.kind === 'error' && item.result.reason === DeadLetterReason.storageRefused;
 }

@@ -84,3 +84,17 @@ function isConnectionError(error: Error | undefined): boolean {
   // SQLSTATE class 08 (connection exception), 57P0x (admin shutdown, crash), or a socket error without SQLSTATE.
   return code === undefined || code.startsWith('08') || code.startsWith('57P');
 }
+
+/**
+ * True when the database refused the rows themselves, so the same statement fails again
+ * on every retry: SQLSTATE class 21 (cardinality), 22 (data exception), 23 (integrity
+ * constraint), 54 (program limit, such as an index row too large). A JavaScript TypeError
+ * or RangeError while writing rows (an invalid date, say) is just as deterministic.
+ * Anything else (a lost connection, a deadlock, a full disk, a server shutting down) may
+ * pass on its own and is retried.
+ */
+export function refusedByDatabase(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(21|22|23|54)[0-9A-Z]{3}$/.test(code);
+}
