@@ -63,6 +63,13 @@ interface Item {
 const MAX_BACKOFF_MS = 5_000;
 /** A message alone in its batch that the database refuses this many times becomes a dead letter. */
 const REFUSALS_BEFORE_DEAD_LETTER = 3;
+/**
+ * At most this many such dead letters a minute. More means the database refuses nearly
+ * everything (a schema out of step, a constraint gone wrong): then ingest holds the
+ * messages unacknowledged and retries, as for an outage, rather than turn the whole
+ * stream into dead letters.
+ */
+const REFUSED_DEAD_LETTERS_PER_MINUTE = 20;
 /** Batches in the database at once. */
 const MAX_CONCURRENT_BATCHES = 2;
 
@@ -75,6 +82,8 @@ export class IngestPipeline {
   private readonly inDatabase = new Set<Promise<void>>();
   private stopped = false;
   private readonly frames: RawFrameCollector | null;
+  /** When the latest storage_refused dead letters were written (epoch ms), oldest first. */
+  private readonly refusedAt: number[] = [];
 
   constructor(private readonly options: PipelineOptions) {
     this.frames = options.rawFrames
@@ -219,8 +228,11 @@ export class IngestPipeline {
           // Alone and refused again after backoff: not a passing fluke.
           const item = items[0]!;
           if (refusals >= REFUSALS_BEFORE_DEAD_LETTER && !isRefusalDeadLetter(item)) {
-            this.options.log.warn({ err: error, topic: item.messages[0]?.topic }, 'database refused a message; dead-lettered');
-            return this.commit([refusalDeadLetter(item, error)]);
+            if (this.mayDeadLetterRefused()) {
+              this.options.log.warn({ err: error, topic: item.messages[0]?.topic }, 'database refused a message; dead-lettered');
+              return this.commit([refusalDeadLetter(item, error)]);
+            }
+            this.options.log.error({ err: error, topic: item.messages[0]?.topic }, `database refused more than ${REFUSED_DEAD_LETTERS_PER_MINUTE} messages in a minute; holding them unacknowledged and retrying`);
           }
         }
         const backoffMs = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 6));
@@ -228,6 +240,15 @@ export class IngestPipeline {
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
       }
     }
+  }
+
+  /** Whether the refusal budget (REFUSED_DEAD_LETTERS_PER_MINUTE) has room; takes one if so. */
+  private mayDeadLetterRefused(): boolean {
+    const now = Date.now();
+    while (this.refusedAt.length > 0 && this.refusedAt[0]! <= now - 60_000) this.refusedAt.shift();
+    if (this.refusedAt.length >= REFUSED_DEAD_LETTERS_PER_MINUTE) return false;
+    this.refusedAt.push(now);
+    return true;
   }
 
   private async buildBatch(items: Item[]): Promise<WriteBatch> {

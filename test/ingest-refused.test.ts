@@ -75,3 +75,34 @@ describe('a message the database refuses', () => {
     expect(dropped.values.find((v) => v.labels.reason === 'storage_refused')?.value).toBe(1);
   }, 40_000);
 });
+
+describe('a database that refuses every message', () => {
+  const t = useTestService({ INGEST_BATCH_MAX_AGE_MS: '500' }, async (db) => {
+    await prepare(db);
+    await db.pool.query("alter table readings add constraint no_temperature check (metric <> 'temperature')");
+  });
+
+  it('dead-letters at most 20 a minute, holds the rest, and stores them once the database takes them again', async () => {
+    const { db, publisher } = t;
+    const topic = `${t.config.ingest.chirpstackPrefix!}/app1/device/${DEVICE}/event/up`;
+    const total = 30;
+    await Promise.all(Array.from({ length: total }, (_, i) =>
+      publisher.publishAsync(topic, Buffer.from(JSON.stringify({ deduplicationId: `all-refused-${i}`, deviceInfo: { devEui: DEVICE }, fCnt: i, fPort: 1, data: lpp(200 + i) })), { qos: 1 })));
+    const count = async (sql: string) => (await db.pool.query<{ n: number }>(sql)).rows[0]!.n;
+    await eventually(async () => ((await count("select count(*)::int as n from dead_letters where reason = 'storage_refused'")) >= 20 ? true : undefined), { timeoutMs: 30_000 });
+    // The budget is spent: the others wait unacknowledged instead of becoming dead letters.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await count("select count(*)::int as n from dead_letters where reason = 'storage_refused'")).toBe(20);
+    expect(await count('select count(*)::int as n from uplinks')).toBe(0);
+
+    await db.pool.query('alter table readings drop constraint no_temperature');
+    await eventually(async () => ((await count('select count(*)::int as n from uplinks')) >= total - 20 ? true : undefined), { timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await count('select count(*)::int as n from uplinks')).toBe(total - 20);
+    expect(await count('select count(*)::int as n from dead_letters')).toBe(20);
+    const stored = await db.pool.query<{ id: string }>('select id from uplinks');
+    const lettered = await db.pool.query<{ payload: Buffer }>('select payload from dead_letters');
+    const ids = new Set([...stored.rows.map((r) => r.id), ...lettered.rows.map((r) => JSON.parse(r.payload.toString()).deduplicationId as string)]);
+    expect(ids.size).toBe(total); // every message is in exactly one place
+  }, 60_000);
+});
