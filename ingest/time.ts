@@ -15,3 +15,19 @@ export function timeProblem(t: Date): string | null {
   if (ms < EARLIEST_MS || ms > LATEST_MS) return 'lies outside 1970-01-01 … 9999-12-31';
   return null;
 }
+
+/** The part of google-protobuf's google.protobuf.Timestamp used here (the package ships no typings for it). */
+export interface ProtobufTimestamp {
+  toDate(): Date;
+  getSeconds(): number;
+}
+
+/**
+ * A protobuf time as the JSON paths take it: ISO 8601, or, for a time JavaScript cannot
+ * write, its seconds as text, which those paths refuse with the reason.
+ */
+export function protobufTimeText(ts: ProtobufTimestamp | undefined): string | undefined {
+  if (!ts) return undefined;
+  const t = ts.toDate();
+  return Number.isNaN(t.getTime()) ? `${ts.getSeconds()} s` : t.toISOString();
+}

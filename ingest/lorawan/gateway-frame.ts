@@ -19,7 +19,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import '../protobuf-guard.js';
-import { timeProblem } from '../time.js';
+import { protobufTimeText, timeProblem, type ProtobufTimestamp } from '../time.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
 import type { ConcentratorReception } from './types.js';
 import { FRAME_LIMITS, rejected, uplinkFrameFrom } from './uplink-frame-fields.js';
@@ -224,7 +224,7 @@ export function decodeGatewayStatsProtobuf(payload: Uint8Array): GatewayDecodeRe
     asJson = {
       // Bridges before v4 sent the ID only as 8 bytes in gateway_id_legacy.
       gatewayId: stats.getGatewayId() || legacyId,
-      time: isoOf(stats.getTime() as TimestampLike | undefined),
+      time: protobufTimeText(stats.getTime() as ProtobufTimestamp | undefined),
       location: location && { latitude: location.getLatitude(), longitude: location.getLongitude(), altitude: location.getAltitude() },
       configVersion: stats.getConfigVersion() || undefined,
       rxPacketsReceived: stats.getRxPacketsReceived(),
@@ -263,21 +263,8 @@ function gatewayStatsFromJson(value: unknown): GatewayDecodeResult<GatewayStatsR
 
 // ---- google-protobuf helpers ----------------------------------------------------
 
-/** The part of google.protobuf.Timestamp used here (the package ships no typings for it). */
-interface TimestampLike {
-  toDate(): Date;
-  getSeconds(): number;
-}
-
 interface MapLike {
   toArray(): [string, string][];
-}
-
-/** A time JavaScript cannot write goes on as text that parseTimestamp refuses. */
-function isoOf(ts: TimestampLike | undefined): string | undefined {
-  if (!ts) return undefined;
-  const t = ts.toDate();
-  return Number.isNaN(t.getTime()) ? `${ts.getSeconds()} s` : t.toISOString();
 }
 
 function mapToRecord(map: MapLike): Record<string, string> | undefined {

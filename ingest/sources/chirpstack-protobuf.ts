@@ -9,26 +9,14 @@
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
 import '../protobuf-guard.js';
 import { DeadLetterReason, IngestError } from '../errors.js';
-import { timeProblem } from '../time.js';
+import { protobufTimeText, timeProblem, type ProtobufTimestamp } from '../time.js';
 import { chirpstackUplinkFromJson, validateUplinkEventJson } from './chirpstack-json.js';
 import type { SourceResult } from './types.js';
 
 const { UplinkEvent, StatusEvent, LogEvent, LogCode } = integrationPb;
 const LOG_CODE_NAMES = new Map(Object.entries(LogCode).map(([name, value]) => [value as number, name]));
 
-interface TimestampLike {
-  toDate(): Date;
-  getSeconds(): number;
-}
-
-/** A time JavaScript cannot write goes on as text the JSON path refuses, with its reason. */
-function iso(ts: TimestampLike | undefined): string | undefined {
-  if (!ts) return undefined;
-  const t = ts.toDate();
-  return Number.isNaN(t.getTime()) ? `${ts.getSeconds()} s` : t.toISOString();
-}
-
-function statusTime(ts: TimestampLike | undefined, now: Date, devEui: string): Date {
+function statusTime(ts: ProtobufTimestamp | undefined, now: Date, devEui: string): Date {
   if (!ts) return now;
   const t = ts.toDate();
   const problem = timeProblem(t);
@@ -53,7 +41,7 @@ export function decodeChirpstackProtobuf(deadLetterCodes: Set<string>, band: str
         const lora = tx?.getModulation()?.getLora();
         const asJson = {
           deduplicationId: up.getDeduplicationId(),
-          time: iso(up.getTime()),
+          time: protobufTimeText(up.getTime()),
           deviceInfo: { devEui: up.getDeviceInfo()?.getDevEui() ?? '' },
           fCnt: up.getFCnt(),
           fPort: up.getFPort(),
@@ -64,8 +52,8 @@ export function decodeChirpstackProtobuf(deadLetterCodes: Set<string>, band: str
             gatewayId: rx.getGatewayId(),
             rssi: rx.getRssi(),
             snr: rx.getSnr(),
-            gwTime: iso(rx.getGwTime()),
-            nsTime: iso(rx.getNsTime()),
+            gwTime: protobufTimeText(rx.getGwTime()),
+            nsTime: protobufTimeText(rx.getNsTime()),
           })),
           txInfo: tx ? { frequency: tx.getFrequency(), modulation: lora ? { lora: { bandwidth: lora.getBandwidth(), spreadingFactor: lora.getSpreadingFactor() } } : {} } : undefined,
         };
@@ -79,7 +67,7 @@ export function decodeChirpstackProtobuf(deadLetterCodes: Set<string>, band: str
           kind: 'health',
           health: {
             devEui,
-            time: statusTime(status.getTime() as TimestampLike | undefined, now, devEui),
+            time: statusTime(status.getTime() as ProtobufTimestamp | undefined, now, devEui),
             batteryLevelPercent: external || unknown ? null : status.getBatteryLevel(),
             externalPower: external,
             marginDb: status.getMargin(),
