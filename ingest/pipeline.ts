@@ -366,46 +366,42 @@ export class IngestPipeline {
     } catch (error) {
       decodeError = (error as Error).message ?? String(error);
     }
-    return {
-      row: { ...uplink, decoded, decodeError },
-      readings: [...readings, ...radioReadings(uplink)].map((r) => readingRow(r, uplink, device)),
-      error: decodeError,
+    // Built field by field, not by spreads: this runs for every uplink and its garbage counts.
+    const row: UplinkRow = {
+      id: uplink.id, receivedAt: uplink.receivedAt, devEui: uplink.devEui, fCnt: uplink.fCnt, fPort: uplink.fPort,
+      payload: uplink.payload, decoded, decodeError, source: uplink.source, radio: uplink.radio,
     };
+    const rows: ReadingRow[] = [];
+    for (const r of readings) rows.push(readingRow(r.time, r.metric, r.channel, r.value, r.quality, uplink, device));
+    // Signal of the best reception as device-health readings (not part of open data).
+    const best = uplink.radio.receptions.find((r) => r.best);
+    if (best?.rssiDbm != null) rows.push(readingRow(uplink.receivedAt, 'rssi', '', best.rssiDbm, 'ok', uplink, device));
+    if (best?.snrDb != null) rows.push(readingRow(uplink.receivedAt, 'snr', '', best.snrDb, 'ok', uplink, device));
+    return { row, readings: rows, error: decodeError };
   }
 }
 
+/** A device's model as the decoders take it, made once per cached device context. */
+const models = new WeakMap<DeviceContext, DeviceModel>();
+
 function modelOf(device: DeviceContext): DeviceModel {
-  return {
-    id: device.modelId,
-    decoder:
-      device.decoderKind === 'builtin'
-        ? { kind: 'builtin', name: device.builtinName ?? '' }
-        : { kind: 'codec', script: device.codecScript ?? '' },
-    mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
-  };
+  let model = models.get(device);
+  if (!model) {
+    model = {
+      id: device.modelId,
+      decoder:
+        device.decoderKind === 'builtin'
+          ? { kind: 'builtin', name: device.builtinName ?? '' }
+          : { kind: 'codec', script: device.codecScript ?? '' },
+      mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
+    };
+    models.set(device, model);
+  }
+  return model;
 }
 
-function readingRow(reading: Reading, uplink: Uplink, device: DeviceContext): ReadingRow {
-  return {
-    time: reading.time,
-    devEui: uplink.devEui,
-    metric: reading.metric,
-    channel: reading.channel,
-    value: reading.value,
-    quality: reading.quality,
-    assetId: device.assetId,
-    uplinkId: uplink.id,
-  };
-}
-
-/** Signal of the best reception as device-health readings (not part of open data). */
-function radioReadings(uplink: Uplink): Reading[] {
-  const best = uplink.radio.receptions.find((r) => r.best);
-  if (!best) return [];
-  const out: Reading[] = [];
-  if (best.rssiDbm !== null) out.push({ metric: 'rssi', channel: '', value: best.rssiDbm, unit: 'dB[mW]', quality: 'ok', time: uplink.receivedAt });
-  if (best.snrDb !== null) out.push({ metric: 'snr', channel: '', value: best.snrDb, unit: 'dB', quality: 'ok', time: uplink.receivedAt });
-  return out;
+function readingRow(time: Date, metric: string, channel: string, value: number, quality: string, uplink: Uplink, device: DeviceContext): ReadingRow {
+  return { time, devEui: uplink.devEui, metric, channel, value, quality, assetId: device.assetId, uplinkId: uplink.id };
 }
 
 function healthReadings(health: DeviceHealth, device: DeviceContext): ReadingRow[] {
