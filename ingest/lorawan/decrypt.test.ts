@@ -12,7 +12,7 @@ function frameOf(bytes: Buffer): DataUpFrame {
   return result.frame;
 }
 
-/** The keystream block by block as spec 1.0.4 §4.3.3 writes it, with AES-ECB: the reference for the CTR shortcut. */
+/** The keystream block by block as spec 1.0.4 §4.3.3 writes it, with a fresh AES-ECB context: the reference for decrypt.ts, which encrypts all A blocks in one call of a context kept per key. */
 function specKeystreamXor(key: Buffer, payload: Buffer, devAddrWire: Buffer, fCnt32: number): Buffer {
   const out = Buffer.alloc(payload.length);
   const ecb = createCipheriv('aes-128-ecb', key, null);
@@ -65,6 +65,27 @@ describe('FRMPayload decryption', () => {
     expect(decryptUplinkPayload(appSKey, frame.frmPayload, frame.devAddrWire, 70_000).toString()).toBe('parking bay 17 free');
     expect(decryptUplinkPayload(appSKey, frame.frmPayload, frame.devAddrWire, 4_464).toString()).not.toBe('parking bay 17 free');
     expect(loraPacketLib.decrypt(loraPacketLib.fromWire(bytes), appSKey, nwkSKey, hex('0100')).toString()).toBe('parking bay 17 free');
+  });
+
+  it('gives the spec\'s keystream for every payload length and counter when one key Buffer is used again and again, between uses of another key', () => {
+    const key = randomBytes(16);
+    const other = randomBytes(16);
+    const devAddrWire = Buffer.from('04030201', 'hex');
+    for (let length = 1; length <= 242; length += 7) {
+      const payload = randomBytes(length);
+      const fCnt32 = 65_530 + length;
+      expect(cryptFrmPayload(key, payload, devAddrWire, fCnt32).toString('hex')).toBe(specKeystreamXor(key, payload, devAddrWire, fCnt32).toString('hex'));
+      expect(cryptFrmPayload(other, payload, devAddrWire, fCnt32).toString('hex')).toBe(specKeystreamXor(other, payload, devAddrWire, fCnt32).toString('hex'));
+    }
+  });
+
+  it('uses a key Buffer\'s bytes of now when it was changed in place since its last use', () => {
+    const key = randomBytes(16);
+    const payload = randomBytes(40);
+    const devAddrWire = Buffer.from('04030201', 'hex');
+    cryptFrmPayload(key, payload, devAddrWire, 1);
+    key[0] = (key[0] ?? 0) ^ 0xff;
+    expect(cryptFrmPayload(key, payload, devAddrWire, 1).toString('hex')).toBe(specKeystreamXor(Buffer.from(key), payload, devAddrWire, 1).toString('hex'));
   });
 
   it('is its own inverse', () => {

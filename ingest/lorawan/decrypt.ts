@@ -6,13 +6,11 @@
  * and FRMPayload = plaintext XOR S (so the same function encrypts and decrypts).
  * K is AppSKey for FPort 1–223 and NwkSKey for FPort 0 (MAC commands).
  *
- * Ai differs from A(i−1) only in its last byte, which holds i. That is exactly an
- * AES-CTR counter block starting at A1: CTR increments the block as a big-endian
- * integer, and i never carries out of the byte because a PHYPayload of at most
- * 255 bytes has at most 16 keystream blocks. So one AES-128-CTR pass with IV = A1
- * yields the spec's keystream.
+ * The A blocks of one payload (at most 16: a PHYPayload has at most 255 bytes) are
+ * encrypted in one AES-128-ECB call, by a context each key keeps for as long as the key
+ * Buffer lives: creating an OpenSSL context costs more than the few blocks of a frame.
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, type Cipheriv } from 'node:crypto';
 import { MAX_PHY_PAYLOAD_BYTES } from './phy-payload.js';
 
 /** Which session key encrypts a port's FRMPayload; null for ports 224–255 (test / RFU). */
@@ -20,6 +18,18 @@ export function frmPayloadKeyFor(fPort: number): 'nwkSKey' | 'appSKey' | null {
   if (fPort === 0) return 'nwkSKey';
   if (fPort >= 1 && fPort <= 223) return 'appSKey';
   return null;
+}
+
+/** A key's ECB context, with the key's bytes when it was made (a key changed in place gets a new one). */
+const contexts = new WeakMap<Buffer, { key: Buffer; cipher: Cipheriv }>();
+
+function ecbFor(key: Buffer): Cipheriv {
+  const known = contexts.get(key);
+  if (known && known.key.equals(key)) return known.cipher;
+  const cipher = createCipheriv('aes-128-ecb', key, null);
+  cipher.setAutoPadding(false);
+  contexts.set(key, { key: Buffer.from(key), cipher });
+  return cipher;
 }
 
 /** Direction bit of the A and B0 blocks. */
@@ -37,13 +47,20 @@ export function cryptFrmPayload(key: Buffer, payload: Buffer, devAddrWire: Buffe
   if (!Number.isInteger(fCnt32) || fCnt32 < 0 || fCnt32 > 0xffffffff) throw new RangeError(`FCnt ${fCnt32} is not a 32-bit counter`);
   if (payload.length > MAX_PHY_PAYLOAD_BYTES) throw new RangeError('FRMPayload longer than a PHYPayload');
   if (payload.length === 0) return Buffer.alloc(0);
-  const a1 = Buffer.alloc(16);
-  a1[0] = 0x01;
-  a1[5] = dir === 'up' ? 0 : 1;
-  devAddrWire.copy(a1, 6);
-  a1.writeUInt32LE(fCnt32, 10);
-  a1[15] = 1;
-  return createCipheriv('aes-128-ctr', key, a1).update(payload);
+  const blocks = Math.ceil(payload.length / 16);
+  const a = Buffer.alloc(blocks * 16);
+  for (let i = 0; i < blocks; i++) {
+    const at = i * 16;
+    a[at] = 0x01;
+    a[at + 5] = dir === 'up' ? 0 : 1;
+    devAddrWire.copy(a, at + 6);
+    a.writeUInt32LE(fCnt32, at + 10);
+    a[at + 15] = i + 1;
+  }
+  const keystream = ecbFor(key).update(a);
+  const out = Buffer.allocUnsafe(payload.length);
+  for (let i = 0; i < payload.length; i++) out[i] = (payload[i] ?? 0) ^ (keystream[i] ?? 0);
+  return out;
 }
 
 /** Decrypts an uplink FRMPayload (Dir = 0). */
