@@ -14,6 +14,7 @@
  * works as if it started from a zero IV; the MAC's last block is the next chaining value.
  */
 import { createCipheriv, type Cipheriv } from 'node:crypto';
+import { KeyContexts } from './key-contexts.js';
 
 const BLOCK_BYTES = 16;
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
@@ -35,28 +36,19 @@ function double(block: Buffer): Buffer {
 
 /** A key's CBC context, its subkeys and the context's chaining value now. */
 interface CmacContext {
-  /** The key's bytes when the context was made: a key Buffer changed in place gets a new context. */
-  key: Buffer;
   cipher: Cipheriv;
   k1: Buffer;
   k2: Buffer;
   chain: Buffer;
 }
 
-/** Held by the key Buffer itself, so a context lives as long as its key does and no longer. */
-const contexts = new WeakMap<Buffer, CmacContext>();
-
-function contextFor(key: Buffer): CmacContext {
-  const known = contexts.get(key);
-  if (known && known.key.equals(key)) return known;
+const contexts = new KeyContexts<CmacContext>((key) => {
   const cipher = createCipheriv('aes-128-cbc', key, ZERO_BLOCK);
   cipher.setAutoPadding(false);
   const l = cipher.update(ZERO_BLOCK);
   const k1 = double(l);
-  const context: CmacContext = { key: Buffer.from(key), cipher, k1, k2: double(k1), chain: l };
-  contexts.set(key, context);
-  return context;
-}
+  return { cipher, k1, k2: double(k1), chain: l };
+});
 
 /**
  * The 16-byte AES-CMAC tag of `message` under a 16-byte `key`.
@@ -64,7 +56,7 @@ function contextFor(key: Buffer): CmacContext {
  */
 export function aesCmac(key: Buffer, message: Buffer): Buffer {
   if (key.length !== BLOCK_BYTES) throw new TypeError(`AES-CMAC key must be 16 bytes, got ${key.length}`);
-  const context = contextFor(key);
+  const context = contexts.get(key);
   const blocks = Math.max(1, Math.ceil(message.length / BLOCK_BYTES));
   const complete = message.length > 0 && message.length % BLOCK_BYTES === 0;
   const input = Buffer.alloc(blocks * BLOCK_BYTES);

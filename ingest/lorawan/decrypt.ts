@@ -11,6 +11,7 @@
  * Buffer lives: creating an OpenSSL context costs more than the few blocks of a frame.
  */
 import { createCipheriv, type Cipheriv } from 'node:crypto';
+import { KeyContexts } from './key-contexts.js';
 import { MAX_PHY_PAYLOAD_BYTES } from './phy-payload.js';
 
 /** Which session key encrypts a port's FRMPayload; null for ports 224–255 (test / RFU). */
@@ -20,17 +21,12 @@ export function frmPayloadKeyFor(fPort: number): 'nwkSKey' | 'appSKey' | null {
   return null;
 }
 
-/** A key's ECB context, with the key's bytes when it was made (a key changed in place gets a new one). */
-const contexts = new WeakMap<Buffer, { key: Buffer; cipher: Cipheriv }>();
-
-function ecbFor(key: Buffer): Cipheriv {
-  const known = contexts.get(key);
-  if (known && known.key.equals(key)) return known.cipher;
+/** A key's AES-128-ECB context. */
+const ecbContexts = new KeyContexts<Cipheriv>((key) => {
   const cipher = createCipheriv('aes-128-ecb', key, null);
   cipher.setAutoPadding(false);
-  contexts.set(key, { key: Buffer.from(key), cipher });
   return cipher;
-}
+});
 
 /** Direction bit of the A and B0 blocks. */
 export type Direction = 'up' | 'down';
@@ -57,7 +53,7 @@ export function cryptFrmPayload(key: Buffer, payload: Buffer, devAddrWire: Buffe
     a.writeUInt32LE(fCnt32, at + 10);
     a[at + 15] = i + 1;
   }
-  const keystream = ecbFor(key).update(a);
+  const keystream = ecbContexts.get(key).update(a);
   const out = Buffer.allocUnsafe(payload.length);
   for (let i = 0; i < payload.length; i++) out[i] = (payload[i] ?? 0) ^ (keystream[i] ?? 0);
   return out;
