@@ -17,35 +17,18 @@ import { upsertLatestState, type DeviceSeen } from './sql/upsert-latest-state.js
 
 /** The newest reading per (device, metric, channel), in no particular order. */
 export function newestPerKey(rows: ReadingRow[]): ReadingRow[] {
-  // Keyed by device, then by metric (and channel only where there is one): the strings are
-  // those of the rows, so no key is built per reading.
-  const latest = new Map<string, Map<string, ReadingRow | Map<string, ReadingRow>>>();
-  const out: ReadingRow[] = [];
+  // Keyed by device, then by metric: a key string is built only for readings with a channel
+  // (metric ids never contain U+0000).
+  const latest = new Map<string, Map<string, ReadingRow>>();
   for (const row of rows) {
     let device = latest.get(row.devEui);
     if (!device) latest.set(row.devEui, (device = new Map()));
-    let slot = device.get(row.metric);
-    if (row.channel !== '') {
-      if (!(slot instanceof Map)) {
-        const channels = new Map<string, ReadingRow>();
-        if (slot) channels.set('', slot);
-        device.set(row.metric, (slot = channels));
-      }
-      const seen = slot.get(row.channel);
-      if (!seen || seen.time < row.time) slot.set(row.channel, row);
-    } else if (slot instanceof Map) {
-      const seen = slot.get('');
-      if (!seen || seen.time < row.time) slot.set('', row);
-    } else if (!slot || slot.time < row.time) {
-      device.set(row.metric, row);
-    }
+    const key = row.channel === '' ? row.metric : `${row.metric}\u0000${row.channel}`;
+    const seen = device.get(key);
+    if (!seen || seen.time < row.time) device.set(key, row);
   }
-  for (const device of latest.values()) {
-    for (const slot of device.values()) {
-      if (slot instanceof Map) for (const row of slot.values()) out.push(row);
-      else out.push(slot);
-    }
-  }
+  const out: ReadingRow[] = [];
+  for (const device of latest.values()) for (const row of device.values()) out.push(row);
   return out;
 }
 
