@@ -14,6 +14,14 @@
  * session's Receive Maximum, so they stop sending before that. The next stage can hold
  * reading back the same way before that bound (`held`), when it has work queued.
  *
+ * Other I/O gets its turn. mqtt.js parses a whole socket read at once and hands its
+ * messages over in a chain of `process.nextTick`s, which Node runs to the end before it
+ * looks at any other socket; under a flood one such chain held the database's replies
+ * back for milliseconds, and each batch waits for about ten of them. After every
+ * `messagesPerTurn` messages the consumer lets the event loop run once (setImmediate)
+ * before it takes the next: bench ingest went from 9,980 and 9,894 to 11,067 and 11,024
+ * uplinks/s (alternating runs, 2026-12-04), with less memory held.
+ *
  * A PUBACK held for a connection that has since dropped is discarded, never sent on
  * the new connection (the broker may have reused the packet id); the broker
  * redelivers such messages on the resumed session and the database identity makes
@@ -50,6 +58,11 @@ export interface MqttConsumerOptions {
   maxInFlightBytes: number;
   log: Logger;
   onMessage(message: InboundMessage): void;
+  /**
+   * Messages handed over before the event loop gets a turn for other I/O (the database's
+   * replies). Default 32: about 1.5 ms of parsing a ChirpStack JSON uplink here.
+   */
+  messagesPerTurn?: number;
   /**
    * True while the next stage takes no more messages (the pipeline has a closed batch
    * waiting for the database): reading pauses as at the in-flight bound. Call
@@ -107,6 +120,8 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
   let heldBytes = 0;
   let blocked: (() => void) | null = null;
   let closing = false;
+  const messagesPerTurn = options.messagesPerTurn ?? 32;
+  let sinceTurn = 0;
 
   const full = (): boolean => held.size >= options.maxInFlight || heldBytes >= options.maxInFlightBytes || (options.held?.() ?? false);
   const forget = (messageId: number, entry: HeldAck): void => {
@@ -172,7 +187,15 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
       // onMessage must not throw; if it does, the message stays unacknowledged and is redelivered.
       log.error({ err: error, topic: packet.topic }, 'ingest handler threw');
     }
-    callback();
+    if (++sinceTurn < messagesPerTurn) return callback();
+    sinceTurn = 0;
+    // The callback sends the PUBACK: not after the connection it belongs to has dropped
+    // (mqtt.js would queue it for the next connection; see above). The old connection's
+    // parser is discarded with it.
+    const connection = generation;
+    setImmediate(() => {
+      if (connection === generation) callback();
+    });
   };
 
   client.on('close', () => {

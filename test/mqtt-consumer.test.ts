@@ -1,7 +1,7 @@
 /**
  * The consumer's in-flight limits on the test broker: once the unacknowledged messages
  * reach the message or the byte limit, it stops reading; acknowledgements let it go on,
- * and so does closing.
+ * and so does closing. Between messages it lets other I/O in.
  */
 import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,46 @@ describe('MQTT consumer in-flight limits', () => {
       });
       ackAll();
       expect(held.map((m) => m.payload[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await publisher.endAsync();
+      await consumer.close();
+    }
+  });
+
+  it('lets the event loop run after every messagesPerTurn messages, also within one socket read', async () => {
+    const topic = uniqueName('turns/');
+    let holding = true;
+    const handed: number[] = [];
+    const consumer = await startMqttConsumer({
+      url: inject('mqttUrl'), clientId: uniqueName('consumer-'), topics: [`${topic}/#`], protocolVersion: inject('mqttProtocolVersion'),
+      maxInFlight: 1000, maxInFlightBytes: 1_000_000, log: testLog, messagesPerTurn: 4,
+      held: () => holding,
+      onMessage: (m) => {
+        handed.push(m.payload[0]!);
+        m.ack();
+      },
+    });
+    const publisher = await connectPublisher();
+    try {
+      // The first message is taken, then reading is held: the other 59 pile up unread.
+      await publisher.publishAsync(`${topic}/0`, Buffer.from([0]), { qos: 1 });
+      await eventually(async () => (handed.length === 1 ? true : undefined));
+      await Promise.all(Array.from({ length: 59 }, (_, i) => publisher.publishAsync(`${topic}/${i + 1}`, Buffer.from([i + 1]), { qos: 1 })));
+      // Published to the broker is not yet at the consumer: give the broker a moment to send them on.
+      await new Promise((r) => setTimeout(r, 300));
+      // Each event-loop turn records how many messages had been handed over by then.
+      const turns = [handed.length];
+      const probe = (): void => {
+        turns.push(handed.length);
+        if (handed.length < 60) setImmediate(probe);
+      };
+      holding = false;
+      setImmediate(probe);
+      consumer.resume();
+      await eventually(async () => (handed.length === 60 ? true : undefined));
+      const gaps = turns.slice(1).map((n, i) => n - turns[i]!);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(4);
+      expect(handed).toEqual(Array.from({ length: 60 }, (_, i) => i));
     } finally {
       await publisher.endAsync();
       await consumer.close();
