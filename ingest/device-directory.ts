@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { selectDeviceContexts, type DeviceContext } from '../storage/index.js';
+import { FifoMap } from './fifo-map.js';
 
 export interface DeviceDirectoryOptions {
   /** How long a known device is cached. Default 10 000 ms. */
@@ -24,7 +25,8 @@ interface Entry {
 }
 
 export class DeviceDirectory {
-  private readonly cache = new Map<string, Entry>();
+  /** Oldest (least recently fetched) first. */
+  private readonly cache = new FifoMap<string, Entry>();
   private readonly ttlMs: number;
   private readonly unknownTtlMs: number;
   private readonly maxEntries: number;
@@ -65,11 +67,7 @@ export class DeviceDirectory {
   }
 
   private remember(devEui: string, device: DeviceContext | null, now: number): void {
-    if (this.cache.size >= this.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.delete(devEui);
+    if (!this.cache.has(devEui) && this.cache.size >= this.maxEntries) this.cache.shift();
     this.cache.set(devEui, { device, expiresAt: now + (device ? this.ttlMs : this.unknownTtlMs) });
   }
 }

@@ -31,6 +31,7 @@ import {
   type KeyVault,
   type LateReception,
 } from './lorawan/index.js';
+import { FifoMap } from './fifo-map.js';
 import type { InboundMessage } from './mqtt-consumer.js';
 import type { DeviceHealth } from './sources/types.js';
 import type { Uplink } from './types.js';
@@ -106,7 +107,8 @@ const REMEMBERED_UPLINKS = 100_000;
 /** Resolves groups into uplinks with the database's ABP devices; keeps frame → uplink ids for late copies. */
 export class RawFrameResolver {
   private readonly vault: KeyVault;
-  private readonly uplinkIdByFrame = new Map<string, string>();
+  /** Frame → uplink id of the newest REMEMBERED_UPLINKS frames, for late copies. */
+  private readonly uplinkIdByFrame = new FifoMap<string, string>();
   private readonly keyCache = new Map<string, Buffer>();
 
   constructor(private readonly pool: pg.Pool, masterKey: Buffer) {
@@ -165,10 +167,7 @@ export class RawFrameResolver {
   }
 
   private remember(frameKey: string, uplinkId: string): void {
-    if (this.uplinkIdByFrame.size >= REMEMBERED_UPLINKS) {
-      const oldest = this.uplinkIdByFrame.keys().next();
-      if (!oldest.done) this.uplinkIdByFrame.delete(oldest.value);
-    }
+    if (this.uplinkIdByFrame.size >= REMEMBERED_UPLINKS) this.uplinkIdByFrame.shift();
     this.uplinkIdByFrame.set(frameKey, uplinkId);
   }
 

@@ -24,6 +24,7 @@
  * workers a frame may be grouped on two of them, and the database's uplink identity
  * (DevEUI + 32-bit FCnt) keeps that from becoming two rows.
  */
+import { FifoMap } from '../fifo-map.js';
 import type { ConcentratorReception, FrameGroup, GroupedReception, LateReception } from './types.js';
 
 /** Injectable time source; defaults to the global clock and timers (so vitest fake timers apply). */
@@ -95,11 +96,12 @@ export class DedupWindow {
   /**
    * Open windows in the order they opened. All last `windowMs`, so they also close in this
    * order, and one timer (for the oldest) serves them all instead of a timer per frame.
+   * (A FifoMap, not a Map: finding a Map's oldest entry costs time per entry deleted before it.)
    */
-  private readonly open = new Map<string, OpenWindow>();
+  private readonly open = new FifoMap<string, OpenWindow>();
   private timer: unknown = null;
-  /** Closed keys → first-seen time; Map order is insertion order, so the oldest comes first. */
-  private readonly closed = new Map<string, { firstSeenAtMs: number; closedAtMs: number }>();
+  /** Closed keys → first-seen time, oldest first. */
+  private readonly closed = new FifoMap<string, { firstSeenAtMs: number; closedAtMs: number }>();
   private readonly windowMs: number;
   private readonly maxOpenWindows: number;
   private readonly maxReceptionsPerGroup: number;
@@ -134,8 +136,8 @@ export class DedupWindow {
     }
     if (closed) this.closed.delete(key);
     if (this.open.size >= this.maxOpenWindows) {
-      const oldest = this.open.keys().next();
-      if (!oldest.done) this.close(oldest.value);
+      const oldest = this.open.oldest();
+      if (oldest) this.close(oldest[0]);
     }
     this.open.set(key, { phyPayload: Buffer.from(phyPayload), receptions: [reception], firstSeenAtMs: now, dueAtMs: now + this.windowMs });
     if (this.timer === null) this.timer = this.clock.setTimeout(() => this.closeDue(), this.windowMs);
@@ -146,7 +148,7 @@ export class DedupWindow {
   flush(): void {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    for (const key of [...this.open.keys()]) this.close(key);
+    for (const key of this.open.keys()) this.close(key);
   }
 
   /** Open windows right now. */
@@ -159,13 +161,10 @@ export class DedupWindow {
     this.timer = null;
     const now = this.clock.now();
     try {
-      for (const [key, window] of this.open) {
-        if (window.dueAtMs > now) break;
-        this.close(key);
-      }
+      for (let oldest = this.open.oldest(); oldest && oldest[1].dueAtMs <= now; oldest = this.open.oldest()) this.close(oldest[0]);
     } finally {
-      const next = this.open.values().next();
-      if (!next.done && this.timer === null) this.timer = this.clock.setTimeout(() => this.closeDue(), Math.max(1, next.value.dueAtMs - now));
+      const next = this.open.oldest();
+      if (next && this.timer === null) this.timer = this.clock.setTimeout(() => this.closeDue(), Math.max(1, next[1].dueAtMs - now));
     }
   }
 
@@ -187,12 +186,11 @@ export class DedupWindow {
 
   private remember(key: string, firstSeenAtMs: number): void {
     const now = this.clock.now();
-    this.closed.delete(key);
     this.closed.set(key, { firstSeenAtMs, closedAtMs: now });
     // Drop expired keys from the old end, and the oldest beyond the size bound.
-    for (const [k, v] of this.closed) {
-      if (this.closed.size <= this.maxRememberedKeys && now - v.closedAtMs <= this.lateRetentionMs) break;
-      this.closed.delete(k);
+    for (let oldest = this.closed.oldest(); oldest; oldest = this.closed.oldest()) {
+      if (this.closed.size <= this.maxRememberedKeys && now - oldest[1].closedAtMs <= this.lateRetentionMs) break;
+      this.closed.shift();
     }
   }
 }
