@@ -2,9 +2,17 @@
  * The batch writer: one transaction per batch, one round trip per statement kind.
  * Idempotent on the uplink identity: readings, latest state and last-seen move only
  * for uplinks this transaction inserted, so a redelivered batch changes nothing.
+ *
+ * Uplinks and readings go in with COPY, which cannot skip a stored key. When one is
+ * stored already (a redelivered message, or two uplinks with one reading key) the COPY
+ * fails, the transaction is rolled back, and the batch is written again with INSERTs
+ * that skip what exists. That costs a second attempt for such batches, and saves every
+ * other batch the savepoints around each COPY: four round trips, each waiting for the
+ * event loop of a service busy parsing messages.
  */
 import type pg from 'pg';
 import { inTransaction } from './database.js';
+import { StoredKeyError } from './sql/copy-in.js';
 import type { ReadingRow, WriteBatch, WriteResult } from './rows.js';
 import { claimFrameIds, mergeReceptions, upsertConcentratorStats } from './sql/frames.js';
 import { insertDeadLetters } from './sql/insert-dead-letters.js';
@@ -33,44 +41,66 @@ export function newestPerKey(rows: ReadingRow[]): ReadingRow[] {
 }
 
 export async function writeBatch(pool: pg.Pool, batch: WriteBatch): Promise<WriteResult> {
-  return inTransaction(pool, async (client) => {
-    let uplinks = batch.uplinks;
-    const merges = [...(batch.receptionMerges ?? [])];
-    const progress = new Map<string, DeviceProgressRow>();
-    if (batch.frameIds && batch.frameIds.length > 0) {
-      // A frame another worker (or an earlier delivery) already stored: keep one uplink, add our receptions to it.
-      const claimed = await claimFrameIds(client, batch.frameIds);
-      const frameIds = new Set(batch.frameIds.map((f) => f.id));
-      uplinks = batch.uplinks.filter((u) => !frameIds.has(u.id) || claimed.has(u.id));
-      for (const u of batch.uplinks) if (frameIds.has(u.id) && !claimed.has(u.id)) merges.push({ uplinkId: u.id, receptions: u.radio.receptions });
-      const claimedDevices = new Set(batch.frameIds.filter((f) => claimed.has(f.id)).map((f) => f.devEui));
-      for (const c of batch.counters ?? []) {
-        if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, fCnt: c.fCnt, reset: c.reset });
-      }
+  // Only the table whose COPY met a stored key is written by INSERT the next time: a
+  // redelivery repeats uplinks, a device that repeats a reading's time repeats readings.
+  const how: WriteMode = { uplinks: 'copy', readings: 'copy' };
+  for (;;) {
+    try {
+      return await inTransaction(pool, (client) => write(client, batch, how));
+    } catch (error) {
+      if (!(error instanceof StoredKeyError) || how[error.table] === 'insert') throw error;
+      how[error.table] = 'insert';
     }
-    // COPY unless one of them is stored already (a redelivery): then insert, skipping those.
-    const inserted = (await copyUplinks(client, uplinks)) ? new Set(uplinks.map((u) => u.id)) : await insertUplinks(client, uplinks);
-    // Readings of uplinks stored just now are new unless two uplinks carry the same reading
-    // key: COPY them, and only if that finds a stored key, insert them skipping what exists.
-    const fresh = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
-    let stored = (await copyReadings(client, fresh)) ?? (await insertReadings(client, fresh));
-    // Status readings have no uplink identity; a redelivered status event repeats its keys.
-    stored += await insertReadings(client, batch.healthReadings);
-    const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
-    const latest = newestPerKey(readings);
-    // Last seen travels with the latest state (one row per device): the newest new uplink per device.
-    const seen = new Map<string, DeviceSeen>();
-    for (const u of uplinks) {
-      if (!inserted.has(u.id)) continue;
-      const s = seen.get(u.devEui);
-      if (!s) seen.set(u.devEui, { devEui: u.devEui, seenAt: u.receivedAt });
-      else if (s.seenAt < u.receivedAt) s.seenAt = u.receivedAt;
+  }
+}
+
+/** How one attempt writes uplinks and readings: COPY, or INSERT skipping stored keys. */
+interface WriteMode {
+  uplinks: 'copy' | 'insert';
+  readings: 'copy' | 'insert';
+}
+
+async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<WriteMode>): Promise<WriteResult> {
+  let uplinks = batch.uplinks;
+  const merges = [...(batch.receptionMerges ?? [])];
+  const progress = new Map<string, DeviceProgressRow>();
+  if (batch.frameIds && batch.frameIds.length > 0) {
+    // A frame another worker (or an earlier delivery) already stored: keep one uplink, add our receptions to it.
+    const claimed = await claimFrameIds(client, batch.frameIds);
+    const frameIds = new Set(batch.frameIds.map((f) => f.id));
+    uplinks = batch.uplinks.filter((u) => !frameIds.has(u.id) || claimed.has(u.id));
+    for (const u of batch.uplinks) if (frameIds.has(u.id) && !claimed.has(u.id)) merges.push({ uplinkId: u.id, receptions: u.radio.receptions });
+    const claimedDevices = new Set(batch.frameIds.filter((f) => claimed.has(f.id)).map((f) => f.devEui));
+    for (const c of batch.counters ?? []) {
+      if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, fCnt: c.fCnt, reset: c.reset });
     }
-    await upsertLatestState(client, latest, [...seen.values()]);
-    await updateDeviceProgress(client, [...progress.values()]);
-    await insertDeadLetters(client, batch.deadLetters);
-    await mergeReceptions(client, merges);
-    await upsertConcentratorStats(client, batch.concentratorStats ?? []);
-    return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest };
-  });
+  }
+  let inserted: Set<string>;
+  if (how.uplinks === 'copy') {
+    await copyUplinks(client, uplinks);
+    inserted = new Set(uplinks.map((u) => u.id));
+  } else {
+    inserted = await insertUplinks(client, uplinks);
+  }
+  // Readings of uplinks stored just now are new unless two uplinks carry the same reading key.
+  const fresh = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
+  let stored = how.readings === 'copy' ? await copyReadings(client, fresh) : await insertReadings(client, fresh);
+  // Status readings have no uplink identity; a redelivered status event repeats its keys.
+  stored += await insertReadings(client, batch.healthReadings);
+  const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
+  const latest = newestPerKey(readings);
+  // Last seen travels with the latest state (one row per device): the newest new uplink per device.
+  const seen = new Map<string, DeviceSeen>();
+  for (const u of uplinks) {
+    if (!inserted.has(u.id)) continue;
+    const s = seen.get(u.devEui);
+    if (!s) seen.set(u.devEui, { devEui: u.devEui, seenAt: u.receivedAt });
+    else if (s.seenAt < u.receivedAt) s.seenAt = u.receivedAt;
+  }
+  await upsertLatestState(client, latest, [...seen.values()]);
+  await updateDeviceProgress(client, [...progress.values()]);
+  await insertDeadLetters(client, batch.deadLetters);
+  await mergeReceptions(client, merges);
+  await upsertConcentratorStats(client, batch.concentratorStats ?? []);
+  return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest };
 }

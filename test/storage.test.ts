@@ -378,6 +378,23 @@ describe('batch writer, COPY path', () => {
     const rows = await db.pool.query("select uplink_id, value from readings where dev_eui = '00000000000000e1' and time in ($1, $2) and metric = 'temperature' order by time", [at, later]);
     expect(rows.rows).toEqual([{ uplink_id: 'k-1', value: 1 }, { uplink_id: 'k-3', value: 3 }]);
   });
+
+  it('writes a batch that repeats both a stored uplink and a stored reading key once, with the rest of it', async () => {
+    const at = new Date('2026-11-04T10:00:00Z');
+    await writeBatch(db.pool, { uplinks: [uplink('r-1', '00000000000000e1', at)], readings: [reading('r-1', '00000000000000e1', at, 1)], healthReadings: [], deadLetters: [] });
+    const later = new Date('2026-11-04T10:05:00Z');
+    const result = await writeBatch(db.pool, {
+      // r-1 again (a redelivery), r-2 repeats r-1's reading key, r-3 is new.
+      uplinks: [uplink('r-1', '00000000000000e1', at), uplink('r-2', '00000000000000e1', at), uplink('r-3', '00000000000000e1', later)],
+      readings: [reading('r-1', '00000000000000e1', at, 1), reading('r-2', '00000000000000e1', at, 2), reading('r-3', '00000000000000e1', later, 3)],
+      healthReadings: [], deadLetters: [],
+    });
+    expect([result.newUplinks, result.duplicateUplinks, result.readings]).toEqual([2, 1, 1]);
+    const uplinks = await db.pool.query("select id from uplinks where id like 'r-%' order by id");
+    expect(uplinks.rows.map((r) => r.id)).toEqual(['r-1', 'r-2', 'r-3']);
+    const readings = await db.pool.query("select uplink_id, value from readings where dev_eui = '00000000000000e1' and time in ($1, $2) and metric = 'temperature' order by time", [at, later]);
+    expect(readings.rows).toEqual([{ uplink_id: 'r-1', value: 1 }, { uplink_id: 'r-3', value: 3 }]);
+  });
 });
 
 describe('array parameters', () => {

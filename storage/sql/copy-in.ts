@@ -6,22 +6,31 @@ import { from as copyFrom } from 'pg-copy-streams';
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * Streams `chunks` of COPY text into `statement` (`copy … from stdin`) under a savepoint.
- * COPY is PostgreSQL's fastest way in but cannot skip rows whose key is already stored:
- * when one is, the savepoint is rolled back and the answer is false, and the caller
- * writes the rows the slow way, skipping what exists. Must run inside a transaction.
+ * A COPY met a key that is already stored. COPY cannot skip such rows, and the error
+ * aborts the transaction: the caller rolls it back and writes the batch again the slow
+ * way, skipping what exists (see storage/writer.ts).
  */
-export async function copyUnlessStored(db: pg.ClientBase, savepoint: string, statement: string, chunks: Iterable<string>): Promise<boolean> {
-  await db.query(`savepoint ${savepoint}`);
+export class StoredKeyError extends Error {
+  constructor(readonly table: 'uplinks' | 'readings', options: { cause: unknown }) {
+    super(`COPY into ${table} met a key that is already stored`, options);
+    this.name = 'StoredKeyError';
+  }
+}
+
+/**
+ * Streams `chunks` of COPY text into `statement` (`copy … from stdin`). A key already
+ * stored rejects with StoredKeyError, and the transaction is then aborted. No savepoint
+ * guards it: one cost two more round trips per COPY, each waiting for the service's
+ * event loop, for a case that is rare (redeliveries, a reading's time repeated). Must
+ * run inside a transaction.
+ */
+export async function copyIn(db: pg.ClientBase, table: 'uplinks' | 'readings', statement: string, chunks: Iterable<string>): Promise<void> {
   try {
     await pipeline(Readable.from(chunks), db.query(copyFrom(statement)));
   } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    await db.query(`rollback to savepoint ${savepoint}`);
-    return false;
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new StoredKeyError(table, { cause: error });
+    throw error;
   }
-  await db.query(`release savepoint ${savepoint}`);
-  return true;
 }
 
 /** COPY text of `rows`, one `line` each, in chunks of `rowsPerChunk` rows to stream. */
