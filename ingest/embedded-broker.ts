@@ -28,7 +28,7 @@ import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { assertPortFree } from '../storage/port-check.js';
-import { topicMatches } from './topic-filter.js';
+import { compileTopicFilter } from './topic-filter.js';
 
 export interface EmbeddedBrokerOptions {
   port: number;
@@ -94,8 +94,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const waiting = new Map<string, () => void>();
   let open = false;
 
-  const isDurable = (packet: PublishPacket): boolean =>
-    packet.qos > 0 && options.durableFilters.some((filter) => topicMatches(filter, packet.topic));
+  const durable = options.durableFilters.map(compileTopicFilter);
+  const isDurable = (packet: PublishPacket): boolean => packet.qos > 0 && durable.some((matches) => matches(packet.topic));
 
   const inserts = new GroupCommit<PendingInsert>(
     async (items) => {

@@ -24,7 +24,7 @@ import * as metrics from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
 import { RawFrameCollector, type RawFrameItem, type RawFrameResolver } from './raw-frames.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
-import { topicMatches } from './topic-filter.js';
+import { compileTopicFilter } from './topic-filter.js';
 import type { Uplink } from './types.js';
 
 /** What the pipeline needs of the decoders stage. */
@@ -84,8 +84,11 @@ export class IngestPipeline {
   private readonly frames: RawFrameCollector | null;
   /** When the latest storage_refused dead letters were written (epoch ms), oldest first. */
   private readonly refusedAt: number[] = [];
+  /** Each source with its topic filters compiled. */
+  private readonly routes: { source: SourceAdapter; matches: ((topic: string) => boolean)[] }[];
 
   constructor(private readonly options: PipelineOptions) {
+    this.routes = options.sources.map((source) => ({ source, matches: source.filters.map(compileTopicFilter) }));
     this.frames = options.rawFrames
       ? new RawFrameCollector({
           windowMs: options.rawFrames.dedupWindowMs,
@@ -139,7 +142,7 @@ export class IngestPipeline {
   }
 
   private parse(message: InboundMessage): SourceResult | { kind: 'error'; reason: string; detail: string; devEui: string | null } {
-    const source = this.options.sources.find((s) => s.filters.some((f) => topicMatches(f, message.topic)));
+    const source = this.routes.find((r) => r.matches.some((matches) => matches(message.topic)))?.source;
     metrics.ingestMessagesOf(source?.name ?? 'none').inc();
     try {
       if (!source) throw new IngestError(DeadLetterReason.unexpectedTopic, 'no source adapter takes this topic');
