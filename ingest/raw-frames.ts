@@ -20,6 +20,7 @@ import { selectAbpCandidates, type CounterRow, type FrameIdRow, type ReceptionMe
 import {
   DedupWindow,
   createKeyVault,
+  frameKey,
   isDevStatusAns,
   keyAad,
   parsePhyPayload,
@@ -64,9 +65,9 @@ export class RawFrameCollector {
   private lateMessage: InboundMessage | null = null;
 
   offer(message: InboundMessage, frame: GatewayUplinkFrame, band: string | null, arrivedAt: Date): void {
-    const key = frame.phyPayload.toString('base64');
+    const key = frameKey(frame.phyPayload);
     this.lateMessage = message;
-    const outcome = this.window.offer(frame.phyPayload, receptionOf(frame, arrivedAt));
+    const outcome = this.window.offer(frame.phyPayload, receptionOf(frame, arrivedAt), key);
     this.lateMessage = null;
     if (outcome === 'late') return;
     const entry = this.pending.get(key);
@@ -80,9 +81,8 @@ export class RawFrameCollector {
   }
 
   private closeGroup(group: FrameGroup): void {
-    const key = group.phyPayload.toString('base64');
-    const entry = this.pending.get(key);
-    this.pending.delete(key);
+    const entry = this.pending.get(group.key);
+    this.pending.delete(group.key);
     this.options.emit({ kind: 'frame_group', group, band: entry?.band ?? null, messages: entry?.messages ?? [] });
   }
 
@@ -127,7 +127,7 @@ export class RawFrameResolver {
     const counters = new Map<string, CounterRow>();
     for (const item of items) {
       if (item.kind === 'late_reception') {
-        const uplinkId = this.uplinkIdByFrame.get(item.late.phyPayload.toString('base64'));
+        const uplinkId = this.uplinkIdByFrame.get(item.late.key);
         if (!uplinkId) {
           out.rejections.set(item, { reason: 'late_copy_unmatched', detail: `late copy from ${item.late.reception.gatewayId} of a frame that did not become an uplink`, devEui: null });
           continue;
@@ -155,7 +155,7 @@ export class RawFrameResolver {
       for (const c of candidates.get(devAddrOf.get(item) ?? '') ?? []) {
         if (c.devEui === outcome.devEui) c.lastFCnt = outcome.fCnt32;
       }
-      this.remember(item.group.phyPayload.toString('base64'), uplink.id);
+      this.remember(item.group.key, uplink.id);
       for (const command of outcome.macCommands) {
         if (isDevStatusAns(command)) {
           out.health.push({ devEui: outcome.devEui, time: uplink.receivedAt, batteryLevelPercent: command.batteryLevelPercent, externalPower: command.externalPower, marginDb: command.marginDb });

@@ -75,6 +75,11 @@ const defaultClock: DedupClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** A frame's key: the same PHYPayload bytes are the same radio frame (the MIC covers the 32-bit counter). */
+export function frameKey(phyPayload: Buffer): string {
+  return phyPayload.toString('base64');
+}
+
 /** Index of the best reception: highest SNR, then highest RSSI; unknown values rank last. */
 export function bestReceptionIndex(receptions: readonly Pick<ConcentratorReception, 'snrDb' | 'rssiDbm'>[]): number {
   let best = -1;
@@ -118,9 +123,8 @@ export class DedupWindow {
     this.clock = options.clock ?? defaultClock;
   }
 
-  /** Offers one concentrator's copy of a frame. */
-  offer(phyPayload: Buffer, reception: ConcentratorReception): DedupOfferResult {
-    const key = phyPayload.toString('base64');
+  /** Offers one concentrator's copy of a frame; `key` is its PHYPayload in base64, when the caller has it already. */
+  offer(phyPayload: Buffer, reception: ConcentratorReception, key = frameKey(phyPayload)): DedupOfferResult {
     const window = this.open.get(key);
     if (window) {
       if (window.receptions.some((r) => r.gatewayId === reception.gatewayId)) return 'duplicate_gateway';
@@ -131,7 +135,7 @@ export class DedupWindow {
     const now = this.clock.now();
     const closed = this.closed.get(key);
     if (closed && now - closed.closedAtMs <= this.lateRetentionMs) {
-      this.options.onLate?.({ phyPayload, reception, groupFirstSeenAt: new Date(closed.firstSeenAtMs) });
+      this.options.onLate?.({ phyPayload, key, reception, groupFirstSeenAt: new Date(closed.firstSeenAtMs) });
       return 'late';
     }
     if (closed) this.closed.delete(key);
@@ -175,7 +179,7 @@ export class DedupWindow {
     this.remember(key, window.firstSeenAtMs);
     const best = bestReceptionIndex(window.receptions);
     const receptions: GroupedReception[] = window.receptions.map((r, i) => ({ ...r, best: i === best }));
-    const group: FrameGroup = { phyPayload: window.phyPayload, receptions, firstSeenAt: new Date(window.firstSeenAtMs) };
+    const group: FrameGroup = { phyPayload: window.phyPayload, key, receptions, firstSeenAt: new Date(window.firstSeenAtMs) };
     try {
       this.options.onGroup(group);
     } catch (error) {

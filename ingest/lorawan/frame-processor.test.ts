@@ -31,6 +31,7 @@ function reception(gatewayId: string, snrDb: number, best: boolean): GroupedRece
 function group(phyPayload: Buffer): FrameGroup {
   return {
     phyPayload,
+    key: phyPayload.toString('base64'),
     receptions: [reception('0000000000000a01', -2, false), reception('0000000000000a02', 6, true)],
     firstSeenAt: new Date('2025-03-01T08:00:00Z'),
   };

@@ -17,7 +17,7 @@ export { rebuildFCnt, sameEpochCounter, checkCounter, type CounterVerdict } from
 export { cryptFrmPayload, decryptUplinkPayload, frmPayloadKeyFor } from './decrypt.js';
 export { parseUplinkMacCommands, isDevStatusAns, type UplinkMacCommand, type DevStatusAns, type LinkCheckReq, type MacCommandsResult } from './mac-commands.js';
 export { createKeyVault, keyAad, redact, redactSecrets, type KeyVault, type SessionKeyName } from './key-vault.js';
-export { DedupWindow, bestReceptionIndex, type DedupWindowOptions, type DedupClock, type DedupOfferResult } from './dedup-window.js';
+export { DedupWindow, bestReceptionIndex, frameKey, type DedupWindowOptions, type DedupClock, type DedupOfferResult } from './dedup-window.js';
 export { processFrameGroup, type AbpDeviceCandidate, type AbpDeviceLookup, type FrameOutcome, type FrameProcessorOptions } from './frame-processor.js';
 export {
   decodeUplinkFrameJson,

@@ -29,6 +29,8 @@ export interface GroupedReception extends ConcentratorReception {
 /** All copies of one PHYPayload heard within one deduplication window. */
 export interface FrameGroup {
   phyPayload: Buffer;
+  /** The frame's key: its PHYPayload in base64 (the same bytes are the same frame). */
+  key: string;
   receptions: GroupedReception[];
   /** When the first copy reached the window (the window's clock). */
   firstSeenAt: Date;
@@ -37,6 +39,8 @@ export interface FrameGroup {
 /** A copy that arrived after its group was emitted. */
 export interface LateReception {
   phyPayload: Buffer;
+  /** As FrameGroup.key. */
+  key: string;
   reception: ConcentratorReception;
   /** When the group it belongs to was first seen. */
   groupFirstSeenAt: Date;

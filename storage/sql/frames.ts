@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { textArray, timeArray } from './pg-array.js';
 import { pgJson } from './pg-text.js';
 
 export interface AbpCandidateRow {
@@ -18,7 +19,7 @@ export async function selectAbpCandidates(db: pg.Pool | pg.ClientBase, devAddrs:
             f_cnt_up as "fCntUp", allow_counter_reset as "allowCounterReset"
      from devices
      where dev_addr = any($1::text[]) and decommissioned_at is null and nwk_s_key is not null`,
-    [devAddrs],
+    [textArray(devAddrs)],
   );
   return rows;
 }
@@ -37,7 +38,8 @@ export async function claimFrameIds(db: pg.ClientBase, rows: FrameIdRow[]): Prom
      select * from unnest($1::text[], $2::text[], $3::timestamptz[])
      on conflict do nothing
      returning id`,
-    [rows.map((r) => r.id), rows.map((r) => r.devEui), rows.map((r) => r.receivedAt)],
+    // Array literals built in one pass (pg-array.ts): node-pg writes each Date as local-time text.
+    [textArray(rows.map((r) => r.id)), textArray(rows.map((r) => r.devEui)), timeArray(rows.map((r) => r.receivedAt))],
   );
   return new Set(result.rows.map((r) => r.id));
 }
