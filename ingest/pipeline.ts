@@ -281,13 +281,8 @@ export class IngestPipeline {
       if (device) batch.healthReadings.push(...healthReadings(health, device));
     }
     // Decoding starts for every uplink at once: vendor codecs run in a worker, batched.
-    const jobs: { uplink: Uplink; device: DeviceContext; deadLetter: (reason: string, detail: string, devEui: string | null) => void }[] = [];
+    const jobs: { uplink: Uplink; device: DeviceContext; item: Item }[] = [];
     for (const item of items) {
-      const first = item.messages[0];
-      const deadLetter = (reason: string, detail: string, devEui: string | null): void => {
-        if (!first) return;
-        batch.deadLetters.push({ receivedAt: item.receivedAt, topic: first.topic, payload: first.payload, reason, detail, devEui });
-      };
       const r = item.result;
       switch (r.kind) {
         case 'frame':
@@ -309,39 +304,39 @@ export class IngestPipeline {
           const rejection = frames?.rejections.get(r);
           if (rejection) {
             if (r.kind === 'late_reception') metrics.ingestDropped.inc({ reason: rejection.reason });
-            else deadLetter(rejection.reason, rejection.detail, rejection.devEui);
+            else addDeadLetter(batch, item, rejection.reason, rejection.detail, rejection.devEui);
             break;
           }
           const uplink = r.kind === 'frame_group' ? frameUplinks.get(r) : undefined;
           if (!uplink) break;
           const device = devices.get(uplink.devEui);
           if (!device || device.decommissioned) {
-            deadLetter(DeadLetterReason.unknownDevice, `device ${uplink.devEui} is not registered or decommissioned`, uplink.devEui);
+            addDeadLetter(batch, item, DeadLetterReason.unknownDevice, `device ${uplink.devEui} is not registered or decommissioned`, uplink.devEui);
             break;
           }
-          jobs.push({ uplink, device, deadLetter });
+          jobs.push({ uplink, device, item });
           break;
         }
         case 'error':
         case 'dead_letter':
-          deadLetter(r.reason, r.detail, r.devEui);
+          addDeadLetter(batch, item, r.reason, r.detail, r.devEui);
           break;
         case 'ignored':
           break;
         case 'health': {
           const device = devices.get(r.health.devEui);
-          if (!device) deadLetter(DeadLetterReason.unknownDevice, `device ${r.health.devEui} is not registered`, r.health.devEui);
+          if (!device) addDeadLetter(batch, item, DeadLetterReason.unknownDevice, `device ${r.health.devEui} is not registered`, r.health.devEui);
           else batch.healthReadings.push(...healthReadings(r.health, device));
           break;
         }
         case 'uplink': {
           const device = devices.get(r.uplink.devEui);
           if (!device) {
-            deadLetter(DeadLetterReason.unknownDevice, `device ${r.uplink.devEui} is not registered`, r.uplink.devEui);
+            addDeadLetter(batch, item, DeadLetterReason.unknownDevice, `device ${r.uplink.devEui} is not registered`, r.uplink.devEui);
           } else if (device.decommissioned) {
-            deadLetter(DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
+            addDeadLetter(batch, item, DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
           } else {
-            jobs.push({ uplink: r.uplink, device, deadLetter });
+            jobs.push({ uplink: r.uplink, device, item });
           }
           break;
         }
@@ -351,7 +346,7 @@ export class IngestPipeline {
     decoded.forEach((d, n) => {
       batch.uplinks.push(d.row);
       batch.readings.push(...d.readings);
-      if (d.error) jobs[n]!.deadLetter(DeadLetterReason.decodeFailed, d.error, d.row.devEui);
+      if (d.error) addDeadLetter(batch, jobs[n]!.item, DeadLetterReason.decodeFailed, d.error, d.row.devEui);
     });
     return batch;
   }
@@ -382,6 +377,12 @@ export class IngestPipeline {
     if (best?.snrDb != null) rows.push(readingRow(uplink.receivedAt, 'snr', '', best.snrDb, 'ok', uplink, device));
     return { row, readings: rows, error: decodeError };
   }
+}
+
+/** The dead letter of an item: its first message, with the reason. */
+function addDeadLetter(batch: WriteBatch, item: Item, reason: string, detail: string, devEui: string | null): void {
+  const first = item.messages[0];
+  if (first) batch.deadLetters.push({ receivedAt: item.receivedAt, topic: first.topic, payload: first.payload, reason, detail, devEui });
 }
 
 /** A device's model as the decoders take it, made once per cached device context. */

@@ -125,6 +125,7 @@ export class RawFrameResolver {
     }
     const candidates = await this.candidates([...new Set(devAddrOf.values())]);
     const counters = new Map<string, CounterRow>();
+    const devices = { lookupByDevAddr: async (devAddr: string) => candidates.get(devAddr) ?? [] };
     for (const item of items) {
       if (item.kind === 'late_reception') {
         const uplinkId = this.uplinkIdByFrame.get(item.late.key);
@@ -136,10 +137,7 @@ export class RawFrameResolver {
         out.merges.push({ uplinkId, receptions: [{ gatewayId: r.gatewayId, rssiDbm: r.rssiDbm, snrDb: r.snrDb, receivedAt: r.receivedAt, best: false }] });
         continue;
       }
-      const outcome = await processFrameGroup(item.group, {
-        devices: { lookupByDevAddr: async (devAddr) => candidates.get(devAddr) ?? [] },
-        band: item.band,
-      });
+      const outcome = await processFrameGroup(item.group, { devices, band: item.band });
       if (outcome.kind === 'rejected') {
         out.rejections.set(item, { reason: outcome.reason, detail: outcome.detail, devEui: outcome.devEui });
         continue;
