@@ -3,11 +3,10 @@
 --
 -- Every reading went into two B-trees: the primary key (dev_eui, metric, channel, time)
 -- and readings_asset_metric_time (asset_id, metric, time desc), whose inserts land at
--- random places in a tree as large as the key's. That second insert was about a third
--- of PostgreSQL's work per ingested uplink. Measured here, `bench ingest --duration 60`
--- on PostgreSQL 15 (1 GB shared buffers), alternating: 11,400 and 11,583 uplinks/s
--- without the index, 10,602 and 10,087 with it; the server's CPU 68-72 % of a core
--- against 79-81 %.
+-- random places in a tree as large as the key's. Measured here, `bench ingest
+-- --duration 60` on PostgreSQL 15 (1 GB shared buffers), alternating: 11,400 and 11,583
+-- uplinks/s without the index, 10,602 and 10,087 with it; the server's CPU 68-72 % of a
+-- core against 79-81 %, about 61 µs per uplink against 77.
 --
 -- The series queries (storage/sql/open-data.ts) now take the asset's devices from the
 -- registry (device_mounts keeps every mount, also past ones) and read each device's
