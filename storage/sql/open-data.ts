@@ -30,8 +30,9 @@ export interface SeriesQuery {
  * An asset's series of one metric, oldest first. Raw: the readings (value = min = max,
  * count 1). Hour/day: avg, min, max and count per bucket, from the continuous
  * aggregates on TimescaleDB or computed with date_bin on plain PostgreSQL — the same
- * rows either way. Readings are found through the asset's devices (see ASSET_READINGS);
- * aggregates through their covering index, an index-only scan. The aggregates' counts are bigint, which sum() adds up as numeric;
+ * rows either way. Readings are found through the asset's devices (see
+ * assetReadingsByKey and ASSET_READINGS_CHUNKS); aggregates through their covering
+ * index, an index-only scan. The aggregates' counts are bigint, which sum() adds up as numeric;
  * as float8 and int4 (a bucket of one device holds far fewer than 2^31 readings) the
  * hourly month query ran about 5% faster on TimescaleDB 2.28.3.
  */
@@ -153,11 +154,11 @@ const ASSET_READINGS_CHUNKS = `select time, channel, value from readings
   where dev_eui in ${ASSET_DEVICES} and metric = $2 and asset_id = $1 and time >= greatest($3, $5::timestamptz) and time < $4 and ${ROW_KEYSET}`;
 
 const SERIES_SQL: Record<string, string> = {
+  // The cursor is applied inside the readings' scans (ROW_KEYSET).
   ...Object.fromEntries(([['keys', assetReadingsByKey(true)], ['chunks', ASSET_READINGS_CHUNKS]] as const).map(([name, readings]) => [
     `raw-${name}`,
     `select ${EPOCH_MS('time')}, channel, value, value as min, value as max, 1 as count
-     from (select time as bucket, time, channel, value from (${readings}) a) r
-     where ${KEYSET}
+     from (${readings}) r
      order by time, channel limit $7`,
   ])),
   ...Object.fromEntries((['hour', 'day'] as const).flatMap((bucket) => [
