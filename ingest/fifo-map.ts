@@ -83,15 +83,20 @@ export class FifoMap<K, V> {
     const keys: K[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
       const slot = this.queue[i];
-      if (slot && this.slots.get(slot.key) === slot) keys.push(slot.key);
+      if (this.isLive(slot)) keys.push(slot.key);
     }
     return keys;
+  }
+
+  /** A slot the map still holds (not spent, not replaced by a newer set, not deleted). */
+  private isLive(slot: Slot<K, V> | undefined): slot is Slot<K, V> {
+    return slot !== undefined && this.slots.get(slot.key) === slot;
   }
 
   private oldestSlot(): Slot<K, V> | undefined {
     while (this.head < this.queue.length) {
       const slot = this.queue[this.head];
-      if (slot && this.slots.get(slot.key) === slot) return slot;
+      if (this.isLive(slot)) return slot;
       this.queue[this.head++] = undefined;
     }
     // Empty: start the queue anew rather than keep a long array of spent slots.
@@ -104,7 +109,7 @@ export class FifoMap<K, V> {
     const live: Slot<K, V>[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
       const slot = this.queue[i];
-      if (slot && this.slots.get(slot.key) === slot) live.push(slot);
+      if (this.isLive(slot)) live.push(slot);
     }
     this.queue = live;
     this.head = 0;

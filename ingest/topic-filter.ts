@@ -27,7 +27,3 @@ export function compileTopicFilter(filter: string): (topic: string) => boolean {
     return start > topic.length;
   };
 }
-
-export function topicMatches(filter: string, topic: string): boolean {
-  return compileTopicFilter(filter)(topic);
-}
