@@ -46,3 +46,44 @@ describe('loadConfig', () => {
     expect(c.masterKey?.length).toBe(32);
   });
 });
+
+describe('city profile', () => {
+  it('is the demonstration profile when no CITY_* variable is set', () => {
+    const c = loadConfig({}).city;
+    expect(c.isDefault).toBe(true);
+    expect(c.regionalKey).toMatch(/^\d{12}$/);
+    expect(c.attribution).toBe(c.publisher);
+  });
+
+  it('centres the map on the middle of a city area set without a centre', () => {
+    expect(loadConfig({ CITY_AREA: '6.6,51.3,6.8,51.5' }).city.mapCenter).toEqual({ latitude: 51.4, longitude: expect.closeTo(6.7, 9) });
+  });
+
+  it('takes every field from its variable', () => {
+    const c = loadConfig({
+      CITY_NAME: 'Duisburg', CITY_PUBLISHER: 'Stadt Duisburg', CITY_ATTRIBUTION: 'Stadt Duisburg – Open Data', CITY_CONTACT_EMAIL: 'opendata@stadt-duisburg.de',
+      CITY_ARS: '051120000000', CITY_DATEX_NATIONAL_ID: 'DE-MDM-Duisburg', CITY_MAP_CENTER: '51.4344,6.7623', CITY_MAP_ZOOM: '12',
+      CITY_AREA: '6.62,51.33,6.83,51.56', CITY_TILE_URL: 'https://tiles.example/{z}/{x}/{y}.png', CITY_TILE_ATTRIBUTION: '© Stadt Duisburg',
+    }).city;
+    expect(c).toMatchObject({
+      name: 'Duisburg', publisher: 'Stadt Duisburg', attribution: 'Stadt Duisburg – Open Data', contactEmail: 'opendata@stadt-duisburg.de',
+      regionalKey: '051120000000', datexNationalId: 'DE-MDM-Duisburg', mapCenter: { latitude: 51.4344, longitude: 6.7623 }, mapZoom: 12,
+      area: { minLongitude: 6.62, minLatitude: 51.33, maxLongitude: 6.83, maxLatitude: 51.56 }, tileUrl: 'https://tiles.example/{z}/{x}/{y}.png', isDefault: false,
+    });
+  });
+
+  it.each([
+    [{ CITY_CONTACT_EMAIL: 'nobody' }, 'CITY_CONTACT_EMAIL: "nobody" is not an e-mail address'],
+    [{ CITY_ARS: '05111' }, 'CITY_ARS: "05111" is not a 12-digit'],
+    [{ CITY_MAP_CENTER: '6.77' }, 'CITY_MAP_CENTER: "6.77" is not 2 comma-separated numbers'],
+    [{ CITY_MAP_CENTER: '6.7735,51.2277' }, 'CITY_MAP_CENTER: 6.7735,51.2277 must be latitude,longitude inside CITY_AREA'],
+    [{ CITY_AREA: '6.9,51.1,6.7,51.3' }, 'CITY_AREA: must be minLon,minLat,maxLon,maxLat'],
+    [{ CITY_TILE_URL: 'https://tiles.example/tile.png' }, 'CITY_TILE_URL: must contain {z}, {x} and {y}'],
+    [{ CITY_TILE_URL: 'ftp://tiles/{z}/{x}/{y}' }, 'CITY_TILE_URL: protocol ftp:'],
+    [{ CITY_DATEX_NATIONAL_ID: 'DE MDM' }, 'CITY_DATEX_NATIONAL_ID:'],
+    [{ CITY_MAP_ZOOM: '25' }, 'CITY_MAP_ZOOM:'],
+  ])('refuses %o with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

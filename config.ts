@@ -4,6 +4,8 @@
  * what is wrong and an example of a good value.
  */
 import path from 'node:path';
+import { loadCityProfile, type CityProfile } from './city-profile.js';
+import { ConfigError } from './config-error.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type ChirpstackEncoding = 'json' | 'protobuf';
@@ -78,15 +80,11 @@ export interface Config {
     /** A parking bay whose sensor is silent this long shows as unknown. Default 1800 s. */
     parkingStaleAfterS: number;
   };
+  /** Who publishes and where the city is (CITY_* variables): city-profile.ts. */
+  city: Readonly<CityProfile>;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'STADTFUNK_ERR_CONFIG';
-  constructor(variable: string, problem: string, example: string) {
-    super(`${variable}: ${problem} (example: ${variable}=${example})`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -221,6 +219,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       openDataRateLimitPerMinute: integer(env, 'OPEN_DATA_RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000, '600'),
       parkingStaleAfterS: integer(env, 'PARKING_STALE_AFTER_S', 1800, 1, 604_800, '1800'),
     },
+    city: loadCityProfile(env),
   };
   if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
     throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');

@@ -71,6 +71,10 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     },
     'starting stadtfunk',
   );
+  if (config.city.isDefault) {
+    log.warn({ publisher: config.city.publisher, contact: config.city.contactEmail },
+      'no CITY_* variable is set: open data, the catalog and DATEX II name the demonstration publisher. Set CITY_NAME, CITY_PUBLISHER, CITY_CONTACT_EMAIL and CITY_ARS (README, Configuration)');
+  }
   await assertPortFree(config.httpPort, 'HTTP API', 'HTTP_PORT', config.httpHost);
   const db = await openDatabase(config, log);
   const cleanups: (() => Promise<unknown>)[] = [async () => db.embedded?.stop(), () => db.pool.end()];
@@ -116,6 +120,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       pool: db.pool, log, version, status, liveBus, timescale: db.timescale, masterKey: config.masterKey,
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
       openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
+      city: config.city,
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
     cleanups.push(() => app.close());

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { loadCityProfile, type CityProfile } from '../city-profile.js';
 import { adminRoutes } from './admin.js';
 import { AuditLog } from './audit-log.js';
 import { KeyVerifier, presentedKey } from './auth.js';
@@ -47,10 +48,13 @@ export interface AppDeps {
   timescale?: boolean;
   /** A bay whose sensor has been silent this long shows as unknown. Default 1800 s. */
   parkingStaleAfterS?: number;
+  /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
+  city?: Readonly<CityProfile>;
 }
 
 /** What the route plugins get: the deps plus the app's shared parts. */
 export interface ApiContext extends AppDeps {
+  city: Readonly<CityProfile>;
   audit: AuditLog;
   keys: KeyVerifier;
   liveBus: LiveBus;
@@ -69,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const ctx: ApiContext = {
     ...deps,
+    city: deps.city ?? loadCityProfile({}),
     audit: new AuditLog(deps.pool, deps.log),
     keys: new KeyVerifier(deps.pool),
     liveBus: deps.liveBus ?? new LiveBus(),

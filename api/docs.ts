@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
+import { LICENCE } from '../city-profile.js';
 import type { ApiContext } from './app.js';
 
 export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiContext }) => {
@@ -14,8 +15,10 @@ export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiCon
         version: ctx.version,
         description:
           'Registry for field technicians, live occupancy for traffic control, open data for everyone. ' +
-          'Send `Authorization: Bearer <API key>` for non-public routes. Open data is licensed dl-de/by-2-0.',
-        license: { name: 'Datenlizenz Deutschland – Namensnennung – Version 2.0', url: 'https://www.govdata.de/dl-de/by-2-0' },
+          'Send `Authorization: Bearer <API key>` for non-public routes. ' +
+          `Open data is published by ${ctx.city.publisher} under ${LICENCE.id}.`,
+        license: { name: LICENCE.name, url: LICENCE.url },
+        contact: { name: ctx.city.publisher, email: ctx.city.contactEmail },
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       tags: [

@@ -3,13 +3,15 @@
  * cacheable (ETag, 304 on If-None-Match). Only public assets and public metrics appear;
  * keys, DevAddr, radio details and internal notes never do. Single parking bays are
  * shown only when their asset is public; otherwise only in zone totals.
- * Licence: Datenlizenz Deutschland – Namensnennung – 2.0 (dl-de/by-2-0).
+ * Licence: Datenlizenz Deutschland – Namensnennung – 2.0 (dl-de/by-2-0); publisher and
+ * attribution come from the city profile (city-profile.ts), which GET /api/v1/open/city shows.
  */
 import { createHash } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { attributionLine, LICENCE } from '../city-profile.js';
 import { catalog } from '../decoders/index.js';
 import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectSeriesJson, selectZoneOccupancy, type Bucket, type ExportRow } from '../storage/index.js';
 import type { ApiContext } from './app.js';
@@ -33,8 +35,6 @@ interface ExportPage {
   rows: ExportRow[];
 }
 
-export const LICENCE = { id: 'dl-de/by-2-0', name: 'Datenlizenz Deutschland – Namensnennung – Version 2.0', url: 'https://www.govdata.de/dl-de/by-2-0' };
-export const ATTRIBUTION = 'Stadt (stadtfunk sensor network), dl-de/by-2-0';
 
 interface Dataset {
   id: string;
@@ -112,14 +112,41 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   });
 
   const tags = ['open data'];
+  const attribution = attributionLine(ctx.city);
+  const licence = { id: LICENCE.id, name: LICENCE.name, url: LICENCE.url };
+
+  app.get('/api/v1/open/city', {
+    schema: {
+      tags, summary: 'The city profile: publisher, attribution, licence, contact, map centre, area and tile server',
+      response: {
+        200: Type.Object({
+          name: Type.String(), publisher: Type.String(), publisherUrl: Type.Union([Type.String(), Type.Null()]),
+          attribution: Type.String(), licence: Type.Object({ id: Type.String(), name: Type.String(), url: Type.String() }),
+          contactEmail: Type.String(), regionalKey: Type.String({ description: 'Amtlicher Regionalschlüssel' }),
+          map: Type.Object({
+            center: Type.Object({ latitude: Type.Number(), longitude: Type.Number() }), zoom: Type.Integer(),
+            area: Type.Object({ minLongitude: Type.Number(), minLatitude: Type.Number(), maxLongitude: Type.Number(), maxLatitude: Type.Number() }),
+            tileUrl: Type.String(), tileAttribution: Type.String(),
+          }),
+        }),
+      },
+    },
+  }, async () => {
+    const c = ctx.city;
+    return {
+      name: c.name, publisher: c.publisher, publisherUrl: c.publisherUrl, attribution, licence,
+      contactEmail: c.contactEmail, regionalKey: c.regionalKey,
+      map: { center: c.mapCenter, zoom: c.mapZoom, area: c.area, tileUrl: c.tileUrl, tileAttribution: c.tileAttribution },
+    };
+  });
   app.get('/api/v1/open/datasets', {
     schema: {
       tags, summary: 'Catalog of open datasets with licence and attribution',
       response: { 200: Type.Object({ licence: Type.Object({ id: Type.String(), name: Type.String(), url: Type.String() }), attribution: Type.String(), datasets: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), description: Type.String(), metrics: Type.Array(Type.Object({ id: Type.String(), unit: Type.String(), description: Type.String() })), links: Type.Record(Type.String(), Type.String()) })) }) },
     },
   }, async () => ({
-    licence: LICENCE,
-    attribution: ATTRIBUTION,
+    licence,
+    attribution,
     datasets: DATASETS.map((d) => ({
       id: d.id, title: d.title, description: d.description,
       metrics: d.metrics.map((id) => ({ id, unit: catalog.get(id)!.unit, description: catalog.get(id)!.description })),
@@ -149,7 +176,7 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       return {
         type: 'FeatureCollection',
         licence: LICENCE.id,
-        attribution: ATTRIBUTION,
+        attribution,
         features: items.map((i) => ({
           type: 'Feature', id: i.id,
           geometry: { type: 'Point', coordinates: [i.longitude, i.latitude] },
@@ -157,17 +184,17 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
         })),
       };
     }
-    return { dataset: dataset.id, licence: LICENCE.id, attribution: ATTRIBUTION, items };
+    return { dataset: dataset.id, licence: LICENCE.id, attribution, items };
   });
 
   app.get('/api/v1/open/parking/zones', {
     schema: {
       tags, summary: 'Free and total parking spaces per zone (all bays, in aggregate)',
-      response: { 200: Type.Object({ licence: Type.String(), zones: Type.Array(Type.Object({ zone: Type.String(), freeSpaces: Type.Integer(), totalSpaces: Type.Integer(), unknown: Type.Integer() })) }) },
+      response: { 200: Type.Object({ licence: Type.String(), attribution: Type.String(), zones: Type.Array(Type.Object({ zone: Type.String(), freeSpaces: Type.Integer(), totalSpaces: Type.Integer(), unknown: Type.Integer() })) }) },
     },
   }, async () => {
     const zones = zoneTotals(await selectZoneOccupancy(ctx.pool, { zone: null, staleAfterS: ctx.parkingStaleAfterS ?? 1800 }));
-    return { licence: LICENCE.id, zones: zones.map((z) => ({ zone: z.zone, freeSpaces: z.freeSpaces, totalSpaces: z.totalSpaces, unknown: z.unknown })) };
+    return { licence: LICENCE.id, attribution, zones: zones.map((z) => ({ zone: z.zone, freeSpaces: z.freeSpaces, totalSpaces: z.totalSpaces, unknown: z.unknown })) };
   });
 
   app.get('/api/v1/open/assets/:id/series', {
@@ -220,7 +247,7 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     // The items arrive as JSON text from the database and go out as they are.
     const page = await selectSeriesJson(ctx.pool, query);
     const next = nextLink(page.count, page.last);
-    const head = JSON.stringify({ asset: asset.id, metric: q.metric, unit, bucket: q.bucket, licence: LICENCE.id, attribution: ATTRIBUTION });
+    const head = JSON.stringify({ asset: asset.id, metric: q.metric, unit, bucket: q.bucket, licence: LICENCE.id, attribution });
     reply.type('application/json; charset=utf-8');
     return `${head.slice(0, -1)},"items":${page.items},"next":${JSON.stringify(next)}}`;
   });

@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.js';
+import { loadCityProfile } from '../city-profile.js';
 import { createApiKey, type Role } from '../api/auth.js';
 import { LiveBus } from '../api/live-bus.js';
 import { upsertAsset, upsertDevice, upsertDeviceModel, writeBatch } from '../storage/index.js';
@@ -28,11 +29,12 @@ async function call(method: string, url: string, role: Role | null, body?: unkno
 }
 
 const T0 = Date.UTC(2026, 9, 1); // 2026-10-01
+const city = loadCityProfile({ CITY_NAME: 'Köln', CITY_PUBLISHER: 'Stadt Köln & "Umland" <Amt 12>', CITY_CONTACT_EMAIL: 'opendata@stadt-koeln.de', CITY_ARS: '053150000000', CITY_AREA: '6.77,50.83,7.17,51.09' });
 
 beforeAll(async () => {
   db = await createTestDatabase();
   app = await buildApp({
-    pool: db.pool, log: testLog, version: 'test', masterKey: TEST_MASTER_KEY, liveBus: bus, timescale: db.timescale, openDataRateLimitPerMinute: 100_000,
+    pool: db.pool, log: testLog, version: 'test', masterKey: TEST_MASTER_KEY, liveBus: bus, timescale: db.timescale, openDataRateLimitPerMinute: 100_000, city,
     status: async () => ({ database: { ok: true, embedded: false, timescale: db.timescale }, broker: { ok: true, embedded: false } }),
   });
   for (const role of ['admin', 'technician', 'operator'] as const) keys[role] = (await createApiKey(db.pool, `${role} key`, role)).key;
@@ -186,6 +188,17 @@ describe('registry', () => {
 });
 
 describe('open data', () => {
+  it('names the publisher of the city profile in every open-data answer', async () => {
+    const profile = (await call('GET', '/api/v1/open/city', null)).json();
+    expect(profile).toMatchObject({ name: 'Köln', publisher: 'Stadt Köln & "Umland" <Amt 12>', contactEmail: 'opendata@stadt-koeln.de', regionalKey: '053150000000', licence: { id: 'dl-de/by-2-0' } });
+    expect(profile.map.center).toEqual({ latitude: 50.96, longitude: 6.97 });
+    const attribution = 'Stadt Köln & "Umland" <Amt 12>, dl-de/by-2-0';
+    expect(profile.attribution).toBe(attribution);
+    for (const url of ['/api/v1/open/datasets', '/api/v1/open/datasets/air-quality/latest', '/api/v1/open/datasets/air-quality/latest?format=geojson', '/api/v1/open/parking/zones', '/api/v1/open/assets/lamp-1/series?metric=pm2_5&from=2026-10-01T00:00:00Z&to=2026-10-02T00:00:00Z']) {
+      expect((await call('GET', url, null)).json().attribution, url).toBe(attribution);
+    }
+  });
+
   it('serves hourly series as JSON and as RFC 4180 CSV with the same numbers', async () => {
     const url = `/api/v1/open/assets/lamp-1/series?metric=pm2_5&bucket=hour&from=2026-10-01T00:00:00Z&to=2026-10-02T00:00:00Z`;
     const res = await call('GET', url, null);

@@ -1,5 +1,6 @@
-// Leaflet, loaded on demand; tiles from a configurable URL (localStorage 'stadtfunk.tiles'),
-// and the map stays usable (markers, clicks) when tiles cannot be loaded.
+// Leaflet, loaded on demand. Centre, zoom and tile server come from the city profile
+// (GET /api/v1/open/city; localStorage 'stadtfunk.tiles' still overrides the tiles for one
+// browser), and the map stays usable (markers, clicks) when tiles cannot be loaded.
 import { t } from './i18n.js';
 
 let leaflet = null;
@@ -17,11 +18,22 @@ async function L() {
   return leaflet;
 }
 
-export async function createMap(container, { center = [51.2277, 6.7735], zoom = 13 } = {}) {
-  const Leaflet = await L();
-  const map = Leaflet.map(container, { keyboard: true }).setView(center, zoom);
-  const url = localStorage.getItem('stadtfunk.tiles') ?? 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
-  const layer = Leaflet.tileLayer(url, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(map);
+let profile = null;
+/** The city profile, fetched once per page. */
+export function cityProfile() {
+  profile ??= fetch('/api/v1/open/city').then((r) => {
+    if (!r.ok) throw new Error(`city profile: HTTP ${r.status}`);
+    return r.json();
+  });
+  return profile;
+}
+
+export async function createMap(container, options = {}) {
+  const [Leaflet, city] = await Promise.all([L(), cityProfile()]);
+  const center = options.center ?? [city.map.center.latitude, city.map.center.longitude];
+  const map = Leaflet.map(container, { keyboard: true }).setView(center, options.zoom ?? city.map.zoom);
+  const url = localStorage.getItem('stadtfunk.tiles') ?? city.map.tileUrl;
+  const layer = Leaflet.tileLayer(url, { maxZoom: 19, attribution: city.map.tileAttribution }).addTo(map);
   let warned = false;
   layer.on('tileerror', () => {
     if (warned) return;
