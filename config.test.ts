@@ -19,6 +19,7 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: "loud" is not one of'],
     [{ MASTER_KEY: 'abcd' }, 'MASTER_KEY: must be 32 bytes'],
     [{ MQTT_SHARED_GROUP: 'g' }, 'MQTT_SHARED_GROUP: needs an MQTT 5 broker'],
+    [{ PUBLIC_URL: 'daten.stadt.example' }, 'PUBLIC_URL: "daten.stadt.example" is not a URL'],
   ])('rejects %o with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
@@ -39,6 +40,11 @@ describe('loadConfig', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('s3cret');
     }
+  });
+
+  it('keeps the public base URL without its trailing slash', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://daten.stadt.example/sensoren/' }).api.publicUrl).toBe('https://daten.stadt.example/sensoren');
+    expect(loadConfig({}).api.publicUrl).toBeNull();
   });
 
   it('reads a 32-byte master key in hex', () => {

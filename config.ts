@@ -79,6 +79,12 @@ export interface Config {
     openDataRateLimitPerMinute: number;
     /** A parking bay whose sensor is silent this long shows as unknown. Default 1800 s. */
     parkingStaleAfterS: number;
+    /**
+     * The service's public base URL as clients reach it (e.g. behind a reverse proxy), without
+     * a trailing slash; absolute links in the catalog and SensorThings use it. Null: derived
+     * from each request's Host header.
+     */
+    publicUrl: string | null;
   };
   /** Who publishes and where the city is (CITY_* variables): city-profile.ts. */
   city: Readonly<CityProfile>;
@@ -218,6 +224,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     api: {
       openDataRateLimitPerMinute: integer(env, 'OPEN_DATA_RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000, '600'),
       parkingStaleAfterS: integer(env, 'PARKING_STALE_AFTER_S', 1800, 1, 604_800, '1800'),
+      publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'], 'https://daten.stadt.example')?.replace(/\/+$/, '') ?? null,
     },
     city: loadCityProfile(env),
   };

@@ -48,6 +48,8 @@ export interface AppDeps {
   timescale?: boolean;
   /** A bay whose sensor has been silent this long shows as unknown. Default 1800 s. */
   parkingStaleAfterS?: number;
+  /** Public base URL for absolute links (PUBLIC_URL); null: from the request's Host. */
+  publicUrl?: string | null;
   /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
   city?: Readonly<CityProfile>;
 }
