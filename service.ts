@@ -120,7 +120,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       pool: db.pool, log, version, status, liveBus, timescale: db.timescale, masterKey: config.masterKey,
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
       openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
-      city: config.city, publicUrl: config.api.publicUrl,
+      city: config.city, publicUrl: config.api.publicUrl, trustedProxies: config.api.trustedProxies,
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
     cleanups.push(() => app.close());
