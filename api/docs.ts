@@ -6,6 +6,29 @@ import type { FastifyInstance } from 'fastify';
 import { LICENCE } from '../city-profile.js';
 import type { ApiContext } from './app.js';
 
+interface OpenApiParameter {
+  in: string;
+  required?: boolean;
+  schema?: { default?: unknown };
+}
+type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: OpenApiParameter[] }>> } & Record<string, unknown>;
+
+/**
+ * A query parameter with a default need not be sent (the server fills it in), but a
+ * TypeBox property with a default is still in its object's `required` list, which
+ * @fastify/swagger turns into `required: true` (issue 26). Path parameters stay required.
+ */
+export function optionalWhereDefaulted(doc: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in !== 'path' && parameter.required && parameter.schema?.default !== undefined) parameter.required = false;
+      }
+    }
+  }
+  return doc;
+}
+
 export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiContext }) => {
   await app.register(swagger, {
     openapi: {
@@ -30,6 +53,7 @@ export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiCon
         { name: 'ops', description: 'Health' },
       ],
     },
+    transformObject: (documents) => optionalWhereDefaulted(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as unknown as OpenApiDocument) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -14,6 +14,17 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   return json;
 }
 
+/** Every item of a paged list: follows each page's `next` URL (the one paging shape of the API). */
+export async function apiAll(path) {
+  const items = [];
+  for (let next = path; next; ) {
+    const page = await api(next);
+    items.push(...page.items);
+    next = page.next;
+  }
+  return items;
+}
+
 /** Server-Sent Events with the key in a header (EventSource cannot send one); reconnects with Last-Event-ID. */
 export function liveStream(path, onEvent, onState) {
   let lastId = null;

@@ -16,7 +16,7 @@ const texts = {
     download: 'Herunterladen', apiUrl: 'API-Adresse zum Automatisieren', licence: 'Lizenz', attribution: 'Namensnennung', pick: 'Sensor auf der Karte oder in der Liste wählen',
     uba: 'Farben: Luftqualitätsindex des Umweltbundesamts (PM2,5)', noTiles: 'Kartenkacheln nicht erreichbar – Punkte und Liste funktionieren weiter.',
     opsTitle: 'Betriebsübersicht', ingest: 'Eingang', messages: 'Nachrichten', uplinks: 'Uplinks', readings: 'Messwerte', batch: 'Schreibdauer je Stapel', deadLetters: 'Fehlerhafte Nachrichten',
-    reason: 'Grund', count: 'Anzahl', concentrators: 'Konzentratoren', online: 'online', offline: 'offline', silent: 'Stille Geräte', lowBattery: 'Schwache Batterien', database: 'Datenbank', size: 'Größe', compressed: 'Chunks komprimiert', show: 'Anzeigen', payload: 'Nachricht (Base64)',
+    reason: 'Grund', count: 'Anzahl', concentrators: 'Konzentratoren', online: 'online', offline: 'offline', silent: 'Stille Geräte', lowBattery: 'Schwache Batterien', database: 'Datenbank', size: 'Größe', compressed: 'Chunks komprimiert', show: 'Anzeigen', payload: 'Nachricht (Anfang)', bytes: 'Bytes', download: 'Ganze Nachricht herunterladen',
   },
   en: {
     skip: 'Skip to content', views: 'Views', language: 'Language',
@@ -34,7 +34,7 @@ const texts = {
     download: 'Download', apiUrl: 'API URL for automation', licence: 'Licence', attribution: 'Attribution', pick: 'Pick a sensor on the map or in the list',
     uba: 'Colours: German Environment Agency (UBA) air quality index bands (PM2.5)', noTiles: 'Map tiles unreachable – points and list still work.',
     opsTitle: 'Status overview', ingest: 'Ingest', messages: 'Messages', uplinks: 'Uplinks', readings: 'Readings', batch: 'Write time per batch', deadLetters: 'Dead letters',
-    reason: 'Reason', count: 'Count', concentrators: 'Concentrators', online: 'online', offline: 'offline', silent: 'Silent devices', lowBattery: 'Low batteries', database: 'Database', size: 'Size', compressed: 'chunks compressed', show: 'Show', payload: 'Message (base64)',
+    reason: 'Reason', count: 'Count', concentrators: 'Concentrators', online: 'online', offline: 'offline', silent: 'Silent devices', lowBattery: 'Low batteries', database: 'Database', size: 'Size', compressed: 'chunks compressed', show: 'Show', payload: 'Message (its start)', bytes: 'bytes', download: 'Download the whole message',
   },
 };
 

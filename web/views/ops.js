@@ -1,9 +1,19 @@
 // Ops cockpit (admin): ingest counters and batch latency, dead letters by reason with the
-// raw message on click, concentrators online/offline, silent devices, low batteries,
+// start of the raw message on click and the whole as a download, concentrators online/offline, silent devices, low batteries,
 // database size. The same figures are on /metrics for Prometheus.
-import { api, el } from '../api.js';
+import { api, el, key } from '../api.js';
 import { t } from '../i18n.js';
 import { requireKey } from '../signin.js';
+
+// The whole message is a separate download (a list shows only its start): fetched with
+// the key, which a plain link cannot send, and saved under its name.
+async function download(url, name) {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${key()}` } });
+  if (!res.ok) throw new Error(`${res.status}`);
+  const href = URL.createObjectURL(await res.blob());
+  el('a', { href, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}
 
 export async function render(main) {
   main.append(el('h1', {}, t('opsTitle')));
@@ -30,7 +40,9 @@ export async function render(main) {
           el('tbody', {}, s.deadLetters.map((d) => el('tr', {}, el('th', { scope: 'row' }, d.reason), el('td', {}, String(d.count)),
             el('td', {}, el('button', { type: 'button', class: 'secondary', onclick: async () => {
               const r = await api(`/api/v1/dead-letters?reason=${encodeURIComponent(d.reason)}&limit=5`);
-              details.replaceChildren(...r.items.map((i) => el('div', { class: 'card' }, el('p', {}, el('strong', {}, i.reason), ` ${i.receivedAt} ${i.topic}`), el('p', {}, i.detail ?? ''), el('p', {}, t('payload')), el('pre', {}, i.payloadBase64))));
+              details.replaceChildren(...r.items.map((i) => el('div', { class: 'card' }, el('p', {}, el('strong', {}, i.reason), ` ${i.receivedAt} ${i.topic}`), el('p', {}, i.detail ?? ''),
+                el('p', {}, `${t('payload')}, ${i.payload.length} ${t('bytes')}`), el('pre', {}, (i.payload.previewText ?? i.payload.previewBase64) + (i.payload.truncated ? ' …' : '')),
+                el('button', { type: 'button', class: 'secondary', onclick: () => download(i.payload.url, `dead-letter-${i.id}.bin`) }, t('download')))));
             } }, t('show'))))))),
         el('div', { class: 'grid' },
           el('div', { class: 'card' }, el('h2', {}, t('silent')), el('ul', {}, s.silentDevices.slice(0, 20).map((d) => el('li', {}, `${d.devEui} ${d.assetId ?? ''} ${t('lastSeen')}: ${d.lastSeenAt ?? t('never')}`)))),

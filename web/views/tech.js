@@ -1,7 +1,7 @@
 // Technician view, phone first: register a sensor at the lamp in under a minute (QR label
 // by camera or typed, model, position from GPS or a tap on the map, existing or new
 // asset, ABP keys once), watch its first uplink arrive, move or decommission it, import CSV.
-import { announce, api, el } from '../api.js';
+import { announce, api, apiAll, el } from '../api.js';
 import { t } from '../i18n.js';
 import { createMap } from '../map.js';
 import { requireKey } from '../signin.js';
@@ -22,7 +22,7 @@ async function form(main) {
   const model = el('select', { id: 'model', required: true }, models.map((m) => el('option', { value: m.id }, `${m.name} (${m.id})`)));
   const existing = el('input', { id: 'existing', list: 'assets', placeholder: 'lamp-0815' });
   const assetList = el('datalist', { id: 'assets' });
-  api('/api/v1/assets?limit=2000').then((r) => assetList.append(...r.items.map((a) => el('option', { value: a.id }, `${a.kind} ${a.zone ?? ''}`)))).catch(() => undefined);
+  apiAll('/api/v1/assets?limit=2000').then((items) => assetList.append(...items.map((a) => el('option', { value: a.id }, `${a.kind} ${a.zone ?? ''}`)))).catch(() => undefined);
   const newId = el('input', { id: 'newid', placeholder: 'lamp-0816' });
   const kind = el('select', { id: 'kind' }, ['street_lamp', 'parking_bay', 'garage', 'traffic_site', 'water_gauge'].map((k) => el('option', { value: k }, k)));
   const lat = el('input', { id: 'lat', inputmode: 'decimal' });
@@ -121,7 +121,7 @@ async function scanQr(video, input, button) {
 function watch(devEui, box) {
   const draw = async () => {
     const [device, latest] = await Promise.all([api(`/api/v1/devices/${devEui}`), api(`/api/v1/devices/${devEui}/latest`)]);
-    const assets = (await api('/api/v1/assets?limit=2000')).items;
+    const assets = await apiAll('/api/v1/assets?limit=2000');
     const moveTo = el('select', { id: 'moveto' }, assets.map((a) => el('option', { value: a.id, selected: a.id === device.assetId }, a.id)));
     box.replaceChildren(
       el('h2', {}, `${t('device')} ${device.devEui}`),
