@@ -3,6 +3,7 @@
  * configuration; a bad value stops start-up with one line naming the variable,
  * what is wrong and an example of a good value.
  */
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { loadCityProfile, type CityProfile } from './city-profile.js';
@@ -181,6 +182,25 @@ function trustedProxies(env: Env): string[] {
     }
     return entry;
   });
+}
+
+/**
+ * Reads a `.env` file in the working directory into process.env, as `.env.example`
+ * describes it; variables already set in the environment win (Node's own parser,
+ * process.loadEnvFile). ENV_FILE names another file, or `off` for none (the tests that
+ * start the service use that, so a developer's .env cannot change them). Returns the
+ * file read, or null when there was none.
+ */
+export function loadEnvFile(env: Env = process.env, cwd: string = process.cwd()): string | null {
+  const named = text(env, 'ENV_FILE');
+  if (named === 'off') return null;
+  const file = path.resolve(cwd, named ?? '.env');
+  if (!existsSync(file)) {
+    if (named !== null) throw new ConfigError('ENV_FILE', `${file} does not exist`, '.env');
+    return null;
+  }
+  process.loadEnvFile(file);
+  return file;
 }
 
 /** Hides the password of a connection URL for logs and error messages. */

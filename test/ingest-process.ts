@@ -35,7 +35,7 @@ export function startIngestProcess(o: IngestProcessOptions): IngestProcess {
   const child = spawn(process.execPath, [path.join(root, 'bin/stadtfunk.js'), 'start'], {
     cwd: root,
     env: {
-      PATH: process.env.PATH ?? '', DATABASE_URL: o.databaseUrl, MQTT_URL: o.mqttUrl, HTTP_PORT: String(o.httpPort), LOG_LEVEL: o.logLevel,
+      PATH: process.env.PATH ?? '', ENV_FILE: 'off', DATABASE_URL: o.databaseUrl, MQTT_URL: o.mqttUrl, HTTP_PORT: String(o.httpPort), LOG_LEVEL: o.logLevel,
       MQTT_CLIENT_ID: o.clientId, INGEST_CHIRPSTACK_PREFIX: o.prefix, INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
