@@ -6,18 +6,19 @@
  * broker; stop order is the reverse: stop HTTP, stop taking messages and commit what
  * was taken, close the broker, close the pool, stop embedded PostgreSQL.
  */
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp, type ServiceStatus } from './api/app.js';
 import { LiveBus } from './api/live-bus.js';
 import { redactUrl, type Config } from './config.js';
+import { atRoot } from './package-root.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
 import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
 
-const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+const version = (JSON.parse(readFileSync(atRoot('package.json'), 'utf8')) as { version: string }).version;
 
 export interface Service {
   app: FastifyInstance;

@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { atRoot } from '../package-root.js';
 import type { FastifyInstance } from 'fastify';
 
-const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
+const webRoot = atRoot('web');
 const leafletRoot = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
 
 export async function webRoutes(app: FastifyInstance): Promise<void> {

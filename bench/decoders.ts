@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { CodecSandbox, createDecoders, encodeAir, loadQuickJS } from '../decoders/index.js';
+import { atRoot } from '../package-root.js';
 import { printTable, writeJson } from './environment.js';
 
 function rate(durationMs: number, fn: (i: number) => void): number {
@@ -26,7 +27,7 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
   const recvTime = new Date();
   const builtin = rate(durationMs, () => void decoders.decode({ id: 'b', decoder: { kind: 'builtin', name: 'stadtfunk-air' } }, { bytes: air, fPort: 10, recvTime }));
 
-  const script = fs.readFileSync(new URL('../decoders/examples/lamp-air-codec.js', import.meta.url), 'utf8');
+  const script = fs.readFileSync(atRoot('decoders', 'examples', 'lamp-air-codec.js'), 'utf8');
   const payload = Uint8Array.from([0x00, 0x7c, 0x00, 0xc9, 0x02, 0xd5, 0x51, 0x27, 0x94, 0x00]);
   const sandbox = new CodecSandbox(await loadQuickJS());
   const sandboxed = rate(durationMs, () => sandbox.decode(script, { bytes: payload, fPort: 2, recvTime }));

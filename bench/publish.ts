@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../package-root.js';
 import type { PublisherReport, PublisherTask } from './traffic-publisher.js';
 
 export interface RunningPublisher {
@@ -11,7 +11,8 @@ export interface RunningPublisher {
 
 /** Forks the publisher child and waits until it has built its traffic and connected. */
 export async function startPublisher(task: PublisherTask): Promise<RunningPublisher> {
-  const child = fork(fileURLToPath(new URL('./traffic-publisher.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const entry = siblingModule(import.meta.url, 'traffic-publisher');
+  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages: unknown[] = [];
   let notify: (() => void) | null = null;
   child.on('message', (m) => {

@@ -5,6 +5,7 @@
  * - MQTT: TEST_MQTT_URL (e.g. Mosquitto, MQTT 5), or an aedes broker on a free port (MQTT 3.1.1).
  * Each test file then creates its own database (test/helpers.ts) and uses its own topics.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { Aedes } from 'aedes';
 import pino from 'pino';
 import type { TestProject } from 'vitest/node';
+import { buildState, root } from '../bin/build-state.js';
 import { startEmbeddedPostgres } from '../storage/embedded-postgres.js';
 
 declare module 'vitest' {
@@ -27,7 +29,20 @@ declare module 'vitest' {
 export { freePort } from '../bench/free-port.js';
 import { freePort } from '../bench/free-port.js';
 
+/**
+ * Tests that start `stadtfunk` as a child process run bin/stadtfunk.js, which runs dist/:
+ * built here when a source is newer than it, so no test runs a stale build (and none
+ * falls back to the slow tsx start either).
+ */
+function buildIfStale(): void {
+  const state = buildState();
+  if (state === 'fresh') return;
+  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'build.js')], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0 || buildState() !== 'fresh') throw new Error(`building dist/ for the tests failed (${state} before): see the tsc output above`);
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  buildIfStale();
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
   const teardown: (() => Promise<void>)[] = [];
 

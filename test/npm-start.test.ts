@@ -29,7 +29,8 @@ const started: ChildProcess[] = [];
 function start(env: Record<string, string>): Run {
   const child = spawn(process.execPath, [path.join(root, 'bin/stadtfunk.js'), 'start'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // ENV_FILE=off: a developer's .env in the checkout must not change what is tested.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, as a shell gives a foreground job: Ctrl-C is a SIGINT to the group.
     detached: true,
@@ -63,6 +64,8 @@ describe('npm start on the embedded default', () => {
       EMBEDDED_DATABASE_PORT: String(await freePort()),
       EMBEDDED_MQTT_PORT: String(await freePort()),
       LOG_LEVEL: 'info',
+      // A city profile of its own: the demonstration profile warns at start (by design).
+      CITY_NAME: 'Teststadt', CITY_PUBLISHER: 'Stadt Teststadt', CITY_CONTACT_EMAIL: 'opendata@teststadt.example', CITY_ARS: '051110000000',
     };
     const first = start(env);
     const health = await eventually(async () => {
