@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { siblingModule } from '../package-root.js';
+import { reapAfterRun } from './reaper.js';
 import type { PublisherReport, PublisherTask } from './traffic-publisher.js';
 
 export interface RunningPublisher {
@@ -13,6 +14,7 @@ export interface RunningPublisher {
 export async function startPublisher(task: PublisherTask): Promise<RunningPublisher> {
   const entry = siblingModule(import.meta.url, 'traffic-publisher');
   const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'traffic-publisher' });
   const messages: unknown[] = [];
   let notify: (() => void) | null = null;
   child.on('message', (m) => {

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { atRoot, siblingModule } from '../package-root.js';
+import { reapAfterRun } from './reaper.js';
 import type { ServiceProcessReport } from './service-process.js';
 
 export interface ServiceChild {
@@ -22,6 +23,7 @@ export function startScriptNodeFlags(): string[] {
 export async function startServiceChild(env: Record<string, string>): Promise<ServiceChild> {
   const entry = siblingModule(import.meta.url, 'service-process');
   const child = fork(entry.file, [], { execArgv: [...startScriptNodeFlags(), ...(process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...entry.execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'service-process' });
   let progress = { committed: 0, lastCommitAt: 0 };
   const waiters: { key: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
   child.on('message', (m: Record<string, unknown>) => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll } from 'vitest';
+import { reapAfterRun } from '../bench/reaper.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase } from './helpers.js';
 import { startMosquitto, type TestMosquitto } from './mosquitto.js';
@@ -40,6 +41,7 @@ export function startIngestProcess(o: IngestProcessOptions): IngestProcess {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'stadtfunk' });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
