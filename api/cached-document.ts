@@ -45,7 +45,8 @@ export interface CachedDocument {
 
 export interface BuiltDocument {
   body: string | Buffer;
-  lastModified: Date;
+  /** The newest change of what the document shows; null when it shows nothing dated. */
+  lastModified: Date | null;
 }
 
 interface Entry {
@@ -65,6 +66,11 @@ function makeDocument(body: Buffer, etag: string, lastModified: Date): CachedDoc
 
 export class DocumentCache<K extends string> {
   private readonly entries = new Map<K, Entry>();
+  /**
+   * Last-Modified is never older than this cache: a restart may bring other code or
+   * another city profile, and a client's If-Modified-Since from before must not get 304.
+   */
+  private readonly since = Date.now();
 
   /**
    * @param maxAgeMs how long a built document is served before a request rebuilds it in the background
@@ -106,7 +112,7 @@ export class DocumentCache<K extends string> {
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
       const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`;
       // The same bytes keep the same document, and with it its gzip form.
-      if (!entry.doc || entry.doc.etag !== etag) entry.doc = makeDocument(bytes, etag, lastModified);
+      if (!entry.doc || entry.doc.etag !== etag) entry.doc = makeDocument(bytes, etag, new Date(Math.max(lastModified?.getTime() ?? 0, this.since)));
       entry.checkedAt = started;
       return entry.doc;
     }).finally(() => {
@@ -157,13 +163,13 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * Answers with the document: 304 when the client's validators match, else the body,
  * gzip-encoded when accepted. `Vary: Accept-Encoding` because the bytes depend on it.
  */
-export async function sendDocument(request: FastifyRequest, reply: FastifyReply, doc: CachedDocument, o: { contentType: string; cacheControl: string; link?: string }): Promise<FastifyReply> {
+export async function sendDocument(request: FastifyRequest, reply: FastifyReply, doc: CachedDocument, o: { contentType: string; cacheControl: string; link?: string; vary?: string }): Promise<FastifyReply> {
   const zipped = acceptsGzip(request.headers['accept-encoding']);
   const etag = zipped ? `${doc.etag.slice(0, -1)}-gzip"` : doc.etag;
   reply.header('etag', etag);
   reply.header('last-modified', doc.lastModified.toUTCString());
   reply.header('cache-control', o.cacheControl);
-  reply.header('vary', 'Accept-Encoding');
+  reply.header('vary', o.vary ? `${o.vary}, Accept-Encoding` : 'Accept-Encoding');
   if (o.link) reply.header('link', o.link);
   // Either form's tag matches: a cache may hold the other encoding of the same document.
   if (notModified(request.headers, etag, doc.lastModified) || notModified(request.headers, doc.etag, doc.lastModified)) {

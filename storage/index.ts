@@ -32,3 +32,4 @@ export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type 
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
 export { selectGarageSites, selectZoneSites, type GarageSiteRow, type ZoneSiteRow } from './sql/parking-sites.js';
+export { selectPublishedKinds, type PublishedKindRow } from './sql/catalog.js';

@@ -13,7 +13,7 @@
  */
 import type { CityProfile } from '../../city-profile.js';
 import type { ParkingSite, ParkingSnapshot } from './parking-sites.js';
-import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from './xml.js';
+import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
 
 export const DATEX2_V2_NAMESPACE = 'http://datex2.eu/schema/2/2_0';
 /** The parking table's id in both publications; its version is the snapshot's. */

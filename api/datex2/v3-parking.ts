@@ -13,7 +13,7 @@
 import type { CityProfile } from '../../city-profile.js';
 import type { ParkingSite, ParkingSnapshot } from './parking-sites.js';
 import { PARKING_TABLE_ID } from './v2-parking.js';
-import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from './xml.js';
+import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
 
 type Publisher = Pick<CityProfile, 'datexNationalId'>;
 

@@ -1,5 +1,5 @@
 /**
- * The little XML the DATEX II writers need: text and attribute values escaped, and
+ * The little XML the DATEX II and RDF/XML writers need: text and attribute values escaped, and
  * characters XML 1.0 cannot carry at all (§2.2: C0 controls other than tab, line feed and
  * carriage return, lone surrogates, U+FFFE and U+FFFF) replaced by U+FFFD, so any name a
  * technician typed yields a well-formed document.
@@ -9,6 +9,11 @@ const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\u
 const TEXT_SPECIAL = /[&<>]/g;
 const ATTR_SPECIAL = /[&<>"\t\n\r]/g;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+/** The value with every character XML 1.0 cannot carry replaced by U+FFFD. */
+export function xmlSafe(value: string): string {
+  return value.replace(NOT_XML, '\uFFFD');
+}
 
 /** Element content. Carriage returns are kept as a reference (a parser would turn a raw one into a line feed). */
 export function xmlText(value: string): string {
