@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './app.js';
 import { catalogRoutes } from './catalog/routes.js';
+import { csvwRoutes } from './csvw.js';
 import { datex2Routes } from './datex2/routes.js';
 
 export const portalRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
@@ -20,4 +21,5 @@ export const portalRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
   await app.register(rateLimit, { max: ctx.openDataRateLimitPerMinute ?? 600, timeWindow: 60_000 });
   await app.register(datex2Routes, { ctx });
   await app.register(catalogRoutes, { ctx });
+  await app.register(csvwRoutes, { ctx });
 };
