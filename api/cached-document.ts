@@ -110,6 +110,10 @@ export class DocumentCache<K extends string> {
     const pending = this.opts.build(key).then(({ body, lastModified }) => {
       stopTimer();
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      if (entry.doc && entry.doc.body === bytes) {
+        entry.checkedAt = started;
+        return entry.doc;
+      }
       const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`;
       // The same bytes keep the same document, and with it its gzip form.
       if (!entry.doc || entry.doc.etag !== etag) entry.doc = makeDocument(bytes, etag, new Date(Math.max(lastModified?.getTime() ?? 0, this.since)));

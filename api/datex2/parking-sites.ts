@@ -62,10 +62,23 @@ export interface ParkingSnapshot {
 
 const LAYOUTS = new Set(['multiStorey', 'singleLevel', 'underground', 'undergroundAndMultistorey', 'automatedParkingGarage', 'openSpace', 'covered', 'nested', 'field']);
 
+/**
+ * Versions already computed, by the content they stand for: a feed is rebuilt every
+ * second and its sites rarely change, so most versions are looked up, not hashed.
+ */
+const versions = new Map<string, string>();
+
 /** A DATEX II version string: 9 decimal digits of a hash, like the integers German feeds use. */
 function versionOf(parts: unknown[]): string {
-  const hex = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 8);
-  return String(Number.parseInt(hex, 16) % 1_000_000_000);
+  const key = JSON.stringify(parts);
+  let version = versions.get(key);
+  if (version === undefined) {
+    const hex = createHash('sha256').update(key).digest('hex').slice(0, 8);
+    version = String(Number.parseInt(hex, 16) % 1_000_000_000);
+    if (versions.size >= 100_000) versions.clear();
+    versions.set(key, version);
+  }
+  return version;
 }
 
 function statusOf(vacant: number | null, occupied: number | null): SiteStatus {

@@ -48,6 +48,16 @@ export const datex2Routes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
     shared = entry;
     return value;
   };
+  // A table is written again only when its version changes (a status every time: its
+  // numbers move); the same bytes then skip hashing in the cache too.
+  const tables = new Map<Feed, { version: string; body: Buffer }>();
+  const write = (feed: Feed, s: ParkingSnapshot): Buffer => {
+    const kept = tables.get(feed);
+    if (kept && kept.version === s.tableVersion) return kept.body;
+    const body = Buffer.from(FEEDS[feed].write(ctx.city, s) ?? '', 'utf8');
+    if (FEEDS[feed].table) tables.set(feed, { version: s.tableVersion, body });
+    return body;
+  };
   const feeds = new DocumentCache<Feed>({
     maxAgeMs: DATEX_MAX_AGE_MS,
     label: (feed) => `datex2/${feed}`,
@@ -56,7 +66,7 @@ export const datex2Routes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
       // A status document changes with the statuses and with the table it references.
       const lastModified = FEEDS[feed].table ? s.tableVersionTime : new Date(Math.max(s.statusTime.getTime(), s.tableVersionTime.getTime()));
       // Empty: nothing a 3.x publication can hold (see v3-parking.ts).
-      return { body: FEEDS[feed].write(ctx.city, s) ?? '', lastModified };
+      return { body: write(feed, s), lastModified };
     },
     onRefreshError: (error) => app.log.error({ err: error }, 'DATEX II feed refresh failed; the last one is served'),
   });
