@@ -21,6 +21,7 @@ import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { webRoutes } from './web.js';
+import { oidcRoutes } from './oidc-routes.js';
 import { authenticateRequest } from './request-auth.js';
 import { sessionRoutes } from './session-routes.js';
 import { SessionStore } from './sessions.js';
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { ctx });
   await app.register(sessionRoutes, { ctx });
   await app.register(userRoutes, { ctx });
+  await app.register(oidcRoutes, { ctx });
   await app.register(webRoutes);
   return app;
 }
