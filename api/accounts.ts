@@ -7,8 +7,18 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { insertUser, selectUserById, updateUser, type Role, type UserRow } from '../storage/index.js';
 import { HttpError } from './errors.js';
-import { hashPassword } from './password-hash.js';
+import { hashPassword as hashOrBusy, PasswordHasherBusy } from './password-hash.js';
 import { normaliseUsername } from './sign-in.js';
+
+/** Hashing refused for load answers 503, not 500. */
+async function hashPassword(password: string): Promise<string> {
+  try {
+    return await hashOrBusy(password);
+  } catch (error) {
+    if (error instanceof PasswordHasherBusy) throw new HttpError(503, error.code, error.message);
+    throw error;
+  }
+}
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 256;

@@ -21,6 +21,8 @@ export async function authenticateRequest(request: FastifyRequest, deps: { keys:
   }
   const token = request.cookies?.[SESSION_COOKIE];
   if (!token) return;
+  // The web app's files and Leaflet are public and many: no session lookup for each of them.
+  if (request.url.startsWith('/app/') || request.url.startsWith('/vendor/')) return;
   const found = await deps.sessions.resolve(token);
   // An expired or ended session is no principal, not an error: open data still answers,
   // and GET /api/v1/session tells the page to show sign-in.
