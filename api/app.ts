@@ -18,6 +18,7 @@ import { healthRoutes } from './health.js';
 import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
+import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { webRoutes } from './web.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registryRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
+  await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
   await app.register(sessionRoutes, { ctx });
   await app.register(userRoutes, { ctx });

@@ -41,3 +41,5 @@ export {
 } from './sql/sessions.js';
 export { claimAddressAttempt, selectAddressWindowEnd, releaseAddressAttempt } from './sql/sign-in-failures.js';
 export { insertOidcFlow, takeOidcFlow, type OidcFlowRow } from './sql/oidc-flows.js';
+export { selectGarageSites, selectZoneSites, type GarageSiteRow, type ZoneSiteRow } from './sql/parking-sites.js';
+export { selectPublishedKinds, type PublishedKindRow } from './sql/catalog.js';
