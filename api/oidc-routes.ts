@@ -56,8 +56,14 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async 
   });
 
   app.get('/api/v1/auth/oidc/callback', {
-    // The provider's parameters (code, state, iss, error…) are read by openid-client from the raw query.
-    schema: { tags, summary: 'Where the identity provider sends the browser back (not called directly)' },
+    // The provider's parameters are checked by openid-client, from the raw query; the schema documents them.
+    schema: {
+      tags, summary: 'Where the identity provider sends the browser back (not called directly)',
+      querystring: Type.Object({
+        code: Type.Optional(Type.String()), state: Type.Optional(Type.String()), iss: Type.Optional(Type.String()),
+        error: Type.Optional(Type.String()), error_description: Type.Optional(Type.String()),
+      }, { additionalProperties: true }),
+    },
   }, async (request, reply) => {
     const flowId = request.cookies[OIDC_FLOW_COOKIE];
     reply.clearCookie(OIDC_FLOW_COOKIE, cookieOptions(0, 'lax'));
