@@ -23,6 +23,7 @@ const commands: Record<string, Entry> = {
   simulate: { summary: 'Simulate a city of sensors: register them, then publish their uplinks over MQTT.', load: async () => (await import('./simulate.js')).simulateCommand },
   bench: { summary: 'Run a benchmark and print its results beside a baseline measured in the same run.', load: async () => (await import('./bench.js')).benchCommand },
   apikey: { summary: 'Create, list or revoke API keys (roles admin, technician, operator).', load: async () => (await import('./apikey.js')).apikeyCommand },
+  user: { summary: 'Create and manage user accounts for the web app (the first admin, lockouts, passwords).', load: async () => (await import('./user.js')).userCommand },
   codec: { summary: 'Run a vendor codec against its examples in the sandbox (codec test).', load: async () => (await import('./codec.js')).codecCommand },
   redecode: { summary: 'Re-decode stored uplinks of a device or model after a codec or mapping fix.', load: async () => (await import('./redecode.js')).redecodeCommand },
 };
