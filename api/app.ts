@@ -18,6 +18,7 @@ import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
+import { registrationRoutes } from './registration.js';
 import { webRoutes } from './web.js';
 
 export interface PartStatus {
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
+  await app.register(registrationRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(adminRoutes, { ctx });

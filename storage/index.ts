@@ -10,6 +10,7 @@ export { selectDeviceContexts, type DeviceContext } from './sql/select-devices.j
 export type { UplinkRow, ReadingRow, DeadLetterRow, WriteBatch, WriteResult } from './rows.js';
 export { selectDeviceReadings, selectDeviceLatest, type ReadingOut, type DeviceReadingsQuery } from './sql/select-readings.js';
 export { upsertDeviceModel, upsertAsset, upsertDevice, type DeviceModelInput, type AssetInput, type DeviceInput } from './sql/registry.js';
+export { insertNewAsset, insertNewDevice } from './sql/registration.js';
 export {
   selectAbpCandidates, claimFrameIds, mergeReceptions, upsertConcentratorStats,
   type AbpCandidateRow, type FrameIdRow, type CounterRow, type ReceptionMergeRow, type ConcentratorStatsRow,
