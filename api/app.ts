@@ -13,9 +13,11 @@ import { KeyVerifier, presentedKey } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { HttpError, installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
+import { opsHistoryRoutes } from './ops-history.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { registrationRoutes } from './registration.js';
@@ -73,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  installHttpMetrics(app);
 
   const ctx: ApiContext = {
     ...deps,
@@ -99,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(opsHistoryRoutes, { ctx });
   await app.register(webRoutes);
   return app;
 }

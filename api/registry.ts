@@ -131,6 +131,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       id: m.id, name: m.name, decoderKind: m.decoder.kind,
       builtinName: m.decoder.kind === 'builtin' ? m.decoder.name : null, codecScript: m.decoder.kind === 'codec' ? m.decoder.script : null,
       mapping: m.mapping ?? [], examples: m.examples ?? [], expectedIntervalS: m.expectedIntervalS ?? null,
+      batteryLowVolts: m.batteryLowVolts ?? null, batteryLowPercent: m.batteryLowPercent ?? null,
     });
     audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind });
     return m;
@@ -138,8 +139,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
 
   app.get('/api/v1/device-models', {
     preHandler: staffRead,
-    schema: { tags: ['registry'], summary: 'List device models', security, response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]) })) }) } },
-  }, async () => ({ items: (await selectDeviceModels(ctx.pool)).map((m) => ({ id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS })) }));
+    schema: { tags: ['registry'], summary: 'List device models', security, response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]), batteryLowVolts: Type.Union([Type.Number(), Type.Null()]), batteryLowPercent: Type.Union([Type.Number(), Type.Null()]) })) }) } },
+  }, async () => ({ items: (await selectDeviceModels(ctx.pool)).map((m) => ({ id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS, batteryLowVolts: m.batteryLowVolts, batteryLowPercent: m.batteryLowPercent })) }));
 
   // ---- devices -------------------------------------------------------------------
   const prepareDevice = (body: DeviceInputT, devEui: string, joinEui: string | null) => prepareDeviceRow(ctx.pool, vault, body, devEui, joinEui);

@@ -28,6 +28,10 @@ export {
   selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize, selectCompressionState,
   type DeadLetterOut, type ConcentratorOut,
 } from './sql/ops.js';
+export {
+  addIngestMinutes, addConcentratorMinutes, deleteOpsHistoryBefore, selectIngestHistory, selectDeadLetterHistory, selectConcentratorHistory,
+  type IngestMinuteRow, type ConcentratorMinuteRow, type IngestBucketRow, type ConcentratorBucketRow,
+} from './sql/ops-history.js';
 export { applyTimescalePolicies, type TimescalePolicies } from './timescale-policies.js';
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
