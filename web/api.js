@@ -1,16 +1,42 @@
-// Talking to the stadtfunk API with the signed-in key; errors carry the API's message.
+// Talking to the stadtfunk API with the signed-in key. Errors are ApiError with the API's
+// status, code and details, so views can say them in the chosen language (i18n errorText).
 export const key = () => sessionStorage.getItem('stadtfunk.key');
 export const setKey = (k) => (k ? sessionStorage.setItem('stadtfunk.key', k) : sessionStorage.removeItem('stadtfunk.key'));
 
-export async function api(path, { method = 'GET', body, headers = {} } = {}) {
-  const res = await fetch(path, {
-    method,
-    headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+export class ApiError extends Error {
+  constructor({ status = 0, code = null, details = null, message = '', network = false }) {
+    super(message || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.network = network;
+  }
+}
+
+export async function api(path, { method = 'GET', body, headers = {}, signal } = {}) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      signal,
+      headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error;
+    throw new ApiError({ network: true, message: String(error?.message ?? error) });
+  }
   const text = await res.text();
-  const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
-  if (!res.ok) throw new Error(json?.message ?? `${res.status}`);
+  let json = text;
+  if (text && res.headers.get('content-type')?.includes('json')) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+  }
+  if (!res.ok) throw new ApiError({ status: res.status, code: json?.code ?? null, details: json?.details ?? null, message: json?.message ?? '' });
   return json;
 }
 
@@ -66,5 +92,14 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 export function announce(text) {
-  document.getElementById('status').textContent = text;
+  const status = document.getElementById('status');
+  if (status) status.textContent = text;
+}
+
+/** An AbortController that also aborts when `parent` does: a chart or a poll within a view. */
+export function linked(parent) {
+  const controller = new AbortController();
+  if (parent?.aborted) controller.abort();
+  else parent?.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller;
 }

@@ -1,57 +1,84 @@
-// German and English labels. The language follows the browser until the user picks one.
-const texts = {
-  de: {
-    skip: 'Zum Inhalt', views: 'Ansichten', language: 'Sprache',
-    'nav.explore': 'Offene Daten', 'nav.tech': 'Technik', 'nav.control': 'Verkehrssteuerung', 'nav.ops': 'Betrieb',
-    signin: 'Anmelden', signout: 'Abmelden', apikey: 'API-Schlüssel', signedInAs: 'Angemeldet als', needKey: 'Diese Ansicht braucht einen API-Schlüssel.',
-    register: 'Sensor registrieren', qr: 'QR-Code des Geräts (LoRa Alliance TR005) oder DevEUI', scan: 'Mit Kamera scannen', stopScan: 'Scan beenden',
-    model: 'Gerätemodell', asset: 'Montageort', existingAsset: 'Vorhandener Ort (z. B. Lampennummer)', newAsset: 'Neuer Ort', assetId: 'Kennung des Orts', kind: 'Art',
-    position: 'Position', gps: 'Position vom Telefon', tapMap: 'Oder auf die Karte tippen', latitude: 'Breite', longitude: 'Länge', zone: 'Zone',
-    abp: 'ABP-Schlüssel (nur bei Geräten ohne Netzwerkserver; werden nie wieder angezeigt)', save: 'Speichern', saved: 'Gespeichert', device: 'Gerät',
-    lastSeen: 'Zuletzt gesehen', never: 'noch nie', values: 'Werte', waiting: 'Warte auf die erste Nachricht …', move: 'Versetzen an', decommission: 'Außer Betrieb nehmen',
-    importCsv: 'CSV importieren', importBtn: 'Importieren', imported: 'importiert', failed: 'fehlerhaft', row: 'Zeile', field: 'Feld', problem: 'Problem',
-    zones: 'Zonen', free: 'frei', occupied: 'belegt', unknown: 'unbekannt', of: 'von', garages: 'Parkhäuser', bays: 'Stellplätze', sites: 'Zählstellen', flow: 'Fahrzeuge/Intervall',
-    mapView: 'Karte', listView: 'Liste', live: 'live', disconnected: 'Verbindung unterbrochen, verbinde neu …',
-    exploreTitle: 'Offene Daten der Stadt', dataset: 'Datensatz', chart: 'Verlauf', metric: 'Messgröße', from: 'Von', to: 'Bis', bucket: 'Auflösung', raw: 'Rohwerte', hour: 'Stunde', day: 'Tag',
-    download: 'Herunterladen', apiUrl: 'API-Adresse zum Automatisieren', licence: 'Lizenz', attribution: 'Namensnennung', pick: 'Sensor auf der Karte oder in der Liste wählen',
-    uba: 'Farben: Luftqualitätsindex des Umweltbundesamts (PM2,5)', noTiles: 'Kartenkacheln nicht erreichbar – Punkte und Liste funktionieren weiter.',
-    opsTitle: 'Betriebsübersicht', ingest: 'Eingang', messages: 'Nachrichten', uplinks: 'Uplinks', readings: 'Messwerte', batch: 'Schreibdauer je Stapel', deadLetters: 'Fehlerhafte Nachrichten',
-    reason: 'Grund', count: 'Anzahl', concentrators: 'Konzentratoren', online: 'online', offline: 'offline', silent: 'Stille Geräte', lowBattery: 'Schwache Batterien', database: 'Datenbank', size: 'Größe', compressed: 'Chunks komprimiert', show: 'Anzeigen', payload: 'Nachricht (Base64)',
-  },
-  en: {
-    skip: 'Skip to content', views: 'Views', language: 'Language',
-    'nav.explore': 'Open data', 'nav.tech': 'Technicians', 'nav.control': 'Traffic control', 'nav.ops': 'Operations',
-    signin: 'Sign in', signout: 'Sign out', apikey: 'API key', signedInAs: 'Signed in as', needKey: 'This view needs an API key.',
-    register: 'Register a sensor', qr: 'Device QR code (LoRa Alliance TR005) or DevEUI', scan: 'Scan with camera', stopScan: 'Stop scanning',
-    model: 'Device model', asset: 'Mounted on', existingAsset: 'Existing asset (e.g. lamp number)', newAsset: 'New asset', assetId: 'Asset id', kind: 'Kind',
-    position: 'Position', gps: 'Position from this phone', tapMap: 'Or tap the map', latitude: 'Latitude', longitude: 'Longitude', zone: 'Zone',
-    abp: 'ABP keys (only for devices without a network server; never shown again)', save: 'Save', saved: 'Saved', device: 'Device',
-    lastSeen: 'Last seen', never: 'never', values: 'Values', waiting: 'Waiting for the first message …', move: 'Move to', decommission: 'Decommission',
-    importCsv: 'Import CSV', importBtn: 'Import', imported: 'imported', failed: 'failed', row: 'Row', field: 'Field', problem: 'Problem',
-    zones: 'Zones', free: 'free', occupied: 'occupied', unknown: 'unknown', of: 'of', garages: 'Garages', bays: 'Bays', sites: 'Counting sites', flow: 'Vehicles/interval',
-    mapView: 'Map', listView: 'List', live: 'live', disconnected: 'Connection lost, reconnecting …',
-    exploreTitle: "The city's open data", dataset: 'Dataset', chart: 'History', metric: 'Metric', from: 'From', to: 'To', bucket: 'Resolution', raw: 'Raw', hour: 'Hour', day: 'Day',
-    download: 'Download', apiUrl: 'API URL for automation', licence: 'Licence', attribution: 'Attribution', pick: 'Pick a sensor on the map or in the list',
-    uba: 'Colours: German Environment Agency (UBA) air quality index bands (PM2.5)', noTiles: 'Map tiles unreachable – points and list still work.',
-    opsTitle: 'Status overview', ingest: 'Ingest', messages: 'Messages', uplinks: 'Uplinks', readings: 'Readings', batch: 'Write time per batch', deadLetters: 'Dead letters',
-    reason: 'Reason', count: 'Count', concentrators: 'Concentrators', online: 'online', offline: 'offline', silent: 'Silent devices', lowBattery: 'Low batteries', database: 'Database', size: 'Size', compressed: 'chunks compressed', show: 'Show', payload: 'Message (base64)',
-  },
-};
+// German and English: labels (texts.js), metric, kind and dataset names, units from the
+// catalog's UCUM codes, numbers and dates through Intl, and API errors by their code.
+// The language follows the browser until the user picks one.
+import { texts } from './texts.js';
 
 export function lang() {
-  return localStorage.getItem('stadtfunk.lang') ?? (navigator.language?.startsWith('de') ? 'de' : 'en');
+  const stored = localStorage.getItem('stadtfunk.lang');
+  if (stored === 'de' || stored === 'en') return stored;
+  return navigator.language?.startsWith('de') ? 'de' : 'en';
 }
 
 export function setLang(value) {
   localStorage.setItem('stadtfunk.lang', value);
 }
 
-export function t(key) {
-  return texts[lang()]?.[key] ?? texts.en[key] ?? key;
+/** The text of `key` in the chosen language; `{name}` is replaced by params.name. */
+export function t(key, params) {
+  const text = texts[lang()]?.[key] ?? texts.en[key] ?? key;
+  return params ? text.replace(/\{(\w+)\}/g, (m, name) => (params[name] === undefined ? m : String(params[name]))) : text;
 }
+
+const has = (key) => key in texts[lang()];
 
 export function applyStatic() {
   document.documentElement.lang = lang();
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+}
+
+/** A catalog metric's name (`battery_voltage` → "Batteriespannung"); an unknown id stays as it is. */
+export const metricName = (id) => (has(`m.${id}`) ? t(`m.${id}`) : id);
+export const kindName = (kind) => (has(`kind.${kind}`) ? t(`kind.${kind}`) : kind);
+export const datasetTitle = (id, fallback) => (has(`ds.${id}`) ? t(`ds.${id}`) : fallback ?? id);
+export const datasetDescription = (id, fallback) => (has(`dsd.${id}`) ? t(`dsd.${id}`) : fallback ?? '');
+
+// UCUM codes (case-sensitive form) as people write them. Annotations ({spaces}) are words.
+const UCUM = { 'ug/m3': 'µg/m³', 'mg/m3': 'mg/m³', '[ppm]': 'ppm', Cel: '°C', 'W.h': 'Wh', 'dB[mW]': 'dBm', 'km/h': 'km/h' };
+
+/** The unit of a UCUM code for display: `ug/m3` → µg/m³, `Cel` → °C, `{spaces}` → "Plätze". */
+export function unitLabel(ucum) {
+  if (ucum === undefined || ucum === null) return '';
+  if (has(`unit.${ucum}`)) return t(`unit.${ucum}`);
+  if (UCUM[ucum]) return UCUM[ucum];
+  return ucum.replace(/\{([^}]*)\}/g, '$1').replace(/m3\b/g, 'm³').replace(/m2\b/g, 'm²');
+}
+
+const numberFormats = new Map();
+/** A number in the chosen language (1.234,5 / 1,234.5) with at most `digits` fraction digits. */
+export function fmtNumber(value, digits = 2) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const key = `${lang()}:${digits}`;
+  if (!numberFormats.has(key)) numberFormats.set(key, new Intl.NumberFormat(lang() === 'de' ? 'de-DE' : 'en-GB', { maximumFractionDigits: digits }));
+  return numberFormats.get(key).format(value);
+}
+
+/** A value with its unit: "8,5 µg/m³", "6,5 °C", "80 %". */
+export function fmtValue(value, ucum, digits = 2) {
+  const unit = unitLabel(ucum);
+  return unit ? `${fmtNumber(value, digits)} ${unit}` : fmtNumber(value, digits);
+}
+
+const locale = () => (lang() === 'de' ? 'de-DE' : 'en-GB');
+/** Date and time in the chosen language, e.g. 5.12.2026, 14:03. */
+export function fmtDateTime(value, options = { dateStyle: 'medium', timeStyle: 'short' }) {
+  if (value === null || value === undefined) return '–';
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? '–' : new Intl.DateTimeFormat(locale(), options).format(date);
+}
+
+/** The API's error in the chosen language: by its code, filled with its details. */
+export function errorText(error) {
+  if (error?.network) return t('err.network');
+  const details = { ...(error?.details ?? {}) };
+  if (details.field) details.field = fieldName(String(details.field));
+  if (error?.code && has(`err.${error.code}`)) return t(`err.${error.code}`, details);
+  return t('err.generic', { status: error?.status ?? '?' });
+}
+
+/** A request field as its label on screen: `asset.latitude` → "Breite". */
+export function fieldName(field) {
+  const last = field.split('.').pop();
+  const labels = { latitude: 'latitude', longitude: 'longitude', qr: 'qr', devEui: 'qr', modelId: 'model', assetId: 'existingAsset', id: 'assetId', kind: 'kind', zone: 'zone' };
+  return labels[last] ? t(labels[last]) : last;
 }
