@@ -54,7 +54,13 @@ export async function createMap(container, options = {}) {
     container.insertAdjacentElement('afterend', Object.assign(document.createElement('p'), { className: 'muted', textContent: t('noTiles') }));
     container.nextElementSibling.dataset.tilesWarning = '';
   });
-  options.signal?.addEventListener('abort', () => map.remove(), { once: true });
+  // Leaflet finishes a zoom animation in a timer (250 ms) that reads the map's panes; run
+  // after remove() it throws "Cannot read properties of undefined (reading '_leaflet_pos')".
+  // So a map left during a zoom is removed when the zoom has ended.
+  options.signal?.addEventListener('abort', () => {
+    if (map._animatingZoom) map.once('zoomend', () => map.remove());
+    else map.remove();
+  }, { once: true });
   return { map, L: Leaflet, city };
 }
 
@@ -64,9 +70,10 @@ export async function createMap(container, options = {}) {
  */
 export function fitToPoints(map, L, points, maxZoom = 17) {
   if (points.length === 0) return;
+  // Not animated: the map is new, and an animation would still run if the view is left at once.
   if (points.length === 1) {
-    map.setView(points[0], Math.min(maxZoom, 16));
+    map.setView(points[0], Math.min(maxZoom, 16), { animate: false });
     return;
   }
-  map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom });
+  map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom, animate: false });
 }

@@ -34,6 +34,7 @@ function band(bands, value) {
 const STYLES = {
   'air-quality': {
     title: 'uba.title',
+    defaultMetric: 'pm2_5',
     colour(values) {
       return typeof values.pm2_5 === 'number' ? band(UBA, values.pm2_5)[2] : NO_VALUE;
     },
@@ -44,6 +45,7 @@ const STYLES = {
   },
   parking: {
     title: 'parking.title',
+    defaultMetric: 'free_spaces',
     colour(values, kind) {
       if (kind === 'parking_bay') return values.occupied === undefined ? '#6e7781' : values.occupied >= 0.5 ? '#b42318' : '#1a7f37';
       const share = typeof values.free_spaces === 'number' && values.total_spaces ? values.free_spaces / values.total_spaces : null;
@@ -54,6 +56,7 @@ const STYLES = {
   },
   traffic: {
     title: 'traffic.title',
+    defaultMetric: 'vehicle_count',
     colour(values) {
       const n = total(values, 'vehicle_count');
       return n === null ? '#6e7781' : n < 20 ? '#a6d96a' : n < 60 ? '#fdae61' : '#d7191c';
@@ -63,6 +66,7 @@ const STYLES = {
   },
   'water-level': {
     title: 'water.title',
+    defaultMetric: 'water_level',
     colour(values) {
       const cm = values.water_level;
       return typeof cm !== 'number' ? '#6e7781' : cm < 200 ? '#9ecae1' : cm < 500 ? '#4292c6' : '#08306b';

@@ -79,7 +79,9 @@ export async function render(main, signal) {
     chartScope?.abort();
     chartScope = linked(signal);
     const scope = chartScope.signal;
-    const metric = el('select', { id: 'metric' }, dataset.metrics.map((m) => el('option', { value: m.id }, `${metricName(m.id)} (${unitLabel(m.unit) || '–'})`)));
+    // The metric the map's colours show comes first.
+    const preferred = datasetStyle(dataset.id).defaultMetric;
+    const metric = el('select', { id: 'metric' }, dataset.metrics.map((m) => el('option', { value: m.id, selected: m.id === preferred }, `${metricName(m.id)} (${unitLabel(m.unit) || '–'})`)));
     const to = new Date();
     const from = new Date(to.getTime() - 7 * 86_400_000);
     const fromInput = el('input', { id: 'from', type: 'date', value: from.toISOString().slice(0, 10) });

@@ -136,9 +136,11 @@ async function form(main, signal) {
     lon.removeAttribute('aria-invalid');
     positionError.textContent = '';
   };
+  // Only a usable position moves the pin: a half-typed or wrong one (0,0, swapped) would
+  // carry the map away from the city.
   const typed = () => {
     const [la, lo] = [parseCoordinate(lat.value), parseCoordinate(lon.value)];
-    if (Number.isFinite(la) && Number.isFinite(lo) && Math.abs(la) <= 90 && Math.abs(lo) <= 180) setPin([la, lo], true);
+    if (checkPosition(city, la, lo) === null) setPin([la, lo], true);
   };
   lat.addEventListener('input', typed);
   lon.addEventListener('input', typed);
