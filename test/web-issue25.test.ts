@@ -175,6 +175,15 @@ describe.skipIf(!hasBrowser)('issue 25 in the browser', () => {
     expect(chart.unit).toBe('µg/m³');
     // The dot's centre is painted in the series colour #0b5cad.
     expect(chart.pixel).toEqual([11, 92, 173, 255]);
+    // Over the dot, the legend says its time and value in words.
+    const dot = await page.evaluate(() => {
+      const u = (globalThis as unknown as Browser).document.querySelector('[data-testid="chart"]').uplot as { data: number[][]; valToPos(v: number, scale: string): number; over: { getBoundingClientRect(): { x: number; y: number } } };
+      const r = u.over.getBoundingClientRect();
+      return { x: r.x + u.valToPos(u.data[0]![0]!, 'x'), y: r.y + u.valToPos(u.data[1]![0]!, 'y0') };
+    });
+    await page.mouse.move(dot.x, dot.y);
+    await page.locator('.u-legend .u-series', { hasText: /Particulate matter PM2\.5:?\s*8\.5 µg\/m³/ }).waitFor();
+    expect(await page.locator('.u-legend .u-series').first().textContent()).toMatch(/Time:?\s*\d{1,2} \w{3} 20\d\d, \d\d:\d\d/);
     expect(problems()).toEqual([]);
     await page.close();
   });
