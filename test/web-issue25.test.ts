@@ -195,7 +195,7 @@ describe.skipIf(!hasBrowser)('issue 25 in the browser', () => {
     await sleep(300);
     const heading = (await page.getByRole('heading', { name: /History: lamp-0815/ }).boundingBox())!;
     expect(heading.y).toBeGreaterThanOrEqual(0);
-    expect(heading.y).toBeLessThan(PHONE.height - 100);
+    expect(heading.y).toBeLessThan(100);
     const canvas = await page.evaluate(() => {
       const w = globalThis as unknown as Browser;
       const c = w.document.querySelector('[data-testid="chart"] canvas') as { width: number; getBoundingClientRect(): { width: number } };

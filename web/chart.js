@@ -31,7 +31,7 @@ function timeTicks(span) {
 /**
  * Draws a chart into `container` and returns its uPlot instance (also kept as
  * container.uplot). `times` in epoch seconds; each series: { label, values, unit (UCUM),
- * colour?, digits? }. Series of one unit share an axis; a second unit gets an axis on the right.
+ * colour?, digits?, fromZero? }. Series of one unit share an axis; a second unit gets an axis on the right.
  * Redrawn at the container's width when it changes; removed when `signal` aborts.
  */
 export async function timeChart(container, { times, series, height = 260, signal }) {
@@ -43,7 +43,15 @@ export async function timeChart(container, { times, series, height = 260, signal
   // uPlot shows a single time as the first hour of a day-long axis; centre it in two hours instead.
   const scales = { x: { time: true, range: (u, min, max) => (u.data[0].length === 1 ? [u.data[0][0] - 3600, u.data[0][0] + 3600] : padRange(() => 3600)(u, min, max)) } };
   units.forEach((unit, i) => {
-    scales[`y${i}`] = { range: (u, min, max) => (min === null ? [0, 1] : min === max ? [min - Math.max(1, Math.abs(min) * 0.1), max + Math.max(1, Math.abs(max) * 0.1)] : UPlot.rangeNum(min, max, 0.1, true)) };
+    // Counts, rates and durations start at zero (no "-0.5 messages"); measured values fit their data.
+    const fromZero = series.some((s) => s.unit === unit && s.fromZero);
+    scales[`y${i}`] = {
+      range: (u, min, max) => {
+        if (min === null) return [0, 1];
+        if (fromZero) return [0, max > 0 ? UPlot.rangeNum(0, max, 0.1, true)[1] : 1];
+        return min === max ? [min - Math.max(1, Math.abs(min) * 0.1), max + Math.max(1, Math.abs(max) * 0.1)] : UPlot.rangeNum(min, max, 0.1, true);
+      },
+    };
   });
   const axes = [
     { scale: 'x', font: FONT, stroke: '#1b1f23', grid: { stroke: '#eaeef2' }, ticks: { stroke: '#d0d7de' }, space: 70, values: timeTicks(span) },

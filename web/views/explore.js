@@ -36,6 +36,7 @@ export async function render(main, signal) {
 
   const pickPrompt = () => {
     chartScope?.abort();
+    chartBox.classList.remove('open');
     chartBox.replaceChildren(el('p', { class: 'muted' }, t('pick')));
   };
 
@@ -150,7 +151,10 @@ export async function render(main, signal) {
       table,
       links,
     );
-    // What was tapped comes into view: on a phone the chart is far below the map.
+    // What was tapped comes into view: on a phone the chart is far below the map. The
+    // section is at least a screen tall, so its heading can come to the top before the
+    // chart below it is drawn.
+    chartBox.classList.add('open');
     heading.focus({ preventScroll: true });
     chartBox.scrollIntoView({ block: 'start' });
     const report = (error) => {

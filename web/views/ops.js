@@ -83,9 +83,9 @@ function cockpit(main, signal) {
       el('figure', { class: 'card' }, el('figcaption', { class: 'label' }, t('deadLettersPer')), dead)));
     const opts = { height: 200, signal: charts.signal };
     await Promise.all([
-      timeChart(rate, { ...opts, times, series: [{ label: t('uplinksPerSecond'), unit: '/s', values: h.ingest.map((p) => p.uplinksPerSecond) }] }),
-      timeChart(batch, { ...opts, times, series: [{ label: t('batchMean'), unit: 'ms', values: h.ingest.map((p) => p.batchMsAvg) }, { label: t('batchMax'), unit: 'ms', values: h.ingest.map((p) => p.batchMsMax) }] }),
-      timeChart(dead, { ...opts, times, series: [{ label: t('deadLetters'), unit: '{messages}', digits: 0, colour: '#b42318', values: h.deadLetters.map((p) => p.count) }] }),
+      timeChart(rate, { ...opts, times, series: [{ label: t('uplinksPerSecond'), unit: '/s', fromZero: true, values: h.ingest.map((p) => p.uplinksPerSecond) }] }),
+      timeChart(batch, { ...opts, times, series: [{ label: t('batchMean'), unit: 'ms', fromZero: true, values: h.ingest.map((p) => p.batchMsAvg) }, { label: t('batchMax'), unit: 'ms', values: h.ingest.map((p) => p.batchMsMax) }] }),
+      timeChart(dead, { ...opts, times, series: [{ label: t('deadLetters'), unit: '{messages}', digits: 0, fromZero: true, colour: '#b42318', values: h.deadLetters.map((p) => p.count) }] }),
     ]);
     // Every concentrator the registry knows, and every gateway heard in the last day.
     const ids = [...new Set([...concentrators.map((c) => c.gatewayId), ...h.concentrators.map((c) => c.gatewayId)])].sort();
@@ -104,7 +104,7 @@ function cockpit(main, signal) {
     await Promise.all(cards.filter((c) => c.series).map((c) => {
       const gwTimes = c.series.points.map((p) => Date.parse(p.time) / 1000);
       return Promise.all([
-        timeChart(c.uplinks, { ...opts, times: gwTimes, series: [{ label: t('uplinks'), unit: '{uplinks}', digits: 0, values: c.series.points.map((p) => p.uplinks) }] }),
+        timeChart(c.uplinks, { ...opts, times: gwTimes, series: [{ label: t('uplinks'), unit: '{uplinks}', digits: 0, fromZero: true, values: c.series.points.map((p) => p.uplinks) }] }),
         timeChart(c.signalPlot, { ...opts, times: gwTimes, series: [{ label: t('rssi'), unit: 'dB[mW]', digits: 1, values: c.series.points.map((p) => p.rssiDbm) }, { label: t('snr'), unit: 'dB', digits: 1, colour: '#1a7f37', values: c.series.points.map((p) => p.snrDb) }] }),
       ]);
     }));
