@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { builtinDecoderNames, checkExamples, CodecSandbox, loadQuickJS, runCodecExamples } from '../decoders/index.js';
 import { createKeyVault } from '../ingest/lorawan/index.js';
 import {
-  decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
+  decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice,
   selectDeviceModels, selectDeviceMounts, selectDevices, upsertAsset, upsertDevice, upsertDeviceModel,
   type AssetRow, type DeviceRow,
 } from '../storage/index.js';
