@@ -18,6 +18,7 @@ import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
 import { opsHistoryRoutes } from './ops-history.js';
+import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { registrationRoutes } from './registration.js';
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registrationRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
+  await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
   await app.register(opsHistoryRoutes, { ctx });
   await app.register(webRoutes);

@@ -36,3 +36,5 @@ export { applyTimescalePolicies, type TimescalePolicies } from './timescale-poli
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
+export { selectGarageSites, selectZoneSites, type GarageSiteRow, type ZoneSiteRow } from './sql/parking-sites.js';
+export { selectPublishedKinds, type PublishedKindRow } from './sql/catalog.js';
