@@ -80,6 +80,7 @@ export const texts = {
     'err.STADTFUNK_ERR_POSITION_MISSING': 'Position fehlt: Position vom Telefon holen, auf die Karte tippen oder Breite und Länge eintippen.',
     'err.STADTFUNK_ERR_POSITION_ZERO': '0,0 ist keine Position in der Stadt: Position vom Telefon holen, auf die Karte tippen oder Breite und Länge eintippen.',
     'err.STADTFUNK_ERR_POSITION_OUTSIDE': 'Die Position {latitude}, {longitude} liegt außerhalb von {city}. Zahlen prüfen oder auf die Karte tippen.',
+    'err.STADTFUNK_ERR_NOT_ACCEPTABLE': 'Dieses Format wird hier nicht angeboten.',
     'err.FST_ERR_RATE_LIMITED': 'Zu viele Anfragen. Bitte kurz warten.',
   },
   en: {
@@ -158,6 +159,7 @@ export const texts = {
     'err.STADTFUNK_ERR_POSITION_MISSING': "The position is missing: use the phone's position, tap the map, or type latitude and longitude.",
     'err.STADTFUNK_ERR_POSITION_ZERO': "0,0 is not a position in the city: use the phone's position, tap the map, or type latitude and longitude.",
     'err.STADTFUNK_ERR_POSITION_OUTSIDE': 'The position {latitude}, {longitude} lies outside {city}. Check the numbers, or tap the map.',
+    'err.STADTFUNK_ERR_NOT_ACCEPTABLE': 'This format is not offered here.',
     'err.FST_ERR_RATE_LIMITED': 'Too many requests. Please wait a moment.',
   },
 };
