@@ -151,9 +151,9 @@ export async function render(main, signal) {
       table,
       links,
     );
-    // What was tapped comes into view: on a phone the chart is far below the map. The
-    // section is at least a screen tall, so its heading can come to the top before the
-    // chart below it is drawn.
+    // What was tapped comes into view: on a phone the chart is far below the map. There
+    // the section is at least a screen tall (app.css), so its heading can come to the top
+    // before the chart below it is drawn.
     chartBox.classList.add('open');
     heading.focus({ preventScroll: true });
     chartBox.scrollIntoView({ block: 'start' });
