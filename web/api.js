@@ -1,16 +1,21 @@
-// Talking to the stadtfunk API with the signed-in key. Errors are ApiError with the API's
-// status, code and details, so views can say them in the chosen language (i18n errorText).
+// Talking to the stadtfunk API as the signed-in user (session cookie, sent by the browser) or
+// with an API key. Errors are ApiError with the API's status, code and details, so views can
+// say them in the chosen language (i18n errorText).
 export const key = () => sessionStorage.getItem('stadtfunk.key');
 export const setKey = (k) => (k ? sessionStorage.setItem('stadtfunk.key', k) : sessionStorage.removeItem('stadtfunk.key'));
+// The session's CSRF token (web/session.js sets it): every change made with the cookie sends it.
+let csrf = null;
+export const setCsrf = (token) => { csrf = token; };
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = null, details = null, message = '', network = false }) {
+  constructor({ status = 0, code = null, details = null, message = '', network = false, retryAfterS = null }) {
     super(message || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.details = details;
     this.network = network;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -20,7 +25,7 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
     res = await fetch(path, {
       method,
       signal,
-      headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
   } catch (error) {
@@ -36,7 +41,8 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
       json = text;
     }
   }
-  if (!res.ok) throw new ApiError({ status: res.status, code: json?.code ?? null, details: json?.details ?? null, message: json?.message ?? '' });
+  if (res.status === 401) window.dispatchEvent(new CustomEvent('stadtfunk:unauthenticated', { detail: { path } }));
+  if (!res.ok) throw new ApiError({ status: res.status, code: json?.code ?? null, details: json?.details ?? null, message: json?.message ?? '', retryAfterS: Number(res.headers.get('retry-after')) || null });
   return json;
 }
 
@@ -48,7 +54,7 @@ export function liveStream(path, onEvent, onState) {
   (async function connect() {
     while (!stopped) {
       try {
-        const res = await fetch(path, { headers: { authorization: `Bearer ${key()}`, ...(lastId ? { 'last-event-id': String(lastId) } : {}) }, signal: controller.signal });
+        const res = await fetch(path, { headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(lastId ? { 'last-event-id': String(lastId) } : {}) }, signal: controller.signal });
         onState?.('live');
         const reader = res.body.getReader();
         const decoder = new TextDecoder();

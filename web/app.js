@@ -2,12 +2,16 @@
 // Each view gets an AbortSignal that aborts when the user leaves it (also while it is
 // still loading): its maps, charts, timers and streams stop with it.
 import { t, setLang, lang, applyStatic, errorText } from './i18n.js';
+import { mountUserMenu } from './user-menu.js';
 
 const views = {
   explore: () => import('./views/explore.js'),
   tech: () => import('./views/tech.js'),
   control: () => import('./views/control.js'),
   ops: () => import('./views/ops.js'),
+  // Sign-in and user accounts (web/session.js).
+  signin: () => import('./views/signin.js'),
+  users: () => import('./views/users.js'),
 };
 
 let current = null;
@@ -16,7 +20,7 @@ const nav = document.getElementById('views');
 
 function setMenu(open) {
   menu.setAttribute('aria-expanded', String(open));
-  nav.classList.toggle('open', open);
+  menu.closest('header').classList.toggle('menu-open', open);
 }
 menu.addEventListener('click', () => setMenu(menu.getAttribute('aria-expanded') !== 'true'));
 
@@ -54,5 +58,7 @@ langSelect.addEventListener('change', () => {
   route();
 });
 applyStatic();
+const refreshUserMenu = mountUserMenu(document.getElementById('user-menu'));
+langSelect.addEventListener('change', refreshUserMenu);
 window.addEventListener('hashchange', route);
 route();
