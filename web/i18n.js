@@ -73,6 +73,8 @@ export function errorText(error) {
   const details = { ...(error?.details ?? {}) };
   if (details.field) details.field = fieldName(String(details.field));
   if (error?.code && has(`err.${error.code}`)) return t(`err.${error.code}`, details);
+  // Sign-in and account errors live in the sign-in's own block of texts.
+  if (error?.code && has(`auth.err.${error.code}`)) return t(`auth.err.${error.code}`, { minutes: Math.ceil((error.retryAfterS ?? 60) / 60), ...details });
   return t('err.generic', { status: error?.status ?? '?' });
 }
 

@@ -81,6 +81,9 @@ export const texts = {
     'err.STADTFUNK_ERR_POSITION_ZERO': '0,0 ist keine Position in der Stadt: Position vom Telefon holen, auf die Karte tippen oder Breite und Länge eintippen.',
     'err.STADTFUNK_ERR_POSITION_OUTSIDE': 'Die Position {latitude}, {longitude} liegt außerhalb von {city}. Zahlen prüfen oder auf die Karte tippen.',
     'err.STADTFUNK_ERR_NOT_ACCEPTABLE': 'Dieses Format wird hier nicht angeboten.',
+    'err.STADTFUNK_ERR_CSRF': 'Die Sitzung ist veraltet. Bitte die Seite neu laden und erneut versuchen.',
+    'err.STADTFUNK_ERR_NO_SESSION': 'Mit einem API-Schlüssel gibt es keine Sitzungen; den Schlüssel stattdessen widerrufen.',
+    'err.STADTFUNK_ERR_OIDC_USER': 'Dieser Benutzer meldet sich über den Identitätsanbieter an: Name und Rolle kommen von dort. Hier lässt er sich nur sperren.',
     'err.FST_ERR_RATE_LIMITED': 'Zu viele Anfragen. Bitte kurz warten.',
   },
   en: {
@@ -160,6 +163,9 @@ export const texts = {
     'err.STADTFUNK_ERR_POSITION_ZERO': "0,0 is not a position in the city: use the phone's position, tap the map, or type latitude and longitude.",
     'err.STADTFUNK_ERR_POSITION_OUTSIDE': 'The position {latitude}, {longitude} lies outside {city}. Check the numbers, or tap the map.',
     'err.STADTFUNK_ERR_NOT_ACCEPTABLE': 'This format is not offered here.',
+    'err.STADTFUNK_ERR_CSRF': 'The session is out of date. Please reload the page and try again.',
+    'err.STADTFUNK_ERR_NO_SESSION': 'An API key has no sessions; revoke the key instead.',
+    'err.STADTFUNK_ERR_OIDC_USER': 'This user signs in through the identity provider: name and role come from there. Here it can only be disabled.',
     'err.FST_ERR_RATE_LIMITED': 'Too many requests. Please wait a moment.',
   },
 };
