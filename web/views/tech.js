@@ -6,7 +6,7 @@
 // keeps what was typed and saving again simply works.
 import { announce, api, el } from '../api.js';
 import { errorText, kindName, t } from '../i18n.js';
-import { createMap, fitToPoints } from '../map.js';
+import { cityProfile, createMap, fitToPoints } from '../map.js';
 import { requireKey } from '../signin.js';
 import { csvImport, watchDevice } from './tech-device.js';
 import { checkPosition, parseCoordinate } from './position.js';
@@ -95,7 +95,60 @@ async function form(main, signal) {
     csvImport(),
   );
 
-  const { map, L, city } = await createMap(mapBox, { zoom: 15, signal });
+  // The map comes later than the form: GPS, typing and saving work at once, and the pin
+  // is placed as soon as the map is there.
+  const mapReady = createMap(mapBox, { zoom: 15, signal });
+  mapReady.catch(() => undefined);
+  let pin = null;
+  const writeCoordinates = (latlng) => {
+    lat.value = latlng.lat.toFixed(6);
+    lon.value = latlng.lng.toFixed(6);
+    lat.removeAttribute('aria-invalid');
+    lon.removeAttribute('aria-invalid');
+    positionError.textContent = '';
+  };
+  // The pin and the typed coordinates stay in step, whichever moved.
+  const setPin = async (latlng, { pan = false, zoom = null } = {}) => {
+    const { map, L } = await mapReady;
+    if (!pin) {
+      pin = L.marker(latlng, { draggable: true, keyboard: true, title: t('newAsset'), alt: t('newAsset') }).addTo(map);
+      pin.on('dragend', () => writeCoordinates(pin.getLatLng()));
+    } else pin.setLatLng(latlng);
+    if (zoom) map.setView(latlng, zoom);
+    else if (pan && !map.getBounds().contains(latlng)) map.panTo(latlng);
+  };
+  // Only a usable position moves the pin: a half-typed or wrong one (0,0, swapped) would
+  // carry the map away from the city.
+  const typed = async () => {
+    const [la, lo] = [parseCoordinate(lat.value), parseCoordinate(lon.value)];
+    if (checkPosition(await cityProfile(), la, lo) === null) await setPin([la, lo], { pan: true });
+  };
+  lat.addEventListener('input', () => typed().catch(() => undefined));
+  lon.addEventListener('input', () => typed().catch(() => undefined));
+  gps.addEventListener('click', () => {
+    gpsError.textContent = '';
+    if (!navigator.geolocation) {
+      gpsError.textContent = t('gps.0');
+      return;
+    }
+    gps.textContent = t('gpsBusy');
+    navigator.geolocation.getCurrentPosition((p) => {
+      gps.textContent = t('gps');
+      const latlng = { lat: p.coords.latitude, lng: p.coords.longitude };
+      writeCoordinates(latlng);
+      setPin([latlng.lat, latlng.lng], { zoom: 18 }).catch(() => undefined);
+    }, (e) => {
+      gps.textContent = t('gps');
+      gpsError.textContent = t(`gps.${[1, 2, 3].includes(e.code) ? e.code : 0}`);
+    }, { enableHighAccuracy: true, timeout: 20_000, maximumAge: 30_000 });
+  });
+
+  const { map, L } = await mapReady;
+  map.on('click', (e) => {
+    setMode('new');
+    writeCoordinates(e.latlng);
+    setPin(e.latlng).catch(() => undefined);
+  });
   // Existing assets and the devices on them, to orient by and to pick from.
   const assetLayer = L.layerGroup().addTo(map);
   const addAsset = (a, devices) => {
@@ -118,55 +171,8 @@ async function form(main, signal) {
     assetList.append(el('option', { value: a.id }, `${kindName(a.kind)} ${a.zone ?? ''}`));
     addAsset(a, byAsset.get(a.id) ?? []);
   }
-  fitToPoints(map, L, assets.items.filter((a) => a.latitude !== null).map((a) => [a.latitude, a.longitude]), 16);
-
-  // The pin and the typed coordinates stay in step, whichever moved.
-  let pin = null;
-  const setPin = (latlng, pan) => {
-    if (!pin) {
-      pin = L.marker(latlng, { draggable: true, keyboard: true, title: t('newAsset'), alt: t('newAsset') }).addTo(map);
-      pin.on('dragend', () => writeCoordinates(pin.getLatLng()));
-    } else pin.setLatLng(latlng);
-    if (pan && !map.getBounds().contains(latlng)) map.panTo(latlng);
-  };
-  const writeCoordinates = (latlng) => {
-    lat.value = latlng.lat.toFixed(6);
-    lon.value = latlng.lng.toFixed(6);
-    lat.removeAttribute('aria-invalid');
-    lon.removeAttribute('aria-invalid');
-    positionError.textContent = '';
-  };
-  // Only a usable position moves the pin: a half-typed or wrong one (0,0, swapped) would
-  // carry the map away from the city.
-  const typed = () => {
-    const [la, lo] = [parseCoordinate(lat.value), parseCoordinate(lon.value)];
-    if (checkPosition(city, la, lo) === null) setPin([la, lo], true);
-  };
-  lat.addEventListener('input', typed);
-  lon.addEventListener('input', typed);
-  map.on('click', (e) => {
-    setMode('new');
-    writeCoordinates(e.latlng);
-    setPin(e.latlng, false);
-  });
-  gps.addEventListener('click', () => {
-    gpsError.textContent = '';
-    if (!navigator.geolocation) {
-      gpsError.textContent = t('gps.0');
-      return;
-    }
-    gps.textContent = t('gpsBusy');
-    navigator.geolocation.getCurrentPosition((p) => {
-      gps.textContent = t('gps');
-      const latlng = L.latLng(p.coords.latitude, p.coords.longitude);
-      writeCoordinates(latlng);
-      setPin(latlng, false);
-      map.setView(latlng, 18);
-    }, (e) => {
-      gps.textContent = t('gps');
-      gpsError.textContent = t(`gps.${[1, 2, 3].includes(e.code) ? e.code : 0}`);
-    }, { enableHighAccuracy: true, timeout: 20_000, maximumAge: 30_000 });
-  });
+  // Fitted to the assets unless a pin was placed meanwhile (GPS, typing).
+  if (!pin) fitToPoints(map, L, assets.items.filter((a) => a.latitude !== null).map((a) => [a.latitude, a.longitude]), 16);
 
   async function submit() {
     clearErrors();
@@ -176,7 +182,7 @@ async function form(main, signal) {
     const body = { device };
     if (mode() === 'new') {
       const [latitude, longitude] = [parseCoordinate(lat.value), parseCoordinate(lon.value)];
-      const problem = checkPosition(city, latitude, longitude);
+      const problem = checkPosition(await cityProfile(), latitude, longitude);
       if (problem) {
         positionError.textContent = problem.text;
         markInvalid(problem.fields);
