@@ -58,8 +58,8 @@ export async function timeChart(container, { times, series, height = 260, signal
     ...units.map((unit, i) => ({
       scale: `y${i}`, side: i === 0 ? 3 : 1, font: FONT, labelFont: FONT, stroke: '#1b1f23', label: unitLabel(unit), labelSize: 20, size: 56,
       grid: { show: i === 0, stroke: '#eaeef2' }, ticks: { stroke: '#d0d7de' },
-      // As many fraction digits as the tick step needs (0.005 → 3), so no two ticks read alike.
-      values: (u, splits, axis, space, incr) => splits.map((v) => fmtNumber(v, Math.min(6, Math.max(0, -Math.floor(Math.log10(incr || 1)))))),
+      // As many fraction digits as the tick step has (0.005 → 3, 0.25 → 2), so ticks read exactly.
+      values: (u, splits, axis, space, incr) => splits.map((v) => fmtNumber(v, Math.min(6, (String(Number((incr || 1).toPrecision(6))).split('.')[1] ?? '').length))),
     })),
   ];
   const opts = {
