@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { builtinDecoderNames, checkExamples, CodecSandbox, loadQuickJS, runCodecExamples } from '../decoders/index.js';
+import { builtinDecoderNames, checkExamples, CodecRunner, runCodecExamples } from '../decoders/index.js';
 import { createKeyVault, keyAad } from '../ingest/lorawan/index.js';
 import {
   decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
@@ -39,6 +39,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     ctx.audit.record({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target, detail, remoteAddr: request.ip });
   };
   const security = [{ apiKey: [] }];
+  // Submitted codecs run in a worker of their own: a hostile one is stopped there and
+  // cannot hold up this thread, ingest's codec worker or the service's memory.
+  let codecs: CodecRunner | null = null;
+  app.addHook('onClose', async () => codecs?.close());
 
   // ---- assets --------------------------------------------------------------------
   app.post('/api/v1/assets', {
@@ -116,13 +120,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       } catch (error) {
         throw badRequest(`examples: ${(error as Error).message}`);
       }
-      const sandbox = new CodecSandbox(await loadQuickJS());
-      try {
-        const failed = runCodecExamples(sandbox, m.decoder.script, examples).filter((r) => !r.passed);
-        if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
-      } finally {
-        sandbox.close();
-      }
+      codecs ??= new CodecRunner();
+      const runner = codecs;
+      const failed = (await runCodecExamples((script, input, options) => runner.decode(script, input, options), m.decoder.script, examples)).filter((r) => !r.passed);
+      if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
     }
     await upsertDeviceModel(ctx.pool, {
       id: m.id, name: m.name, decoderKind: m.decoder.kind,

@@ -43,14 +43,15 @@ export interface Decoders {
 export interface DecodersOptions {
   /** Time limit per codec call. Default 100 ms (as ChirpStack). */
   codecTimeoutMs?: number;
-  /** Memory limit per codec runtime. Default 16 MiB. */
+  /** How much the codec heap may grow in one call. Default 16 MiB. */
   codecMemoryBytes?: number;
 }
 
-export { CodecSandbox, loadQuickJS, type CodecOutcome } from './codec-sandbox.js';
+export { CodecSandbox, DEFAULT_CODEC_LIMITS, type CodecOutcome, type CodecLimits } from './codec-sandbox.js';
 export { CodecRunner } from './codec-runner.js';
+export { loadGuardedQuickJS } from './codec-memory.js';
 export { normalize } from './normalize.js';
-export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult } from './codec-examples.js';
+export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult, type RunCodec } from './codec-examples.js';
 export { codecTestCommand } from './codec-test-command.js';
 
 /** Built-in decoders and vendor codecs (sandboxed in QuickJS, in a worker thread with a watchdog). */
