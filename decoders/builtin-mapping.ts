@@ -109,3 +109,40 @@ function resolveUnit(metricId: string, leaf: Leaf): { metric: string; unit?: str
   };
   return { reason: `${metricId} ${JSON.stringify(leaf.value)} without a unit: ${hint[metricId] ?? 'its unit'} cannot be told apart; give the mapping a unit` };
 }
+
+/** The category a proposal's metrics point to, when they point to one only (counts before air). */
+export function inferCategory(mapping: FieldMapping[]): ModelCategory | null {
+  const metrics = new Set(mapping.map((m) => m.metric));
+  const any = (...ids: string[]) => ids.some((id) => metrics.has(id));
+  const found: ModelCategory[] = [];
+  if (any('people_count', 'people_count_total')) found.push('people');
+  if (any('vehicle_count', 'vehicle_count_total', 'avg_speed')) found.push('traffic');
+  if (any('occupied')) found.push('parking');
+  if (any('water_level', 'water_distance')) found.push('water');
+  if (any('lamp_on', 'dim_level')) found.push('streetlight');
+  if (found.length === 0 && any('pm1', 'pm2_5', 'pm10', 'no2', 'o3', 'so2', 'co', 'co2', 'temperature', 'relative_humidity', 'pressure', 'noise')) found.push('air');
+  return found.length === 1 ? found[0]! : null;
+}
+
+/**
+ * The proposal for a model from its examples' decoded data: one mapping entry per path
+ * over all examples, and what was left with its reason. Without a category, the one the
+ * examples point to is taken (and the proposal made again with it).
+ */
+export function proposeForExamples(datas: Record<string, unknown>[], category: ModelCategory | null): MappingProposal & { category: ModelCategory | null; inferred: boolean } {
+  const merge = (c: ModelCategory | null): MappingProposal => {
+    const mapping = new Map<string, FieldMapping>();
+    const left = new Map<string, LeftField>();
+    for (const data of datas) {
+      const p = proposeMapping(data, c);
+      for (const m of p.mapping) if (!mapping.has(m.path)) mapping.set(m.path, m);
+      for (const l of p.left) if (!left.has(l.path)) left.set(l.path, l);
+    }
+    for (const path of mapping.keys()) left.delete(path);
+    return { mapping: [...mapping.values()], left: [...left.values()] };
+  };
+  if (category !== null) return { ...merge(category), category, inferred: false };
+  const first = merge(null);
+  const inferred = inferCategory(first.mapping);
+  return inferred ? { ...merge(inferred), category: inferred, inferred: true } : { ...first, category: null, inferred: false };
+}

@@ -78,6 +78,8 @@ interface Compiled {
   hoisted: boolean;
   /** Read by the interrupt handler, set before each call (setting a new handler per call costs more than a small decode). */
   clock: { deadline: number };
+  /** The first call may use what is left of the load budget too: the worker's watchdog allows load and first call together. */
+  loadedUntil: number;
 }
 
 const PRELUDE = `
@@ -164,7 +166,8 @@ export class CodecSandbox {
   private run(codec: Compiled, input: CodecInput, options: CallOptions): CodecOutcome | 'mutated' {
     const json = JSON.stringify({ bytes: Array.from(input.bytes), fPort: input.fPort, recvTime: input.recvTime.toISOString(), variables: input.variables ?? {} });
     const { context } = codec;
-    const deadline = Date.now() + this.limits.timeoutMs;
+    const deadline = Math.max(Date.now(), codec.loadedUntil) + this.limits.timeoutMs;
+    codec.loadedUntil = 0;
     codec.clock.deadline = deadline;
     this.guard?.budget(this.limits.memoryBytes);
     let arg: QuickJSHandle | null = null;
@@ -249,7 +252,7 @@ export class CodecSandbox {
       drop();
       return { error: true, outcome: { ok: false, error: 'codec runner does not load' } };
     }
-    const compiled: Compiled = { runtime, context, runner: runner.value, hoisted: hoist !== null && hoist.count > 0, clock };
+    const compiled: Compiled = { runtime, context, runner: runner.value, hoisted: hoist !== null && hoist.count > 0, clock, loadedUntil: deadline };
     this.compiled.set(codecId, compiled);
     return compiled;
   }

@@ -16,7 +16,7 @@ import type { DecodeInput, DecodeResult, DeviceModel } from './types.js';
 
 export type { DecodeInput, DecodeResult, DeviceModel, FieldMapping, Reading, Quality, DecoderSpec, ModelCategory } from './types.js';
 export { MODEL_CATEGORIES } from './types.js';
-export { proposeMapping, type MappingProposal, type LeftField } from './builtin-mapping.js';
+export { inferCategory, proposeForExamples, proposeMapping, type MappingProposal, type LeftField } from './builtin-mapping.js';
 export { normalizedReadings } from './normalized-payload.js';
 export { catalog, getMetric, makeReading, qualityOf, type Metric, type MetricCategory } from './catalog.js';
 export { encodeAir, type AirValues } from './stadtfunk-air.js';
