@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { loadCityProfile, type CityProfile } from '../city-profile.js';
 import { adminRoutes } from './admin.js';
+import { countRoutes } from './counts.js';
 import { AuditLog } from './audit-log.js';
 import { KeyVerifier, presentedKey } from './auth.js';
 import { docsRoutes } from './docs.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes, { ctx });
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { ctx });
+  await app.register(countRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });

@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   apikey: async () => (await import('./apikey.js')).apikeyCommand,
   codec: async () => (await import('./codec.js')).codecCommand,
   redecode: async () => (await import('./redecode.js')).redecodeCommand,
+  models: async () => (await import('./models.js')).modelsCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

@@ -68,11 +68,11 @@ export function checkExamples(examples: unknown[]): CodecExample[] {
 export async function runCodecExamples(run: RunCodec, script: string, examples: CodecExample[]): Promise<ExampleResult[]> {
   const results: ExampleResult[] = [];
   for (const example of examples) {
-    const out = await run(script, {
-      bytes: Uint8Array.from(example.input.bytes),
-      fPort: example.input.fPort,
-      recvTime: example.input.recvTime ? new Date(example.input.recvTime) : new Date(),
-    }, { exact: true });
+    const input = { bytes: Uint8Array.from(example.input.bytes), fPort: example.input.fPort, recvTime: example.input.recvTime ? new Date(example.input.recvTime) : new Date() };
+    let out = await run(script, input, { exact: true });
+    // The time limit is wall-clock time: a busy machine can make a good codec miss it once.
+    // A codec is refused for time only when it misses it twice.
+    if (!out.ok && out.limit === 'time') out = await run(script, input, { exact: true });
     results.push({ description: example.description, ...judge(example, out) });
   }
   return results;

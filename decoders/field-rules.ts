@@ -45,11 +45,11 @@ export function words(key: string): string[] {
 const NOT_A_MEASUREMENT = new Set([
   'threshold', 'thr', 'alarm', 'alert', 'limit', 'min', 'max', 'minimum', 'maximum', 'calib', 'calibration', 'offset', 'interval', 'setpoint', 'set',
   'target', 'hysteresis', 'config', 'setting', 'settings', 'enabled', 'enable', 'mode', 'version', 'delta', 'change', 'changed', 'diff', 'error', 'err',
-  'flag', 'raw', 'lpf', 'mean', 'avg', 'average', 'std', 'deviation', 'percentile', 'median', 'fault', 'low', 'high', 'warning', 'report', 'upload', 'id', 'sensor',
+  'flag', 'raw', 'lpf', 'mean', 'avg', 'average', 'std', 'deviation', 'percentile', 'median', 'fault', 'low', 'high', 'warning', 'report', 'upload', 'id',
   'detected', 'duration', 'time', 'timestamp', 'number', 'readings', 'eco2', 'tvoc', 'voc', 'index', 'aqi', 'iaq', 'type',
 ]);
 /** Words that place a temperature or humidity somewhere other than the air. */
-const NOT_AIR = new Set(['soil', 'water', 'surface', 'board', 'mcu', 'cpu', 'chip', 'internal', 'core', 'battery', 'bat', 'barometer', 'probe', 'ds', 'ds18b20', 'pipe', 'flow', 'return', 'supply', 'object', 'heat', 'dew', 'leaf', 'tank', 'liquid', 'ground', 'road', 'mcu', 'device', 'cpu', 'module']);
+const NOT_AIR = new Set(['co2', 'soil', 'water', 'surface', 'board', 'mcu', 'cpu', 'chip', 'internal', 'core', 'battery', 'bat', 'barometer', 'probe', 'ds', 'ds18b20', 'pipe', 'flow', 'return', 'supply', 'object', 'heat', 'dew', 'leaf', 'tank', 'liquid', 'ground', 'road', 'mcu', 'device', 'cpu', 'module']);
 /** Unit words vendors append to names (`CO2_ppm`, `Bat_V`, `TempC_SHT`). */
 const UNIT_WORDS = new Set(['c', 'f', 'v', 'mv', 'pa', 'hpa', 'kpa', 'mbar', 'ppm', 'ppb', 'ugm3', 'mgm3', 'pct', 'percent', 'lux', 'lx', 'db', 'dba', 'cm', 'mm', 'm', 'w', 'kw', 'wh', 'kwh']);
 
@@ -142,7 +142,7 @@ export function classify(leaf: Leaf, category: ModelCategory | null): Classified
   const airPlace = !has([...leaf.parents, ...ws], ...NOT_AIR);
   if (has(ws, 'temperature', 'temp', 'tempc', 'tempf') && airPlace) return { metric: 'temperature', channel: '' };
   if (has(ws, 'humidity', 'hum', 'humi', 'rh', 'relativehumidity') && airPlace) return { metric: 'relative_humidity', channel: '' };
-  if (has(ws, 'pressure', 'barometric', 'baro', 'pbaro', 'press') && !has(ws, 'vapor', 'vapour', 'water', 'pipe', 'deficit', 'tank', 'tire', 'tyre', 'differential', 'pd', 'p1', 'p2')) {
+  if (has(ws, 'pressure', 'barometric', 'baro', 'pbaro', 'press') && !(ws[0] === 't' && has(ws, 'baro')) && !has(ws, 'vapor', 'vapour', 'water', 'pipe', 'deficit', 'tank', 'tire', 'tyre', 'differential', 'pd', 'p1', 'p2')) {
     return category === 'water' ? { left: 'pressure of a water model is not air pressure' } : { metric: 'pressure', channel: '' };
   }
   if (has(ws, 'noise', 'sound', 'laeq', 'leq', 'spl')) return { metric: 'noise', channel: '' };
@@ -160,6 +160,7 @@ export function classify(leaf: Leaf, category: ModelCategory | null): Classified
 
 function classifyBattery(leaf: Leaf, category: ModelCategory | null): Classified {
   const ws = leaf.words;
+  if (typeof leaf.value === 'boolean' || (typeof leaf.value === 'string' && !/^-?\d+(\.\d+)?$/.test(leaf.value.trim()))) return null; // a battery alarm or state
   const percent = has(ws, 'level', 'percent', 'pct', 'percentage', 'capacity', 'soc', 'remaining') || leaf.unit === '%';
   if (percent) return { metric: 'battery_level', channel: '' };
   const mains = has(ws, 'mains', 'grid', 'line', 'supply', 'input', 'ac');

@@ -4,7 +4,7 @@
  *
  * Telling a unit from a value is done only where the plausible ranges of the candidate
  * units do not overlap, so that no value could belong to two of them: atmospheric
- * pressure (Pa 30,000–110,000, hPa 300–1,100, kPa 30–110: an Elsys ELT-2 example says
+ * pressure (Pa 30,000–110,000, hPa 300–1,100, kPa 30–110, bar 0.3–1.1: an Elsys ELT-2 example says
  * `pressure: 100729.105`, Milesight AM307 `pressure: 1004.7`, Decentlab `95.96 kPa`), a
  * battery voltage in V (0.5–15) or mV (500–15,000), and a field named only `battery`
  * (batteryKind). Anything else
@@ -26,7 +26,9 @@ const SPELLINGS: Record<string, string> = {
 
 /** The UCUM code for a vendor's spelling of a unit, or null when it is not one we know. */
 export function ucum(unit: string): string | null {
-  return SPELLINGS[unit.trim().toLowerCase().replace(/\s+/g, '')] ?? null;
+  // Decentlab writes µg⋅m⁻³, others µg m-3 or µg/m³.
+  const u = unit.trim().toLowerCase().replace(/\s+|⋅|·/g, '').replace(/m⁻³|m-3|m\^-3/g, '/m3').replace('//', '/');
+  return SPELLINGS[u] ?? SPELLINGS[u.replace(/^(µg|ug|mg)m/, '$1/m')] ?? null;
 }
 
 /**
@@ -62,6 +64,7 @@ const RANGES: Record<string, { unit: string; min: number; max: number }[]> = {
     { unit: 'Pa', min: 30_000, max: 110_000 },
     { unit: 'hPa', min: 300, max: 1_100 },
     { unit: 'kPa', min: 30, max: 110 },
+    { unit: 'bar', min: 0.3, max: 1.1 },
   ],
   battery_voltage: [
     { unit: 'V', min: 0.5, max: 15 },

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.js';
 import { createApiKey } from '../api/auth.js';
+import { upsertDevice, upsertDeviceModel, writeBatch } from '../storage/index.js';
 import { createTestDatabase, testLog, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;
@@ -72,4 +73,26 @@ describe('PUT /api/v1/device-models with a codec', () => {
     expect(res.statusCode).toBe(422);
     expect(res.json().message).toMatch(/memory limit of 16 MiB|time limit of 100 ms/);
   }, 60_000);
+});
+
+describe('GET /api/v1/devices/:devEui/counts', () => {
+  it('turns a reported counter into counts per interval across a reset and a wrap, per direction', async () => {
+    await upsertDeviceModel(db.pool, { id: 'counter', name: 'c', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+    await upsertDevice(db.pool, { devEui: '00000000000c0001', modelId: 'counter' });
+    const T = Date.UTC(2026, 10, 24, 12);
+    // in: 65530 before the window, then 65534, 2 (wrap), 5; out: 100, 120, 3 (reset), 10
+    const series: [number, string, number][] = [[-5, 'direction=in', 65_530], [10, 'direction=in', 65_534], [70, 'direction=in', 2], [80, 'direction=in', 5],
+      [-5, 'direction=out', 100], [10, 'direction=out', 120], [70, 'direction=out', 3], [80, 'direction=out', 10]];
+    const uplinks = series.map(([min], i) => ({ id: `c-${i}`, receivedAt: new Date(T + min * 60_000), devEui: '00000000000c0001', fCnt: i, fPort: 1, payload: Buffer.alloc(1), decoded: null, decodeError: null, source: 'chirpstack' as const, radio: { frequencyHz: null, spreadingFactor: null, bandwidthHz: null, dataRate: null, band: null, receptions: [] } }));
+    const readings = series.map(([min, channel, value], i) => ({ time: new Date(T + min * 60_000), devEui: '00000000000c0001', metric: 'people_count_total', channel, value, quality: 'ok', assetId: null, uplinkId: `c-${i}` }));
+    await writeBatch(db.pool, { uplinks, readings, healthReadings: [], deadLetters: [] });
+    const res = await get(`/api/v1/devices/00000000000c0001/counts?from=${new Date(T).toISOString()}&to=${new Date(T + 2 * 3_600_000).toISOString()}&wrapAt=65536`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([
+      { channel: 'direction=in', start: '2026-11-24T12:00:00.000Z', count: 4, resets: 0, wraps: 0 },
+      { channel: 'direction=in', start: '2026-11-24T13:00:00.000Z', count: 7, resets: 0, wraps: 1 },
+      { channel: 'direction=out', start: '2026-11-24T12:00:00.000Z', count: 20, resets: 0, wraps: 0 },
+      { channel: 'direction=out', start: '2026-11-24T13:00:00.000Z', count: 10, resets: 1, wraps: 0 },
+    ]);
+  });
 });
