@@ -37,6 +37,9 @@ interface Pending {
   budgetMs: number;
 }
 
+/** Wall time allowed for parsing a codec before it is loaded (codec-hoist.ts), ms. */
+const LOAD_PARSE_ALLOWANCE_MS = 1000;
+
 /** Distinct scripts remembered before the worker is replaced and the table starts again. */
 const MAX_CODECS = 1000;
 
@@ -52,14 +55,18 @@ export class CodecRunner {
   private nextCodecId = 1;
   private watchdog: NodeJS.Timeout | null = null;
   private headSince = 0;
+  /** When the watchdog last ran: a late tick means this thread itself was held up. */
+  private lastTick = 0;
   private flushScheduled = false;
   private closed = false;
   /** Grace on top of the time limit before the worker is killed, ms. */
   private readonly graceMs: number;
+  private readonly tickMs: number;
   private readonly settings: WorkerSettings;
 
   constructor(private readonly limits: CodecLimits = DEFAULT_CODEC_LIMITS, private readonly options: CodecRunnerOptions = {}) {
     this.graceMs = Math.max(50, limits.timeoutMs);
+    this.tickMs = Math.max(10, Math.floor(limits.timeoutMs / 4));
     this.settings = { ...limits, heapCapBytes: options.heapCapBytes ?? 512 * 1024 * 1024 };
   }
 
@@ -109,17 +116,19 @@ export class CodecRunner {
     this.defined = new Set();
     worker.unref();
     let started = false;
-    worker.on('message', (m: { kind: 'ready' } | { kind: 'recycle' } | { kind: 'result'; id: number; outcome: CodecOutcome }) => {
+    worker.on('message', (m: { kind: 'ready' } | { kind: 'recycle' } | { kind: 'results'; results: { id: number; outcome: CodecOutcome }[] }) => {
       if (m.kind === 'recycle') {
         if (this.worker === worker) this.restart(null);
         return;
       }
-      if (m.kind !== 'result') return;
-      const p = this.queue.get(m.id);
-      if (!p) return;
-      this.queue.delete(m.id);
+      if (m.kind !== 'results') return;
       this.headSince = Date.now();
-      p.resolve(m.outcome);
+      for (const { id, outcome } of m.results) {
+        const p = this.queue.get(id);
+        if (!p) continue;
+        this.queue.delete(id);
+        p.resolve(outcome);
+      }
     });
     worker.on('error', (error: Error) => {
       if (this.worker !== worker) return;
@@ -132,7 +141,7 @@ export class CodecRunner {
     worker.on('exit', () => {
       if (started && this.worker === worker && !this.closed) this.restart('codec worker exited');
     });
-    this.watchdog ??= setInterval(() => this.check(), Math.max(10, Math.floor(this.limits.timeoutMs / 4)));
+    this.watchdog ??= setInterval(() => this.check(), this.tickMs);
     this.watchdog.unref();
     return new Promise((resolve) => {
       worker.once('message', () => {
@@ -163,7 +172,9 @@ export class CodecRunner {
         }
         worker.postMessage({ kind: 'define', codecId: p.codecId, script } satisfies WorkerRequest);
         this.defined.add(p.codecId);
-        p.budgetMs = this.limits.timeoutMs * 11;
+        // Load (ten call budgets), parsing for constant tables (acorn, outside QuickJS's clock:
+        // up to a few hundred ms for an 85 KB codec on a cold, busy worker) and the call.
+        p.budgetMs = this.limits.timeoutMs * 11 + LOAD_PARSE_ALLOWANCE_MS;
       }
       p.sent = true;
       calls.push({ id: p.id, codecId: p.codecId, bytes: p.input.bytes, fPort: p.input.fPort, recvTime: p.input.recvTime.getTime(), ...(p.input.variables ? { variables: p.input.variables } : {}), ...(p.exact ? { exact: true } : {}) });
@@ -173,6 +184,12 @@ export class CodecRunner {
 
   /** The oldest sent call has had its time: kill the worker and fail that call. */
   private check(): void {
+    const now = Date.now();
+    const lateMs = this.lastTick === 0 ? 0 : now - this.lastTick - this.tickMs;
+    this.lastTick = now;
+    // When this thread was itself held up (the machine overloaded, a long GC), the worker
+    // most likely was too: the time lost is not the codec's.
+    if (lateMs > this.graceMs) this.headSince += lateMs;
     let head: Pending | undefined;
     for (const p of this.queue.values()) {
       if (p.sent) {

@@ -4,12 +4,12 @@
  * harm to ingest or the API, and all of its memory goes with it.
  *
  * Messages in: `define` (a codec's script under an id, once per worker) and `calls`
- * (a batch of decodes by codec id). Out: `ready`, one `result` per call in order, and
- * `recycle` after a call that left the sandbox poisoned.
+ * (a batch of decodes by codec id). Out: `ready`, `results` in call order (a few per
+ * message), and `recycle` after a call that left the sandbox poisoned.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadGuardedQuickJS } from './codec-memory.js';
-import { CodecSandbox, type CodecLimits } from './codec-sandbox.js';
+import { CodecSandbox, type CodecLimits, type CodecOutcome } from './codec-sandbox.js';
 
 export interface WorkerSettings extends CodecLimits {
   /** The most this worker's WebAssembly heap may grow to, bytes. */
@@ -39,6 +39,14 @@ const WARM_UP = 'function decodeUplink(input) { var t = { a: [1, 2, 3], b: "x" }
 sandbox.define(0, WARM_UP);
 for (let i = 0; i < 50; i++) sandbox.call(0, { bytes: Uint8Array.of(1, 2, 3), fPort: 1, recvTime: new Date() });
 
+/**
+ * Results go back in small groups: one message per result cost more than a large codec's
+ * decode here. A group is sent after RESULTS_PER_MESSAGE results or RESULTS_EVERY_MS,
+ * whichever comes first, so that the watchdog still sees progress well within a call budget.
+ */
+const RESULTS_PER_MESSAGE = 64;
+const RESULTS_EVERY_MS = 5;
+
 let retired = false;
 parentPort!.on('message', (request: WorkerRequest) => {
   if (retired) return; // the main thread sends these again to the next worker
@@ -46,16 +54,26 @@ parentPort!.on('message', (request: WorkerRequest) => {
     sandbox.define(request.codecId, request.script);
     return;
   }
+  let results: { id: number; outcome: CodecOutcome }[] = [];
+  let since = Date.now();
+  const send = () => {
+    if (results.length > 0) parentPort!.postMessage({ kind: 'results', results });
+    results = [];
+    since = Date.now();
+  };
   for (const r of request.calls) {
     const outcome = sandbox.call(r.codecId, { bytes: r.bytes, fPort: r.fPort, recvTime: new Date(r.recvTime), ...(r.variables ? { variables: r.variables } : {}) }, { exact: r.exact === true });
-    parentPort!.postMessage({ kind: 'result', id: r.id, outcome });
+    results.push({ id: r.id, outcome });
     if (sandbox.poisoned) {
       // A codec hit a hard limit and its runtime was abandoned: start afresh in a new worker.
-      // Messages on one port arrive in order: the result above reaches the main thread first.
+      // Messages on one port arrive in order: the results above reach the main thread first.
+      send();
       parentPort!.postMessage({ kind: 'recycle' });
       retired = true;
       return;
     }
+    if (results.length >= RESULTS_PER_MESSAGE || Date.now() - since >= RESULTS_EVERY_MS) send();
   }
+  send();
 });
 parentPort!.postMessage({ kind: 'ready' });

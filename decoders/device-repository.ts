@@ -42,14 +42,21 @@ const read = async (file: string): Promise<unknown> => parse(await fs.readFile(f
 const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64);
 
-/** The category a device's YAML points to: its sensors list first, then words of its name and description. */
+/** Words that say what a device is, strongest first. */
+const CATEGORY_WORDS: [RegExp, ModelCategory][] = [
+  [/people[\s-]?count|footfall|visitor count|person count|passenger count|paxcounter|people flow|people sensing/, 'people'],
+  [/parking|car park|parking space|parking spot|vehicle presence/, 'parking'],
+  [/vehicle count|car count|traffic count|traffic (sensor|radar|monitor)|vehicle detection/, 'traffic'],
+  [/street ?light|lighting controller|luminaire|lamp controller|dali/, 'streetlight'],
+];
+
+/** The category a device's YAML points to: its name first, then its description, then its sensors list. */
 export function categoryOfDevice(name: string, description: string, sensors: string[]): ModelCategory | null {
+  for (const text of [name.toLowerCase(), description.toLowerCase()]) {
+    for (const [re, category] of CATEGORY_WORDS) if (re.test(text)) return category;
+  }
   const text = `${name} ${description}`.toLowerCase();
   const s = new Set(sensors.map((x) => x.toLowerCase()));
-  if (/people[\s-]?count|footfall|visitor count|person count|passenger count|paxcounter|people flow|people sensing/.test(text)) return 'people';
-  if (/vehicle count|car count|traffic count|traffic (sensor|radar|monitor)|vehicle detection/.test(text)) return 'traffic';
-  if (/parking|car park|vehicle presence|parking space|parking spot/.test(text)) return 'parking';
-  if (/street ?light|lighting controller|luminaire|lamp controller|dali/.test(text)) return 'streetlight';
   if (/water level|river|flood|level sensor|tank level|gauge/.test(text) && (s.has('level') || s.has('distance'))) return 'water';
   const air = ['co2', 'pm2.5', 'pm10', 'particulate matter', 'dust', 'no2', 'o3', 'co', 'so2', 'barometer', 'tvoc'];
   if (air.some((a) => s.has(a)) || /air quality|indoor climate|environment(al)? sensor|weather station/.test(text)) return 'air';

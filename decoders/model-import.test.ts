@@ -89,7 +89,8 @@ describe('models import from the device repository layout', () => {
 
   it('takes the category from what a device says of itself', () => {
     expect(categoryOfDevice('Dingtek DC500 - People Counter', '', ['pulse count'])).toBe('people');
-    expect(categoryOfDevice('NPS405', 'Smart parking sensor', [])).toBe('parking');
+    expect(categoryOfDevice('NWave Smart Parking Sensor G4 SM', 'Detects vehicle presence … vehicle detection', [])).toBe('parking');
+    expect(categoryOfDevice('NWave Smart Car Counter G4 FM', 'vehicle detection and counting', [])).toBe('traffic');
     expect(categoryOfDevice('LAQ4', 'LoRaWAN Air Quality Sensor', ['co2', 'temperature'])).toBe('air');
     expect(categoryOfDevice('Door sensor', 'Opens and closes', ['digital input'])).toBeNull();
   });
