@@ -32,3 +32,15 @@ export { applyTimescalePolicies, type TimescalePolicies } from './timescale-poli
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
+export {
+  insertUser, selectUserByUsername, selectUserById, selectUsers, updateUser, claimSignInAttempt, recordSignInSuccess, unlockUser,
+  upgradePasswordHash, upsertOidcUser, type UserRow,
+} from './sql/users.js';
+export {
+  insertSession, selectActiveSession, touchSession, deleteSession, deleteUserSessions, countUserSessions, upsertUserDevice,
+  claimDeviceAttempt, deleteExpiredSignInState, type ActiveSessionRow,
+} from './sql/sessions.js';
+export { claimAddressAttempt, selectAddressWindowEnd, releaseAddressAttempt } from './sql/sign-in-failures.js';
+export { insertOidcFlow, takeOidcFlow, type OidcFlowRow } from './sql/oidc-flows.js';
+export { selectGarageSites, selectZoneSites, type GarageSiteRow, type ZoneSiteRow } from './sql/parking-sites.js';
+export { selectPublishedKinds, type PublishedKindRow } from './sql/catalog.js';
