@@ -134,7 +134,7 @@ export class CodecSandbox {
   decode(script: string, input: CodecInput, options: CallOptions = {}): CodecOutcome {
     let id = this.ids.get(script);
     if (id === undefined) {
-      id = this.ids.size + 1;
+      id = -(this.ids.size + 1); // negative: never one a CodecRunner gives (they count from 1)
       this.ids.set(script, id);
       this.define(id, script);
     }
