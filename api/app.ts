@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { AuthConfig } from '../auth-config.js';
 import { loadCityProfile, type CityProfile } from '../city-profile.js';
 import { adminRoutes } from './admin.js';
+import { countRoutes } from './counts.js';
 import { AuditLog } from './audit-log.js';
 import { KeyVerifier } from './auth.js';
 import { docsRoutes } from './docs.js';
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes, { ctx });
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { ctx });
+  await app.register(countRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
   await app.register(registrationRoutes, { ctx });
   await app.register(liveRoutes, { ctx });

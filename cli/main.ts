@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./user.js')).userCommand,
   codec: async () => (await import('./codec.js')).codecCommand,
   redecode: async () => (await import('./redecode.js')).redecodeCommand,
+  models: async () => (await import('./models.js')).modelsCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

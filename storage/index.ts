@@ -7,6 +7,7 @@ export { writeBatch, newestPerKey } from './writer.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { assertPortFree } from './port-check.js';
 export { selectDeviceContexts, type DeviceContext } from './sql/select-devices.js';
+export { selectCounterSeries } from './sql/counter-series.js';
 export type { UplinkRow, ReadingRow, DeadLetterRow, WriteBatch, WriteResult } from './rows.js';
 export { selectDeviceReadings, selectDeviceLatest, type ReadingOut, type DeviceReadingsQuery } from './sql/select-readings.js';
 export { upsertDeviceModel, upsertAsset, upsertDevice, type DeviceModelInput, type AssetInput, type DeviceInput } from './sql/registry.js';
