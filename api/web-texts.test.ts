@@ -88,8 +88,10 @@ describe('units, numbers and dates in the chosen language', () => {
     setLang('en');
     expect(fmtValue(1234.5, 'Cel')).toBe('1,234.5 °C');
     expect(unitLabel('{spaces}')).toBe('spaces');
-    // Every catalog unit has a display form without UCUM's brackets and codes.
-    expect([...catalog.values()].map((m) => unitLabel(m.unit)).filter((u) => /[[\]{}]|^Cel$|ug\/m3/.test(u))).toEqual([]);
+    // Every catalog unit has a display form without UCUM's brackets and codes, and annotations are words of the language.
+    expect([...catalog.values()].map((m) => unitLabel(m.unit)).filter((u) => /[[\]{}]|^Cel$|ug\/m3|^deg$/.test(u))).toEqual([]);
+    const annotations = [...new Set([...catalog.values()].map((m) => m.unit).filter((u) => /^\{.*\}$/.test(u)))];
+    expect(annotations.filter((u) => !(`unit.${u}` in texts.de) || !(`unit.${u}` in texts.en))).toEqual([]);
   });
 
   it('says API errors by their code, filled from their details', async () => {

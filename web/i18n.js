@@ -34,7 +34,7 @@ export const datasetTitle = (id, fallback) => (has(`ds.${id}`) ? t(`ds.${id}`) :
 export const datasetDescription = (id, fallback) => (has(`dsd.${id}`) ? t(`dsd.${id}`) : fallback ?? '');
 
 // UCUM codes (case-sensitive form) as people write them. Annotations ({spaces}) are words.
-const UCUM = { 'ug/m3': 'µg/m³', 'mg/m3': 'mg/m³', '[ppm]': 'ppm', Cel: '°C', 'W.h': 'Wh', 'dB[mW]': 'dBm', 'km/h': 'km/h' };
+const UCUM = { 'ug/m3': 'µg/m³', 'mg/m3': 'mg/m³', '[ppm]': 'ppm', Cel: '°C', 'W.h': 'Wh', 'dB[mW]': 'dBm', 'km/h': 'km/h', deg: '°' };
 
 /** The unit of a UCUM code for display: `ug/m3` → µg/m³, `Cel` → °C, `{spaces}` → "Plätze". */
 export function unitLabel(ucum) {

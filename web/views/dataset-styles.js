@@ -24,7 +24,7 @@ export function mean(values, metric) {
 }
 
 /** Counts add up over channels; everything else is averaged. */
-export const COUNTED = new Set(['vehicle_count']);
+export const COUNTED = new Set(['vehicle_count', 'people_count']);
 export const combine = (values, metric) => (COUNTED.has(metric) ? total(values, metric) : mean(values, metric));
 
 function band(bands, value) {
