@@ -16,12 +16,15 @@ import { KeyVerifier } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
+import { opsHistoryRoutes } from './ops-history.js';
 import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
+import { registrationRoutes } from './registration.js';
 import { webRoutes } from './web.js';
 import { oidcRoutes } from './oidc-routes.js';
 import { authenticateRequest } from './request-auth.js';
@@ -85,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  installHttpMetrics(app);
   await app.register(fastifyCookie);
 
   const auth = deps.auth ?? { sessionIdleTimeoutS: 3600, sessionMaxAgeS: 43_200, oidc: null };
@@ -107,10 +111,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readingRoutes, { ctx });
   await app.register(countRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
+  await app.register(registrationRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(opsHistoryRoutes, { ctx });
   await app.register(sessionRoutes, { ctx });
   await app.register(userRoutes, { ctx });
   await app.register(oidcRoutes, { ctx });
