@@ -10,17 +10,21 @@ import type { Logger } from 'pino';
 import type { AuthConfig } from '../auth-config.js';
 import { loadCityProfile, type CityProfile } from '../city-profile.js';
 import { adminRoutes } from './admin.js';
+import { countRoutes } from './counts.js';
 import { AuditLog } from './audit-log.js';
 import { KeyVerifier } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
+import { opsHistoryRoutes } from './ops-history.js';
 import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
+import { registrationRoutes } from './registration.js';
 import { webRoutes } from './web.js';
 import { oidcRoutes } from './oidc-routes.js';
 import { authenticateRequest } from './request-auth.js';
@@ -91,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  installHttpMetrics(app);
   await app.register(fastifyCookie);
 
   const auth = deps.auth ?? { sessionIdleTimeoutS: 3600, sessionMaxAgeS: 43_200, oidc: null };
@@ -111,11 +116,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes, { ctx });
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { ctx });
+  await app.register(countRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
+  await app.register(registrationRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(opsHistoryRoutes, { ctx });
   await app.register(sessionRoutes, { ctx });
   await app.register(userRoutes, { ctx });
   await app.register(oidcRoutes, { ctx });

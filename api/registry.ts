@@ -6,21 +6,22 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { builtinDecoderNames, checkExamples, CodecSandbox, loadQuickJS, runCodecExamples } from '../decoders/index.js';
-import { createKeyVault, keyAad } from '../ingest/lorawan/index.js';
+import { builtinDecoderNames, checkExamples, CodecRunner, proposeForExamples, runCodecExamples, type CodecExample, type ModelCategory } from '../decoders/index.js';
+import { createKeyVault } from '../ingest/lorawan/index.js';
 import {
   decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
   selectDeviceModels, selectDeviceMounts, selectDevices, upsertAsset, upsertDevice, upsertDeviceModel,
-  type AssetRow, type DeviceRow,
+  type AssetRow, type DeviceModelRow, type DeviceRow,
 } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
+import { prepareDevice as prepareDeviceRow, resolveIds } from './device-input.js';
 import { badRequest, HttpError, notFound } from './errors.js';
+import { assertPosition } from './position.js';
 import { importDevicesCsv } from './registry-import.js';
 import { AfterCursor, NextLink, nextPage } from './paging.js';
 import { DevEui, ErrorResponse, StringEnum } from './schemas.js';
-import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, type DeviceInputT } from './registry-schemas.js';
-import { parseTr005 } from './tr005.js';
+import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, ModelOutput, type DeviceInputT } from './registry-schemas.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 export const assetOut = (a: AssetRow) => ({ ...a, decommissionedAt: iso(a.decommissionedAt), createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString() });
@@ -44,13 +45,18 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     ctx.audit.read({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target, remoteAddr: request.ip });
   };
   const security = [{ apiKey: [] }];
+  // Submitted codecs run in a worker of their own: a hostile one is stopped there and
+  // cannot hold up this thread, ingest's codec worker or the service's memory.
+  let codecs: CodecRunner | null = null;
+  app.addHook('onClose', async () => codecs?.close());
 
   // ---- assets --------------------------------------------------------------------
   app.post('/api/v1/assets', {
     preHandler: technician,
     schema: { tags: ['registry'], summary: 'Register an asset (street lamp, parking bay, garage, counting site, water gauge)', security, body: AssetInput, response: { 201: Asset, 400: ErrorResponse, 409: ErrorResponse } },
   }, async (request, reply) => {
-    if (await selectAsset(ctx.pool, request.body.id)) throw new HttpError(409, 'STADTFUNK_ERR_EXISTS', `id: asset ${request.body.id} exists already (use PATCH to change it)`);
+    assertPosition(ctx.city, request.body.latitude, request.body.longitude);
+    if (await selectAsset(ctx.pool, request.body.id)) throw new HttpError(409, 'STADTFUNK_ERR_ASSET_EXISTS', `id: asset ${request.body.id} exists already (use PATCH to change it)`, { details: { field: 'id', id: request.body.id } });
     await upsertAsset(ctx.pool, request.body);
     audit(request, 'asset.create', request.body.id, { kind: request.body.kind, zone: request.body.zone ?? null });
     return reply.status(201).send(assetOut((await selectAsset(ctx.pool, request.body.id))!));
@@ -88,6 +94,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     const current = await selectAsset(ctx.pool, request.params.id);
     if (!current) throw notFound(`asset ${request.params.id}`, 'GET /api/v1/assets');
     const next = { ...current, ...request.body, id: current.id } as Parameters<typeof upsertAsset>[1];
+    if ('latitude' in request.body || 'longitude' in request.body) assertPosition(ctx.city, next.latitude, next.longitude);
     await upsertAsset(ctx.pool, next);
     audit(request, 'asset.update', current.id, { fields: Object.keys(request.body) });
     return assetOut((await selectAsset(ctx.pool, current.id))!);
@@ -104,80 +111,99 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   });
 
   // ---- device models -------------------------------------------------------------
+  /** A stored model as the registry answers (codec scripts included: technicians and operators only). */
+  const modelOut = (m: DeviceModelRow) => {
+    const examples = Array.isArray(m.examples) ? m.examples : [];
+    const datas = examples.map((e) => (e as CodecExample).output?.data).filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d));
+    const proposal = m.decoderKind === 'codec' ? proposeForExamples(datas, (m.category as ModelCategory | null) ?? null) : null;
+    return {
+      id: m.id, name: m.name,
+      decoder: m.decoderKind === 'builtin' ? { kind: 'builtin' as const, name: m.builtinName ?? '' } : { kind: 'codec' as const, script: m.codecScript ?? '' },
+      mapping: (m.mapping ?? []) as never, examples, ...(m.expectedIntervalS !== null ? { expectedIntervalS: m.expectedIntervalS } : {}),
+      ...(m.batteryLowVolts !== null ? { batteryLowVolts: m.batteryLowVolts } : {}), ...(m.batteryLowPercent !== null ? { batteryLowPercent: m.batteryLowPercent } : {}),
+      category: (m.category as ModelCategory | null) ?? null,
+      verified: m.decoderKind === 'builtin' || examples.length > 0,
+      proposal: proposal ? { mapping: proposal.mapping as never, left: proposal.left } : null,
+      source: m.source ?? null,
+    };
+  };
+
   app.put('/api/v1/device-models/:id', {
     preHandler: technician,
-    schema: { tags: ['registry'], summary: 'Create or replace a device model (built-in decoder or sandboxed codec; a codec is refused unless its examples pass)', security, params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelInput, 400: ErrorResponse, 422: ErrorResponse } },
+    schema: {
+      tags: ['registry'], security,
+      summary: 'Create or replace a device model (built-in decoder or sandboxed codec; a codec is refused unless its examples pass exactly; without examples it is marked unverified)',
+      params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelOutput, 400: ErrorResponse, 422: ErrorResponse },
+    },
   }, async (request) => {
     const m = request.body;
     if (m.id !== request.params.id) throw badRequest(`id: ${m.id} does not match the path's ${request.params.id}`);
     if (m.decoder.kind === 'builtin' && !builtinDecoderNames().includes(m.decoder.name)) {
       throw badRequest(`decoder.name: unknown built-in decoder "${m.decoder.name}" (known: ${builtinDecoderNames().join(', ')})`);
     }
+    let examples: CodecExample[] = [];
     if (m.decoder.kind === 'codec' && m.examples && m.examples.length > 0) {
-      // A codec is accepted only when all its examples pass.
-      let examples;
+      // A codec is accepted only when all its examples pass, in a worker of the registry's own.
       try {
         examples = checkExamples(m.examples);
       } catch (error) {
         throw badRequest(`examples: ${(error as Error).message}`);
       }
-      const sandbox = new CodecSandbox(await loadQuickJS());
-      try {
-        const failed = runCodecExamples(sandbox, m.decoder.script, examples).filter((r) => !r.passed);
-        if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
-      } finally {
-        sandbox.close();
-      }
+      codecs ??= new CodecRunner();
+      const runner = codecs;
+      const failed = (await runCodecExamples((script, input, options) => runner.decode(script, input, options), m.decoder.script, examples)).filter((r) => !r.passed);
+      if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
     }
+    const datas = examples.map((e) => e.output.data).filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d));
+    const proposal = m.decoder.kind === 'codec' ? proposeForExamples(datas, m.category ?? null) : null;
     await upsertDeviceModel(ctx.pool, {
       id: m.id, name: m.name, decoderKind: m.decoder.kind,
       builtinName: m.decoder.kind === 'builtin' ? m.decoder.name : null, codecScript: m.decoder.kind === 'codec' ? m.decoder.script : null,
       mapping: m.mapping ?? [], examples: m.examples ?? [], expectedIntervalS: m.expectedIntervalS ?? null,
+      batteryLowVolts: m.batteryLowVolts ?? null, batteryLowPercent: m.batteryLowPercent ?? null,
+      category: m.category ?? proposal?.category ?? null, mappingNotes: proposal?.left ?? [],
     });
-    audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind });
-    return m;
+    audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind, verified: m.decoder.kind === 'builtin' || examples.length > 0 });
+    return modelOut((await selectDeviceModel(ctx.pool, m.id))!);
+  });
+
+  app.get('/api/v1/device-models/:id', {
+    preHandler: staffRead,
+    schema: { tags: ['registry'], summary: 'One device model with its proposal: which fields of its examples become which metrics, which are left and why', security, params: Type.Object({ id: ModelId }), response: { 200: ModelOutput, 404: ErrorResponse } },
+  }, async (request) => {
+    const m = await selectDeviceModel(ctx.pool, request.params.id);
+    if (!m) throw notFound(`device model ${request.params.id}`);
+    return modelOut(m);
   });
 
   app.get('/api/v1/device-models', {
     preHandler: staffRead,
-    schema: { tags: ['registry'], summary: 'List device models', security, response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]) })) }) } },
-  }, async () => ({ items: (await selectDeviceModels(ctx.pool)).map((m) => ({ id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS })) }));
+    schema: {
+      tags: ['registry'], summary: 'List device models (a codec without examples is unverified)', security,
+      response: { 200: Type.Object({ items: Type.Array(Type.Object({
+        id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]),
+        category: Type.Union([Type.String(), Type.Null()]), verified: Type.Boolean(), examples: Type.Integer(), imported: Type.Boolean(),
+        batteryLowVolts: Type.Union([Type.Number(), Type.Null()]), batteryLowPercent: Type.Union([Type.Number(), Type.Null()]),
+      })) }) },
+    },
+  }, async () => ({
+    items: (await selectDeviceModels(ctx.pool)).map((m) => ({
+      id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS,
+      category: m.category, verified: m.decoderKind === 'builtin' || (Array.isArray(m.examples) && m.examples.length > 0),
+      examples: Array.isArray(m.examples) ? m.examples.length : 0, imported: m.source !== null,
+      batteryLowVolts: m.batteryLowVolts, batteryLowPercent: m.batteryLowPercent,
+    })),
+  }));
 
   // ---- devices -------------------------------------------------------------------
-  const resolveIds = (body: DeviceInputT): { devEui: string; joinEui: string | null } => {
-    if (body.qr !== undefined) {
-      const label = parseTr005(body.qr);
-      if ('error' in label) throw badRequest(`qr: ${label.error}`);
-      if (body.devEui && body.devEui.toLowerCase() !== label.devEui) throw badRequest(`devEui: ${body.devEui} differs from the QR code's ${label.devEui}`);
-      return { devEui: label.devEui, joinEui: label.joinEui };
-    }
-    if (!body.devEui) throw badRequest('devEui: is required (or give the device label as qr)');
-    return { devEui: body.devEui.toLowerCase(), joinEui: body.joinEui?.toLowerCase() ?? null };
-  };
-
-  /** Validates references and seals keys; throws 400 naming the field. */
-  const prepareDevice = async (body: DeviceInputT, devEui: string, joinEui: string | null) => {
-    if (!(await selectDeviceModel(ctx.pool, body.modelId))) {
-      const known = (await selectDeviceModels(ctx.pool)).map((m) => m.id);
-      throw badRequest(`modelId: no device model ${body.modelId} (models: ${known.slice(0, 50).join(', ') || 'none yet; PUT /api/v1/device-models/{id} creates one'}${known.length > 50 ? ', …' : ''})`);
-    }
-    if (body.assetId && !(await selectAsset(ctx.pool, body.assetId))) throw badRequest(`assetId: no asset ${body.assetId}`);
-    if ((body.nwkSKey || body.appSKey) && !vault) throw badRequest('nwkSKey: the server has no MASTER_KEY to keep keys encrypted; ask the operator to set it');
-    if ((body.nwkSKey || body.appSKey) && !body.devAddr) throw badRequest('devAddr: is required with ABP keys');
-    return {
-      devEui, joinEui, modelId: body.modelId, assetId: body.assetId ?? null, name: body.name ?? null, devAddr: body.devAddr?.toLowerCase() ?? null,
-      nwkSKeySealed: body.nwkSKey && vault ? vault.sealKey(Buffer.from(body.nwkSKey, 'hex'), keyAad(devEui, 'nwkSKey')) : null,
-      appSKeySealed: body.appSKey && vault ? vault.sealKey(Buffer.from(body.appSKey, 'hex'), keyAad(devEui, 'appSKey')) : null,
-      allowCounterReset: body.allowCounterReset ?? false, expectedIntervalS: body.expectedIntervalS ?? null,
-    };
-  };
+  const prepareDevice = (body: DeviceInputT, devEui: string, joinEui: string | null) => prepareDeviceRow(ctx.pool, vault, body, devEui, joinEui);
 
   app.post('/api/v1/devices', {
     preHandler: technician,
     schema: { tags: ['registry'], summary: 'Register a device (DevEUI or TR005 QR string; ABP keys are write-only)', security, body: DeviceInput, response: { 201: Device, 400: ErrorResponse, 409: ErrorResponse } },
   }, async (request, reply) => {
     const { devEui, joinEui } = resolveIds(request.body);
-    if (await selectDevice(ctx.pool, devEui)) throw new HttpError(409, 'STADTFUNK_ERR_EXISTS', `devEui: device ${devEui} is registered already`);
+    if (await selectDevice(ctx.pool, devEui)) throw new HttpError(409, 'STADTFUNK_ERR_DEVICE_EXISTS', `devEui: device ${devEui} is registered already`, { details: { field: 'devEui', id: devEui } });
     await upsertDevice(ctx.pool, await prepareDevice(request.body, devEui, joinEui));
     ctx.onDeviceChanged?.(devEui);
     audit(request, 'device.create', devEui, { modelId: request.body.modelId, assetId: request.body.assetId ?? null, keys: Boolean(request.body.nwkSKey) });
@@ -271,6 +297,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   }, async (request) => {
     const report = await importDevicesCsv(request.body, {
       pool: ctx.pool,
+      city: ctx.city,
       prepare: async (row) => {
         const ids = resolveIds(row.device);
         return prepareDevice(row.device, ids.devEui, ids.joinEui);

@@ -26,6 +26,7 @@ const commands: Record<string, Entry> = {
   user: { summary: 'Create and manage user accounts for the web app (the first admin, lockouts, passwords).', load: async () => (await import('./user.js')).userCommand },
   codec: { summary: 'Run a vendor codec against its examples in the sandbox (codec test).', load: async () => (await import('./codec.js')).codecCommand },
   redecode: { summary: 'Re-decode stored uplinks of a device or model after a codec or mapping fix.', load: async () => (await import('./redecode.js')).redecodeCommand },
+  models: { summary: "Import device models from The Things Network's device repository (models import).", load: async () => (await import('./models.js')).modelsCommand },
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. Give `summary` to keep --help fast. */

@@ -10,6 +10,7 @@ import type { SourceAdapter } from './sources/types.js';
 import { ttsSource } from './sources/tts.js';
 import { concentratorSource } from './sources/concentrator.js';
 import { RawFrameResolver } from './raw-frames.js';
+import { OpsHistory } from './ops-history.js';
 import * as metrics from './metrics.js';
 import type { WriteBatch, WriteResult } from '../storage/index.js';
 
@@ -32,6 +33,8 @@ export interface Ingest {
   filters: string[];
   connected(): boolean;
   inFlight(): number;
+  /** Writes the ops history counted so far now instead of at the next minute (tests, shutdown). */
+  flushHistory(): Promise<void>;
   /** Stop taking messages, write what was taken (waiting at most timeoutMs, default 7 s), acknowledge it, disconnect. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -50,7 +53,10 @@ export function sourcesFromConfig(config: Readonly<Config>): SourceAdapter[] {
 
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const { config, log } = options;
+  const history = new OpsHistory({ pool: options.pool, log: log.child({ stage: 'ingest', part: 'ops-history' }) });
+  history.start();
   const pipeline = new IngestPipeline({
+    history,
     pool: options.pool,
     log: log.child({ stage: 'ingest' }),
     sources: sourcesFromConfig(config),
@@ -91,6 +97,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     filters,
     connected: () => consumer?.connected() ?? false,
     inFlight: () => consumer?.inFlight() ?? 0,
+    flushHistory: () => history.flush(),
     async stop(timeoutMs = 7_000) {
       accepting = false;
       // With the database down the flush would retry forever: give up after timeoutMs and
@@ -103,6 +110,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       clearTimeout(timer);
       if (gaveUp) log.warn('shutdown: pending batch not committed in time; it stays unacknowledged and will be redelivered');
       pipeline.stop();
+      await history.stop();
       await consumer?.close();
     },
   };

@@ -16,7 +16,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { DeviceModel, FieldMapping, Reading } from '../decoders/types.js';
+import type { DeviceModel, FieldMapping, ModelCategory, Reading } from '../decoders/types.js';
 import { refusedByDatabase, writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch, type WriteResult } from '../storage/index.js';
 import type { DeviceDirectory } from './device-directory.js';
 import { DeadLetterReason, IngestError } from './errors.js';
@@ -24,6 +24,7 @@ import * as metrics from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
 import { RawFrameCollector, type RawFrameItem, type RawFrameResolver } from './raw-frames.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
+import type { OpsHistory } from './ops-history.js';
 import { compileTopicFilter } from './topic-filter.js';
 import type { Uplink } from './types.js';
 
@@ -47,6 +48,8 @@ export interface PipelineOptions {
   onCommitted?: (batch: WriteBatch, result: WriteResult) => void;
   /** A closed batch no longer waits for the database (see `busy`): the consumer may read again. */
   onRoom?: () => void;
+  /** Counts committed batches for the ops cockpit's history (written once a minute). */
+  history?: OpsHistory;
   /** The raw-frame layer; without it concentrator frames are dead-lettered. */
   rawFrames?: { resolver: RawFrameResolver; dedupWindowMs: number };
 }
@@ -215,7 +218,12 @@ export class IngestPipeline {
         for (const u of batch.uplinks) if (result.inserted.has(u.id)) perSource.set(u.source, (perSource.get(u.source) ?? 0) + 1);
         for (const [source, n] of perSource) metrics.ingestUplinks.inc({ source }, n);
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
-        for (const item of items) for (const message of item.messages) message.ack();
+        let messages = 0;
+        for (const item of items) for (const message of item.messages) { message.ack(); messages++; }
+        this.options.history?.record({
+          at: Date.now(), messages, uplinks: batch.uplinks.filter((u) => result.inserted.has(u.id)), readings: result.readings,
+          deadLetters: batch.deadLetters.length, writeSeconds: Number(done - built) / 1e9,
+        });
         this.options.onCommitted?.(batch, result);
         return;
       } catch (error) {
@@ -398,6 +406,7 @@ function modelOf(device: DeviceContext): DeviceModel {
           ? { kind: 'builtin', name: device.builtinName ?? '' }
           : { kind: 'codec', script: device.codecScript ?? '' },
       mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
+      category: (device.category as ModelCategory | null) ?? null,
     };
     models.set(device, model);
   }
