@@ -20,6 +20,9 @@ type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: Op
  * @fastify/swagger turns into `required: true` (issue 26). Path parameters stay required.
  */
 export function optionalWhereDefaulted(doc: OpenApiDocument): OpenApiDocument {
+  // A copy: the document shares schema objects with the routes, whose validators must keep theirs.
+  doc = JSON.parse(JSON.stringify(doc)) as OpenApiDocument;
+  booleanExclusiveBounds(doc);
   for (const operations of Object.values(doc.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const parameter of operation.parameters ?? []) {
@@ -28,6 +31,27 @@ export function optionalWhereDefaulted(doc: OpenApiDocument): OpenApiDocument {
     }
   }
   return doc;
+}
+
+/**
+ * OpenAPI 3.0 takes JSON Schema draft 4's boolean exclusiveMinimum/-Maximum beside a
+ * minimum/maximum; the routes' schemas (ajv, draft 7) write the bound itself there. The
+ * published document gets the 3.0 form, so that validators and code generators accept it.
+ */
+function booleanExclusiveBounds(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) booleanExclusiveBounds(item);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const schema = node as Record<string, unknown>;
+  for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (typeof schema[exclusive] === 'number') {
+      schema[bound] = schema[exclusive];
+      schema[exclusive] = true;
+    }
+  }
+  for (const value of Object.values(schema)) booleanExclusiveBounds(value);
 }
 
 export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiContext }) => {
