@@ -18,6 +18,7 @@ import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
+import { staRoutes, type StaOptions } from './sta/routes.js';
 import { webRoutes } from './web.js';
 
 export interface PartStatus {
@@ -52,6 +53,8 @@ export interface AppDeps {
   publicUrl?: string | null;
   /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
   city?: Readonly<CityProfile>;
+  /** SensorThings API (/sta/v1.1): MQTT endpoints to announce, query time limit. */
+  sta?: StaOptions;
 }
 
 /** What the route plugins get: the deps plus the app's shared parts. */
@@ -97,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(staRoutes, { ctx, sta: deps.sta });
   await app.register(webRoutes);
   return app;
 }
