@@ -4,7 +4,7 @@
  * property or $ref it ends in, expand it level by level, and write the JSON.
  */
 import type pg from 'pg';
-import { ENTITY_TYPES, StaQueryError, StaReader, emptyOptions, expressionsOf, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
+import { ENTITY_TYPES, StaQueryError, StaReader, checkExpressions, emptyOptions, expressionsOf, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
 import type { ResourcePath } from './resource-path.js';
 import { EXPANDED, dataArrayJson, entityJson, nextLink, propertiesOf, selfLink, type ExpandedRow, type Links } from './serialize.js';
 
@@ -100,6 +100,7 @@ export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path
   const expand = normalizeExpand(type, options.expand, '$expand');
   if (options.dataArray && (type.name !== 'Observation' || !last.collection)) badRequest('$resultFormat=dataArray: only for collections of Observations', '$resultFormat');
   if (options.dataArray && expand.length > 0) badRequest('$resultFormat=dataArray cannot be combined with $expand', '$resultFormat');
+  checkExpressions(type, { ...options, expand }, null);
   const positions = await loadPositions(db, expressionsOf({ ...options, expand }));
 
   if (!last.collection) {

@@ -15,7 +15,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attributionLine, LICENCE } from '../../city-profile.js';
 import { ENTITY_SETS, StaQueryError, withTimeLimit } from '../../storage/index.js';
 import type { ApiContext } from '../app.js';
-import { ErrorResponse } from '../schemas.js';
 import { executeGet } from './execute.js';
 import { parseQueryOptions } from './query-options.js';
 import { parseResourcePath } from './resource-path.js';
@@ -34,6 +33,12 @@ export const CONFORMANCE = [
 ];
 
 const STA_TIMEOUT_MS_DEFAULT = 5_000;
+
+/** An STA error: where in which option a query went wrong. */
+const StaError = Type.Object({
+  error: Type.String(), code: Type.String(), message: Type.String(),
+  option: Type.Optional(Type.String()), position: Type.Optional(Type.Integer()), token: Type.Optional(Type.String()),
+});
 
 const STATUS = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 501: 'Not Implemented' } as const;
 
@@ -140,7 +145,7 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
       tags, summary: 'SensorThings resource path: entity sets, entities, navigation, properties, $value, $ref',
       description: 'Query options: $filter, $expand (nested options in parentheses), $select, $orderby, $top, $skip, $count, $resultFormat=dataArray.',
       querystring: Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())])),
-      response: { 400: ErrorResponse, 404: ErrorResponse, 501: ErrorResponse },
+      response: { 400: StaError, 404: StaError, 501: StaError },
     },
   }, handler);
 

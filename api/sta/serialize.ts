@@ -156,7 +156,8 @@ function encodeQueryValue(value: string): string {
  * components asked for ($select) and a row of values per Observation.
  */
 export function dataArrayJson(rows: Row[], options: QueryOptions, links: Links, observation: EntityType): Record<string, unknown>[] {
-  const components = options.select ? options.select.filter((c) => c === 'id' || c in observation.properties) : ['id', 'phenomenonTime', 'resultTime', 'result'];
+  // Without $select every property (FROST-Server.Tests c06dataarrays/DataArrayTests.OBSERVATION_PROPERTIES).
+  const components = options.select ? options.select.filter((c) => c === 'id' || c in observation.properties) : ['id', 'phenomenonTime', 'result', 'resultTime', 'resultQuality', 'validTime', 'parameters'];
   const blocks = new Map<number, { rows: unknown[][] }>();
   for (const row of rows) {
     const ds = Number(row.datastream_id);

@@ -77,7 +77,13 @@ export function compileBoolean(expr: Expr, scope: Scope): string {
   else if (value.t === 'json') sql = `coalesce(${value.sql} = 'true'::jsonb, false)`;
   else throw queryError(`a condition is needed here, not a ${describe(value)}`, expr.pos);
   if (joins.length === 0) return sql;
-  return `exists (select 1 from ${joins.map((j) => j.from).join(', ')} where ${joins.map((j) => j.where).join(' and ')} and ${sql})`;
+  const from = joins.map((j) => j.from).join(', ');
+  const where = joins.map((j) => j.where).join(' and ');
+  // `X/p eq null` also holds where there is no X at all, as an outer join would have it
+  // (FROST-Server.Tests c03filtering/FilterTests.testEqualsNull: Datastreams/id eq null).
+  const nullTest = expr.kind === 'binary' && expr.op === 'eq' && [expr.left, expr.right].some((e) => e.kind === 'literal' && e.type === 'null');
+  if (nullTest) return `(exists (select 1 from ${from} where ${where} and ${sql}) or not exists (select 1 from ${from} where ${where}))`;
+  return `exists (select 1 from ${from} where ${where} and ${sql})`;
 }
 
 function describe(v: Value): string {

@@ -386,3 +386,29 @@ export class StaReader {
 }
 
 export { queryError };
+
+/**
+ * Compiles each $filter and $orderby of a query tree once without running it, so an error
+ * names the option it is in ($expand for options nested in an expansion).
+ */
+export function checkExpressions(type: EntityType, options: QueryOptions, option: string | null): void {
+  const ctx = new SqlContext(false, false, []);
+  const col: Col = (c) => `x.${c}`;
+  const named = (o: string, work: () => void): void => {
+    try {
+      work();
+    } catch (error) {
+      if (error instanceof StaQueryError && !error.details.option) {
+        const { position, token } = error.details;
+        throw new StaQueryError(`${o}: ${error.message}${position !== undefined ? ` at position ${position}` : ''}${token !== undefined ? ` ('${token}')` : ''}`, { ...error.details, option: o });
+      }
+      throw error;
+    }
+  };
+  if (options.filter) named(option ?? '$filter', () => compileBoolean(options.filter!, { ctx, entity: type, col, positions: [] }));
+  if (options.orderby.length > 0) named(option ?? '$orderby', () => orderTerms(ctx, type, col, options.orderby, []));
+  for (const item of options.expand) {
+    const rel = type.relations[item.path[0]!];
+    if (rel) checkExpressions(ENTITY_TYPES[rel.target], item.options, '$expand');
+  }
+}
