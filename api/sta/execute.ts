@@ -91,8 +91,9 @@ export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path
     const row = resolved!.row;
     const name = path.property.name;
     const value = name === 'id' ? (type.name === 'Observation' ? `${row.datastream_id}-${row.t0}` : Number(row.id)) : propertiesOf(type, row, links)[name];
-    if (!path.property.raw) return { kind: 'json', body: { [name === 'id' ? '@iot.id' : name]: value ?? null } };
+    // A property without value answers 204 No Content (FROST-Server.Tests FilterTests.testNullEntityProperty).
     if (value === null || value === undefined) return { kind: 'empty' };
+    if (!path.property.raw) return { kind: 'json', body: { [name === 'id' ? '@iot.id' : name]: value } };
     return { kind: 'raw', body: typeof value === 'object' ? JSON.stringify(value) : String(value) };
   }
 

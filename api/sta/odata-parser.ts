@@ -10,6 +10,8 @@ import { fail, parseDateTime, type Token } from './odata-lexer.js';
 import { parseWkt, WktError } from './wkt.js';
 
 const COMPARE = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+/** Operator words: never property names. */
+const RESERVED = new Set([...COMPARE, 'and', 'or', 'not', 'add', 'sub', 'mul', 'div', 'mod', 'asc', 'desc']);
 /** Deepest nesting of parentheses and calls: a query is not a stack test. */
 const MAX_DEPTH = 64;
 
@@ -139,7 +141,7 @@ export class ExpressionParser {
       this.expectPunct(')', "')'");
       return e;
     }
-    if (t.kind === 'end' || t.kind === 'punct') this.unexpected(t, 'expected a value, a property or a function');
+    if (t.kind === 'end' || t.kind === 'punct' || (t.kind === 'name' && RESERVED.has(t.text.toLowerCase()))) this.unexpected(t, 'expected a value, a property or a function');
     if (t.kind !== 'name') return this.literal(this.next());
     const lower = t.text.toLowerCase();
     if (lower === 'true' || lower === 'false') {

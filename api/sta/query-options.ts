@@ -144,9 +144,16 @@ function nestedOption(p: ExpressionParser, options: QueryOptions, name: string, 
     case '$select': options.select = selectList(p, name); return;
     case '$expand': options.expand = expandList(p, name, depth + 1); return;
     default: {
+      // $top, $skip, $count: one token, checked here so an error points into $expand.
       const t = p.next();
-      if (t.kind !== 'number' && t.kind !== 'name') p.unexpected(t, `expected a value for ${name}`);
-      applyOption(options, name, t.text, depth);
+      if (name === '$count') {
+        if (t.kind !== 'name' || !/^(true|false)$/i.test(t.text)) p.unexpected(t, '$count must be true or false');
+        options.count = t.text.toLowerCase() === 'true';
+      } else {
+        if (t.kind !== 'number' || !/^\d{1,9}$/.test(t.text)) p.unexpected(t, `${name} must be a whole number from 0`);
+        if (name === '$top') options.top = Number(t.text);
+        else options.skip = Number(t.text);
+      }
     }
   }
 }

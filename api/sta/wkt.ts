@@ -69,15 +69,16 @@ export function parseWkt(text: string): Geometry {
     expect(')');
     return out;
   };
-  const line = (min: number): Position[] => {
+  const line = (min: number, what = 'a line'): Position[] => {
     const at = i;
     const coords = list(position);
-    if (coords.length < min) throw new WktError(`a line needs at least ${min} points`, at);
+    if (coords.length < min) throw new WktError(`${what} needs at least ${min} points`, at);
     return coords;
   };
   const ring = (): Position[] => {
+    ws();
     const at = i;
-    const coords = line(4);
+    const coords = line(4, 'a polygon ring');
     const [first, last] = [coords[0]!, coords[coords.length - 1]!];
     if (first[0] !== last[0] || first[1] !== last[1]) throw new WktError('a polygon ring must end where it starts', at);
     return coords;

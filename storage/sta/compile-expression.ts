@@ -176,7 +176,10 @@ function property(prop: PropDef, name: string, rest: string[], pos: number, scop
       if (rest.length > 0) throw queryError(`${name} has no property ${rest[0]}`, pos, rest[0]);
       if (prop.type === 'string') return { t: 'string', sql: prop.sql(col), nullable: true };
       if (prop.type === 'number') return { t: 'number', sql: prop.sql(col), nullable: scope.entity.name !== 'Observation' };
-      if (prop.type === 'time') return { t: 'time', interval: prop.interval, start: prop.start(col), end: prop.end(col), nullable: prop.nullable ?? false };
+      if (prop.type === 'time') {
+        const interval = prop.interval === 'per-row' ? col('@interval') === 'true' : prop.interval;
+        return { t: 'time', interval, start: prop.start(col), end: prop.end(col), nullable: prop.nullable ?? false };
+      }
       if (prop.type === 'point') return { t: 'point', lat: prop.lat(col), lon: prop.lon(col), nullable: true };
       return { t: 'json', sql: prop.sql(col) };
   }

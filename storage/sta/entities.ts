@@ -26,8 +26,12 @@ export const aliasCols = (alias: string): Col => (c) => `${alias}.${c}`;
 export type PropDef =
   | { type: 'id' }
   | { type: 'string' | 'number' | 'json'; sql: (c: Col) => string }
-  /** An instant (start = end) or a half-open interval [start, end). */
-  | { type: 'time'; interval: boolean; start: (c: Col) => string; end: (c: Col) => string; nullable?: boolean }
+  /**
+   * An instant (start = end) or a half-open interval [start, end). For Observations it
+   * depends on the row: readings are instants, buckets intervals (the row source answers
+   * the pseudo-column '@interval').
+   */
+  | { type: 'time'; interval: boolean | 'per-row'; start: (c: Col) => string; end: (c: Col) => string; nullable?: boolean }
   | { type: 'point'; lat: (c: Col) => string; lon: (c: Col) => string }
   | { type: 'object'; fields: Record<string, PropDef> };
 
@@ -236,7 +240,7 @@ const observation: EntityType = {
   plural: 'Observations',
   properties: {
     id: { type: 'id' },
-    phenomenonTime: { type: 'time', interval: false, start: c('t0'), end: c('t1') },
+    phenomenonTime: { type: 'time', interval: 'per-row', start: c('t0'), end: c('t1') },
     resultTime: { type: 'time', interval: false, nullable: true, start: c('result_time'), end: c('result_time') },
     result: { type: 'number', sql: c('value') },
     resultQuality: { type: 'json', sql: c('result_quality') },

@@ -45,7 +45,10 @@ function rawBranch(ctx: SqlContext, d: Col, options: ObservationBranchOptions): 
       case 'value': return `${r}.value`;
       case 'quality': return `${r}.quality`;
       case 'result_quality': return `(case when ${r}.quality = 'ok' then null else to_jsonb(${r}.quality) end)`;
-      case 'parameters': case 'min': case 'max': case 'count': return 'null';
+      case 'parameters': return 'null::jsonb';
+      case 'min': case 'max': return 'null::float8';
+      case 'count': return 'null::int';
+      case '@interval': return 'false';
       case 'feature_id': return featureAt(d('asset_id'), `${r}.time`);
       default: return d(column === 'datastream_id' ? 'id' : column);
     }
@@ -99,6 +102,7 @@ function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options
       case 'result_quality': return 'null::jsonb';
       case 'parameters': return `jsonb_build_object('min', ${g}.min, 'max', ${g}.max, 'count', ${g}.count)`;
       case 'feature_id': return featureAt(d('asset_id'), `${g}.t0`);
+      case '@interval': return 'true';
       default: return d(column === 'datastream_id' ? 'id' : column);
     }
   };

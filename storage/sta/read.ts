@@ -213,7 +213,7 @@ export class StaReader {
   }
 
   private async query(ctx: SqlContext, text: string): Promise<Row[]> {
-    const { rows } = await this.db.query<Row>(text, ctx.values);
+    const { rows } = await this.db.query<Row>(ctx.statement(text), ctx.values);
     return rows;
   }
 

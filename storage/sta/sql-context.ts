@@ -21,6 +21,8 @@ export interface StaMetric {
 
 export class SqlContext {
   readonly values: unknown[] = [];
+  /** The SQL type of each parameter, declared once at the head of the statement (paramTypes). */
+  readonly types: string[] = [];
   private aliasCount = 0;
   private metricsParam: string | null = null;
 
@@ -35,7 +37,18 @@ export class SqlContext {
   /** A parameter placeholder with an explicit type, so PostgreSQL never guesses. */
   param(value: unknown, type: string): string {
     this.values.push(value);
+    this.types.push(type);
     return `$${this.values.length}::${type}`;
+  }
+
+  /**
+   * The statement with every parameter's type declared up front, in a CTE nothing reads:
+   * a parameter the compiler allocated but the final text no longer uses (a folded
+   * constant) would otherwise leave PostgreSQL unable to infer its type.
+   */
+  statement(text: string): string {
+    if (this.types.length === 0) return text;
+    return `with sta_parameters as (select ${this.types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) ${text}`;
   }
 
   alias(prefix: string): string {
