@@ -18,7 +18,7 @@ import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
-import { staRoutes, type StaOptions } from './sta/routes.js';
+import { staRoutes, type StaOptions } from './sta/index.js';
 import { webRoutes } from './web.js';
 
 export interface PartStatus {

@@ -44,8 +44,11 @@ const STATUS = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed'
 
 /** Options of the SensorThings plugin beyond ApiContext. */
 export interface StaOptions {
-  /** MQTT endpoints clients subscribe at (service root's serverSettings); none: not announced. */
-  mqttEndpoints?: string[];
+  /**
+   * Where clients subscribe (the service root's serverSettings): a fixed URL, or the
+   * embedded broker's port on the host the request came to. Absent: none announced.
+   */
+  mqttEndpoint?: { url: string } | { port: number };
   /** Longest a request's statements may run. Default 5,000 ms. */
   queryTimeoutMs?: number;
 }
@@ -103,7 +106,9 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
   const serviceRoot = (request: FastifyRequest): { value: { name: string; url: string }[]; serverSettings: Record<string, unknown> } => {
     const base = links(request).base;
     const serverSettings: Record<string, unknown> = { conformance: CONFORMANCE };
-    serverSettings['http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates'] = { endpoints: sta?.mqttEndpoints ?? [] };
+    const mqtt = sta?.mqttEndpoint;
+    const endpoints = !mqtt ? [] : 'url' in mqtt ? [mqtt.url] : [`mqtt://${request.hostname.includes(':') ? `[${request.hostname}]` : request.hostname}:${mqtt.port}`];
+    serverSettings['http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates'] = { endpoints };
     serverSettings.licence = { ...licence, uri: LICENCE.dcatUri, attribution };
     return { value: ENTITY_SETS.map((e) => ({ name: e.plural, url: `${base}/${e.plural}` })), serverSettings };
   };

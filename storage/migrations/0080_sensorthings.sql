@@ -23,7 +23,8 @@ create index if not exists device_models_sta_id on device_models (sta_id('Sensor
 -- reading's time. Coordinates enter the keys as integers of 1e-7 degree (about 1 cm),
 -- so the ids do not depend on how a double prints.
 create table asset_locations (
-  asset_id      text not null references assets (id),
+  -- An asset is decommissioned, not deleted; where one is deleted its history goes with it.
+  asset_id      text not null references assets (id) on delete cascade,
   since         timestamptz not null,
   latitude      double precision not null,
   longitude     double precision not null,
