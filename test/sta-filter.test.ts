@@ -150,6 +150,23 @@ describe('instants and intervals (DateTimeTests: lt, gt, le, ge, eq)', () => {
   }
 });
 
+describe('aggregate Datastreams', () => {
+  it('give the same buckets walked newest first, oldest first, and aggregated whole (ordered by result)', async () => {
+    for (const level of ['hour', 'day']) {
+      const ds = (await filter('Datastreams', `Thing/name eq 'site-1' and properties/level eq '${level}' and properties/channel eq 'lane=1;direction=in;class=car'`, 'id'))[0]['@iot.id'];
+      const whole = (await f.get(`Datastreams(${ds})/Observations?$top=1000&$orderby=result,phenomenonTime&$select=phenomenonTime,result,parameters`)).body.value;
+      const byTime = [...whole].sort((a, b) => a.phenomenonTime.localeCompare(b.phenomenonTime));
+      const asc = (await f.get(`Datastreams(${ds})/Observations?$top=1000&$select=phenomenonTime,result,parameters`)).body.value;
+      const desc = (await f.get(`Datastreams(${ds})/Observations?$top=5&$orderby=${encodeURIComponent('phenomenonTime desc')}&$select=phenomenonTime,result,parameters`)).body.value;
+      expect(asc).toEqual(byTime);
+      expect(desc).toEqual(byTime.slice(-5).reverse());
+      // Every bucket's mean is its readings' mean: lane 1 counts i % 7 at step i.
+      const first = byTime[0];
+      expect(first.parameters.count).toBe(level === 'hour' ? 6 : 144);
+    }
+  });
+});
+
 describe('geospatial functions on points (GeoTests)', () => {
   const P = "geography'POLYGON((7.5 51.5, 7.5 53.5, 8.5 53.5, 8.5 51.5, 7.5 51.5))'";
   const geo = (i: number[]): string[] => i.map((n) => `geo-${n}`);

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { ENTITY_TYPES, StaQueryError, StaReader, checkExpressions, emptyOptions, expressionsOf, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
 import type { ResourcePath } from './resource-path.js';
-import { EXPANDED, dataArrayJson, entityJson, nextLink, propertiesOf, selfLink, type ExpandedRow, type Links } from './serialize.js';
+import { EXPANDED, dataArrayJson, entityJson, entityText, nextLink, propertiesOf, selfLink, type ExpandedRow, type Links } from './serialize.js';
 
 /** Default and largest page ($top), as FROST-Server's defaults. */
 export const DEFAULT_TOP = 100;
@@ -14,6 +14,8 @@ export const MAX_TOP = 10_000;
 
 export type StaResult =
   | { kind: 'json'; body: unknown }
+  /** JSON already written as text. */
+  | { kind: 'text'; body: string }
   | { kind: 'raw'; body: string }
   | { kind: 'empty' };
 
@@ -126,8 +128,10 @@ export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path
     return { kind: 'json', body };
   }
   await expandRows(reader, type, rows, expand, positions);
-  body.value = rows.map((r) => entityJson(type, r, { ...options, expand }, links, true));
-  return { kind: 'json', body };
+  // The page is written as text: the head, then each entity's own JSON text.
+  const head = JSON.stringify(body);
+  const all = { ...options, expand };
+  return { kind: 'text', body: `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"value":[${rows.map((r) => entityText(type, r, all, links, true)).join(',')}]}` };
 }
 
 export type { Row };

@@ -23,10 +23,10 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { ENTITY_TYPES, StaReader, catchUpSeries, datastreamId, emptyOptions, observationId, thingId, upsertSeries, type ReadingRow, type Row, type SeriesKey, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
+import { ENTITY_TYPES, StaReader, catchUpSeries, datastreamId, emptyOptions, thingId, upsertSeries, type ReadingRow, type Row, type SeriesKey, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
 import { staSeriesRegistered } from './metrics.js';
 import type { StaTransport } from './mqtt-transport.js';
-import { entityJson, type Links } from './serialize.js';
+import { entityJson, observationText, type Links } from './serialize.js';
 
 interface Target {
   topic: string;
@@ -41,8 +41,6 @@ interface Series {
   devEui: string;
   firstMs: number;
   datastreamId: number;
-  /** The Observation JSON up to its id: {"@iot.selfLink":"…/Observations(' */
-  selfPrefix: string;
   topics: { version: number; targets: Target[] } | null;
 }
 
@@ -113,7 +111,7 @@ export class StaMqttPublisher {
     let byChannel = byMetric.get(metric);
     if (!byChannel) byMetric.set(metric, (byChannel = new Map()));
     const id = datastreamId('raw', assetId, metric, channel);
-    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, selfPrefix: `{"@iot.selfLink":"${this.options.links.base}/Observations('${id}-`, topics: null };
+    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, topics: null };
     byChannel.set(channel, s);
     return s;
   }
@@ -209,16 +207,9 @@ export class StaMqttPublisher {
     return { datastream_id: s.datastreamId, level: 'raw', asset_id: s.assetId, t0: micros, t1: micros, result_time: micros, value: r.value, quality: r.quality, result_quality: r.quality === 'ok' ? null : r.quality, parameters: null };
   }
 
-  /**
-   * The Observation as GET /Observations(id) answers it (entityJson of serialize.ts; a
-   * test holds the two equal), written as a string: this runs for every published reading.
-   */
+  /** The Observation as GET /Observations(id) answers it (serialize.ts observationText). */
   observationJson(s: Series, r: ReadingRow, ms: number): string {
-    const id = observationId(s.datastreamId, ms * 1000);
-    const self = `${this.options.links.base}/Observations('${id}')`;
-    const iso = new Date(ms).toISOString();
-    const quality = r.quality === 'ok' ? '' : `,"resultQuality":${JSON.stringify(r.quality)}`;
-    return `${s.selfPrefix}${ms * 1000}')","@iot.id":"${id}","phenomenonTime":"${iso}","resultTime":"${iso}","result":${JSON.stringify(r.value)}${quality},"Datastream@iot.navigationLink":"${self}/Datastream","FeatureOfInterest@iot.navigationLink":"${self}/FeatureOfInterest"}`;
+    return observationText(this.row(s, r, ms), this.options.links);
   }
 
   /** Writes pending series to the catalogue, then announces the new Datastreams. */

@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attributionLine, LICENCE } from '../../city-profile.js';
-import { ENTITY_SETS, StaQueryError, withTimeLimit } from '../../storage/index.js';
+import { createStaPool, ENTITY_SETS, StaQueryError, withTimeLimit } from '../../storage/index.js';
 import type { ApiContext } from '../app.js';
 import { executeGet } from './execute.js';
 import { parseQueryOptions } from './query-options.js';
@@ -51,6 +51,8 @@ export interface StaOptions {
   mqttEndpoint?: { url: string } | { port: number };
   /** Longest a request's statements may run. Default 5,000 ms. */
   queryTimeoutMs?: number;
+  /** Connections of the SensorThings reads' own pool. Default 8. */
+  connections?: number;
 }
 
 export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOptions }> = async (app, { ctx, sta }) => {
@@ -63,6 +65,11 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
   const attribution = attributionLine(ctx.city);
   const licence = { id: LICENCE.id, name: LICENCE.name, url: LICENCE.url };
   const timeoutMs = sta?.queryTimeoutMs ?? STA_TIMEOUT_MS_DEFAULT;
+  const pool = createStaPool(ctx.pool, {
+    timeoutMs, max: sta?.connections ?? 8,
+    onError: (error) => app.log.warn({ reason: error.message }, 'idle SensorThings database connection failed'),
+  });
+  app.addHook('onClose', async () => pool.end());
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof StaQueryError) {
@@ -139,10 +146,10 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     const path = parseResourcePath(segments);
     const options = parseQueryOptions(request.query as Record<string, unknown>);
     const settings = { all: seesAll(request), timescale: ctx.timescale ?? false, metrics: STA_METRICS };
-    const result = await withTimeLimit(ctx.pool, timeoutMs, (db) => executeGet(db, settings, path, options, links(request), pathPart));
+    const result = await withTimeLimit(pool, timeoutMs, (db) => executeGet(db, settings, path, options, links(request), pathPart));
     if (result.kind === 'empty') await reply.status(204).send();
     else if (result.kind === 'raw') await reply.type('text/plain; charset=utf-8').send(result.body);
-    else await reply.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
+    else await reply.type('application/json; charset=utf-8').send(result.kind === 'text' ? result.body : JSON.stringify(result.body));
   };
 
   app.get(`${STA_PREFIX}/*`, {

@@ -8,7 +8,7 @@
  * an expansion carry their navigation links only when $select names them, and $select
  * without id leaves out @iot.id.
  */
-import { ENTITY_TYPES, LEVELS, datastreamId, microsToIso, observationId, type EntityType, type QueryOptions, type Row } from '../../storage/index.js';
+import { ENTITY_TYPES, LEVELS, datastreamId, microsToIso, type EntityType, type QueryOptions, type Row } from '../../storage/index.js';
 import { STA_METRICS } from './vocabulary.js';
 
 export interface Expansion {
@@ -31,13 +31,20 @@ export interface Links {
   attribution: string;
 }
 
-const iso = (micros: unknown): string | null => (micros === null || micros === undefined ? null : microsToIso(BigInt(micros as number)));
+/** Epoch microseconds (a JavaScript number: exact until the year 2255) → ISO 8601. */
+function isoOfMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const rest = micros - ms * 1000;
+  const text = new Date(ms).toISOString();
+  return rest === 0 ? text : `${text.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
+}
+const iso = (micros: unknown): string | null => (micros === null || micros === undefined ? null : Number.isSafeInteger(micros) ? isoOfMicros(micros as number) : microsToIso(BigInt(micros as number)));
 const interval = (start: unknown, end: unknown): string | null => (start === null || start === undefined ? null : `${iso(start)}/${iso(end)}`);
 const point = (row: Row): object | null => (row.latitude === null || row.longitude === null ? null : { type: 'Point', coordinates: [row.longitude, row.latitude] });
 
 /** The @iot.id of a row of `type`. */
 export function idOf(type: EntityType, row: Row): number | string {
-  return type.name === 'Observation' ? observationId(Number(row.datastream_id), BigInt(row.t0 as number)) : Number(row.id);
+  return type.name === 'Observation' ? `${row.datastream_id}-${row.t0}` : Number(row.id);
 }
 
 /** OData key syntax: numbers as they are, strings quoted with '' for '. */
@@ -99,6 +106,30 @@ export function propertiesOf(type: EntityType, row: Row, links: Links): Record<s
       return out;
     }
   }
+}
+
+/**
+ * An Observation as JSON text, exactly what JSON.stringify(entityJson(…)) writes for it
+ * with no $select and no $expand at the top level (a unit test holds the two equal).
+ * Pages of Observations are the bulk of what this API sends: written as one string
+ * each, about ten times faster than building the object and serialising it.
+ */
+export function observationText(row: Row, links: Links): string {
+  const id = `${row.datastream_id}-${row.t0}`;
+  const self = `${links.base}/Observations('${id}')`;
+  const aggregate = row.level !== 'raw';
+  const t0 = iso(row.t0);
+  const phenomenon = aggregate ? `${t0}/${iso(row.t1)}` : t0;
+  const resultTime = row.result_time === null || row.result_time === undefined ? 'null' : `"${iso(row.result_time)}"`;
+  const quality = row.result_quality === null || row.result_quality === undefined ? '' : `,"resultQuality":${JSON.stringify(row.result_quality)}`;
+  const parameters = row.parameters === null || row.parameters === undefined ? '' : `,"parameters":${JSON.stringify(row.parameters)}`;
+  return `{"@iot.selfLink":"${self}","@iot.id":"${id}","phenomenonTime":"${phenomenon}","resultTime":${resultTime},"result":${JSON.stringify(row.value)}${quality}${parameters},"Datastream@iot.navigationLink":"${self}/Datastream","FeatureOfInterest@iot.navigationLink":"${self}/FeatureOfInterest"}`;
+}
+
+/** One entity as JSON text: the fast path for plain Observations, entityJson otherwise. */
+export function entityText(type: EntityType, row: ExpandedRow, options: QueryOptions, links: Links, topLevel: boolean): string {
+  if (type.name === 'Observation' && topLevel && options.select === null && !row[EXPANDED]) return observationText(row, links);
+  return JSON.stringify(entityJson(type, row, options, links, topLevel));
 }
 
 /** One entity as JSON. `topLevel`: not inside an expansion (navigation links by default). */

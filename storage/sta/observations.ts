@@ -22,6 +22,12 @@ export interface ObservationBranchOptions {
   limit: number | null;
   /** Compute feature_id (the FeatureOfInterest) for each row. */
   withFeature: boolean;
+  /**
+   * The order is by phenomenon time first (asc or desc): on plain PostgreSQL an aggregate
+   * Datastream then walks its buckets from the newest (or oldest) instead of aggregating
+   * its whole history before the limit. Null: another order.
+   */
+  timeOrder?: 'asc' | 'desc' | null;
 }
 
 const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
@@ -77,7 +83,16 @@ function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options
   const width = level === 'hour' ? `interval '1 hour'` : `interval '1 day'`;
   const g = ctx.alias('g');
   let buckets: string;
-  if (ctx.timescale) {
+  // A bucket walk already yields the buckets in the requested order: sorting them again
+  // would make PostgreSQL read the walk to its end before the LIMIT. On TimescaleDB too:
+  // the continuous aggregate's view is a union of the materialised buckets and the newest
+  // ones, which PostgreSQL groups in a hash before it can order them (1.5 ms per
+  // Datastream for a month of hours, measured on 2.28.3), where the walk reads the newest
+  // chunk's readings by index (the same buckets: the walk aggregates the readings).
+  const walking = !!options.timeOrder && options.limit !== null;
+  if (walking) {
+    buckets = bucketWalk(ctx, d, width, options.timeOrder!);
+  } else if (ctx.timescale) {
     const h = ctx.alias('h');
     buckets = `select ${h}.bucket as t0, sum(${h}.avg_value * ${h}.count) / sum(${h}.count::float8) as value,
         min(${h}.min_value) as min, max(${h}.max_value) as max, sum(${h}.count)::int as count
@@ -111,7 +126,41 @@ function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options
       ${row('parameters')} as parameters, ${g}.min, ${g}.max, ${g}.count${options.withFeature ? `, ${row('feature_id')} as feature_id` : ''}
     from (${buckets}) ${g}
     where ${d('level')} = '${level}' ${options.filter ? `and ${options.filter(row)}` : ''}
-    ${options.order ? `order by ${options.order(row)}` : ''} ${options.limit !== null ? `limit ${Math.trunc(options.limit)}` : ''}`;
+    ${options.order && !walking ? `order by ${options.order(row)}` : ''} ${options.limit !== null ? `limit ${Math.trunc(options.limit)}` : ''}`;
+}
+
+/**
+ * Buckets of `d` one after the other, newest first (`desc`) or oldest first, each found
+ * from the readings key: the next reading before (after) the last bucket — one index probe
+ * per device — gives the next bucket, whose readings are then aggregated by an index
+ * range. A recursive query is read only as far as the caller's LIMIT asks, so the latest
+ * hour of a month-long series costs a few probes instead of aggregating 2,880 readings.
+ */
+function bucketWalk(ctx: SqlContext, d: Col, width: string, direction: 'asc' | 'desc'): string {
+  const w = ctx.alias('w');
+  const dv = ctx.alias('dv');
+  const r = ctx.alias('r');
+  const key = (alias: string): string => `${alias}.metric = ${d('metric')} and ${alias}.channel = ${d('channel')} and ${alias}.asset_id = ${d('asset_id')}`;
+  // The next reading's time beyond `bound` (null: from the end), over every device of the asset.
+  const next = (bound: string | null): string => {
+    const m = ctx.alias('m');
+    const cond = bound === null ? '' : direction === 'desc' ? `and ${m}.time < ${bound}` : `and ${m}.time >= ${bound}`;
+    return `(select ${direction === 'desc' ? 'max' : 'min'}(x.t) from ${assetDevices(d)} ${dv}
+      cross join lateral (select ${m}.time as t from readings ${m} where ${m}.dev_eui = ${dv}.dev_eui and ${key(m)} ${cond}
+        order by ${m}.time ${direction} limit 1) x)`;
+  };
+  const step = direction === 'desc' ? `${w}.b` : `${w}.b + ${width}`;
+  return `with recursive ${w}(b) as (
+      select date_bin(${width}, ${next(null)}, ${EPOCH})
+      union all
+      select date_bin(${width}, ${next(step)}, ${EPOCH}) from ${w} where ${w}.b is not null)
+    select ${w}.b as t0, a.value, a.min, a.max, a.count from ${w}
+    cross join lateral (
+      select avg(${r}.value) as value, min(${r}.value) as min, max(${r}.value) as max, count(*)::int as count
+      from ${assetDevices(d)} ${dv}
+      cross join lateral (select ${r}.value from readings ${r} where ${r}.dev_eui = ${dv}.dev_eui and ${key(r)}
+        and ${r}.time >= ${w}.b and ${r}.time < ${w}.b + ${width}) ${r}) a
+    where ${w}.b is not null`;
 }
 
 /**

@@ -9,7 +9,7 @@
  * Expansions are read per level for all parents of a page at once (one statement per
  * expanded navigation), each parent's $top/$skip/$orderby inside a LATERAL subquery.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Expr, OrderItem, QueryOptions } from './ast.js';
 import { compileBoolean, compileValue, geometryBounds, usesGeometry, type Positions, type Scope } from './compile-expression.js';
 import { aliasCols, ENTITY_TYPES, type Col, type EntityType, type RelationDef } from './entities.js';
@@ -165,7 +165,16 @@ function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, p
     order: limit === null ? null : (row) => orderTerms(ctx, type, row, options.orderby, positions),
     limit,
     withFeature: withFeature || rowCondition !== undefined,
+    timeOrder: timeOrderOf(options.orderby),
   });
+}
+
+/** asc/desc when the Observations are ordered by phenomenon time first (the default order is by time). */
+function timeOrderOf(orderby: OrderItem[]): 'asc' | 'desc' | null {
+  if (orderby.length === 0) return 'asc';
+  const first = orderby[0]!;
+  if (first.expr.kind !== 'member' || first.expr.path.length !== 1 || first.expr.path[0] !== 'phenomenonTime') return null;
+  return first.descending ? 'desc' : 'asc';
 }
 
 // ---------------------------------------------------------------------------- public API
@@ -177,7 +186,24 @@ export interface Page {
   count: number | null;
 }
 
-/** Runs `work` with a statement time limit on one connection: no request scans without end. */
+/**
+ * The SensorThings reads' own pool: its connections are opened with a statement time limit
+ * (no request scans without end), so no request pays a round trip to set and reset it, and
+ * a stopped query never holds one of the connections ingest and the rest of the API use.
+ */
+export function createStaPool(base: pg.Pool, options: { timeoutMs: number; max: number; onError: (error: Error) => void }): pg.Pool {
+  const config = base.options as pg.PoolConfig & { options?: string };
+  const pool = new pg.Pool({
+    ...config,
+    max: options.max,
+    application_name: 'stadtfunk-sta',
+    options: `${config.options ?? ''} -c statement_timeout=${Math.trunc(options.timeoutMs)}`.trim(),
+  });
+  pool.on('error', options.onError);
+  return pool;
+}
+
+/** Runs `work` on one connection of the SensorThings pool; a statement stopped by its time limit is a 400. */
 export async function withTimeLimit<T>(pool: pg.Pool, timeoutMs: number, work: (db: pg.ClientBase) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -186,7 +212,6 @@ export async function withTimeLimit<T>(pool: pg.Pool, timeoutMs: number, work: (
   };
   client.on('error', onError);
   try {
-    await client.query(`select set_config('statement_timeout', $1, false)`, [String(Math.trunc(timeoutMs))]);
     return await work(client);
   } catch (error) {
     if ((error as { code?: string }).code === '57014') {
@@ -196,11 +221,6 @@ export async function withTimeLimit<T>(pool: pg.Pool, timeoutMs: number, work: (
     throw error;
   } finally {
     client.off('error', onError);
-    try {
-      if (!broken) await client.query('reset statement_timeout');
-    } catch (error) {
-      broken = error as Error;
-    }
     client.release(broken);
   }
 }
@@ -245,7 +265,8 @@ export class StaReader {
 
   /** A page of a collection: $filter, $orderby, $skip, $top (+1 to know about more), and $count. */
   async page(collection: Collection, options: QueryOptions, top: number, positions: Positions | null): Promise<Page> {
-    const rows = await this.pageRows(collection, options, top + 1, options.skip, positions);
+    // $top=0 asks for the count alone: no rows, and no next link (it would never advance).
+    const rows = top === 0 ? [] : await this.pageRows(collection, options, top + 1, options.skip, positions);
     const count = options.count ? await this.count(collection, options.filter, positions) : null;
     return { rows: rows.slice(0, top), more: rows.length > top, count };
   }
