@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { ENTITY_TYPES, StaReader, catchUpSeries, datastreamId, emptyOptions, thingId, upsertSeries, type ReadingRow, type Row, type SeriesKey, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
 import { staSeriesRegistered } from './metrics.js';
 import type { StaTransport } from './mqtt-transport.js';
-import { entityJson, observationText, type Links } from './serialize.js';
+import { entityJson, entityText, type Links } from './serialize.js';
 
 interface Target {
   topic: string;
@@ -207,9 +207,9 @@ export class StaMqttPublisher {
     return { datastream_id: s.datastreamId, level: 'raw', asset_id: s.assetId, t0: micros, t1: micros, result_time: micros, value: r.value, quality: r.quality, result_quality: r.quality === 'ok' ? null : r.quality, parameters: null };
   }
 
-  /** The Observation as GET /Observations(id) answers it (serialize.ts observationText). */
+  /** The Observation as GET /Observations(id) answers it. */
   observationJson(s: Series, r: ReadingRow, ms: number): string {
-    return observationText(this.row(s, r, ms), this.options.links);
+    return entityText(ENTITY_TYPES.Observation, this.row(s, r, ms), emptyOptions(), this.options.links, true);
   }
 
   /** Writes pending series to the catalogue, then announces the new Datastreams. */

@@ -109,26 +109,11 @@ export function propertiesOf(type: EntityType, row: Row, links: Links): Record<s
 }
 
 /**
- * An Observation as JSON text, exactly what JSON.stringify(entityJson(…)) writes for it
- * with no $select and no $expand at the top level (a unit test holds the two equal).
- * Pages of Observations are the bulk of what this API sends: written as one string
- * each, about ten times faster than building the object and serialising it.
+ * One entity as JSON text. (Writing Observations as template strings instead was measured
+ * slower than V8's JSON.stringify of the object: 3.5-5.4 against 2.7-3.1 ms of CPU per
+ * 1,000 Observations, Node 20.)
  */
-export function observationText(row: Row, links: Links): string {
-  const id = `${row.datastream_id}-${row.t0}`;
-  const self = `${links.base}/Observations('${id}')`;
-  const aggregate = row.level !== 'raw';
-  const t0 = iso(row.t0);
-  const phenomenon = aggregate ? `${t0}/${iso(row.t1)}` : t0;
-  const resultTime = row.result_time === null || row.result_time === undefined ? 'null' : `"${iso(row.result_time)}"`;
-  const quality = row.result_quality === null || row.result_quality === undefined ? '' : `,"resultQuality":${JSON.stringify(row.result_quality)}`;
-  const parameters = row.parameters === null || row.parameters === undefined ? '' : `,"parameters":${JSON.stringify(row.parameters)}`;
-  return `{"@iot.selfLink":"${self}","@iot.id":"${id}","phenomenonTime":"${phenomenon}","resultTime":${resultTime},"result":${JSON.stringify(row.value)}${quality}${parameters},"Datastream@iot.navigationLink":"${self}/Datastream","FeatureOfInterest@iot.navigationLink":"${self}/FeatureOfInterest"}`;
-}
-
-/** One entity as JSON text: the fast path for plain Observations, entityJson otherwise. */
 export function entityText(type: EntityType, row: ExpandedRow, options: QueryOptions, links: Links, topLevel: boolean): string {
-  if (type.name === 'Observation' && topLevel && options.select === null && !row[EXPANDED]) return observationText(row, links);
   return JSON.stringify(entityJson(type, row, options, links, topLevel));
 }
 
