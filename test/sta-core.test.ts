@@ -65,6 +65,8 @@ describe('service root (Capability1Tests.checkServiceRootUri)', () => {
     ]));
     expect(root.body.serverSettings.conformance).not.toContain('http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete');
     expect((await f.get('/sta/v1.1')).body).toEqual(root.body);
+    // A base URL ending in / joined with a path starting with / (Grafana's FROST data source).
+    expect((await f.get('/sta/v1.1//Things?$top=1')).status).toBe(200);
   });
 });
 

@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { ENTITY_TYPES, StaReader, catchUpSeries, datastreamId, emptyOptions, thingId, upsertSeries, type ReadingRow, type Row, type SeriesKey, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
 import { staSeriesRegistered } from './metrics.js';
 import type { StaTransport } from './mqtt-transport.js';
-import { entityJson, entityText, type Links } from './serialize.js';
+import { entityJson, observationWriter, type Links } from './serialize.js';
 
 interface Target {
   topic: string;
@@ -41,6 +41,8 @@ interface Series {
   devEui: string;
   firstMs: number;
   datastreamId: number;
+  /** Writes this series' Observations (serialize.ts observationWriter). */
+  write: (ms: number, value: number, quality: string) => string;
   topics: { version: number; targets: Target[] } | null;
 }
 
@@ -111,7 +113,7 @@ export class StaMqttPublisher {
     let byChannel = byMetric.get(metric);
     if (!byChannel) byMetric.set(metric, (byChannel = new Map()));
     const id = datastreamId('raw', assetId, metric, channel);
-    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, topics: null };
+    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, write: observationWriter(this.options.links, id), topics: null };
     byChannel.set(channel, s);
     return s;
   }
@@ -209,7 +211,7 @@ export class StaMqttPublisher {
 
   /** The Observation as GET /Observations(id) answers it. */
   observationJson(s: Series, r: ReadingRow, ms: number): string {
-    return entityText(ENTITY_TYPES.Observation, this.row(s, r, ms), emptyOptions(), this.options.links, true);
+    return s.write(ms, r.value, r.quality);
   }
 
   /** Writes pending series to the catalogue, then announces the new Datastreams. */

@@ -134,11 +134,12 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     const pathPart = (queryAt < 0 ? url : url.slice(0, queryAt)).slice(STA_PREFIX.length);
     let segments: string[];
     try {
-      segments = pathPart.split('/').filter((s, i) => i > 0 || s !== '').map((s) => decodeURIComponent(s));
+      // Empty segments are dropped: clients joining a base URL ending in / with a path starting
+      // with one (Grafana's FROST data source) send //Datastreams(1)/Observations.
+      segments = pathPart.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
     } catch {
       throw new StaQueryError('the path is not valid percent-encoding', { status: 400 });
     }
-    if (segments[segments.length - 1] === '') segments.pop();
     if (segments.length === 0) {
       await reply.type('application/json; charset=utf-8').send(JSON.stringify(serviceRoot(request)));
       return;
