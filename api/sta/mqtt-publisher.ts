@@ -25,11 +25,11 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ENTITY_TYPES, StaReader, catchUpSeries, datastreamId, emptyOptions, thingId, upsertSeries, type ReadingRow, type Row, type SeriesKey, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
 import { staSeriesRegistered } from './metrics.js';
-import type { StaTransport } from './mqtt-transport.js';
-import { entityJson, observationWriter, type Links } from './serialize.js';
+import { staTopic, type StaTopic, type StaTransport } from './mqtt-transport.js';
+import { entityJson, ObservationEncoder, type Links } from './serialize.js';
 
 interface Target {
-  topic: string;
+  topic: StaTopic;
   /** $select of the topic; null: the whole Observation. */
   select: string[] | null;
 }
@@ -41,8 +41,8 @@ interface Series {
   devEui: string;
   firstMs: number;
   datastreamId: number;
-  /** Writes this series' Observations (serialize.ts observationWriter). */
-  write: (ms: number, value: number, quality: string) => string;
+  /** Writes this series' Observations as payload bytes. */
+  encoder: ObservationEncoder;
   topics: { version: number; targets: Target[] } | null;
 }
 
@@ -113,7 +113,7 @@ export class StaMqttPublisher {
     let byChannel = byMetric.get(metric);
     if (!byChannel) byMetric.set(metric, (byChannel = new Map()));
     const id = datastreamId('raw', assetId, metric, channel);
-    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, write: observationWriter(this.options.links, id), topics: null };
+    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, encoder: new ObservationEncoder(this.options.links, id), topics: null };
     byChannel.set(channel, s);
     return s;
   }
@@ -149,9 +149,9 @@ export class StaMqttPublisher {
     ];
     const targets: Target[] = [];
     for (const topic of candidates) {
-      if (t.interested(topic)) targets.push({ topic, select: null });
+      if (t.interested(topic)) targets.push({ topic: staTopic(topic), select: null });
       for (const variant of t.selectVariants(topic)) {
-        targets.push({ topic: variant, select: decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean) });
+        targets.push({ topic: staTopic(variant), select: decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean) });
       }
     }
     s.topics = { version, targets };
@@ -192,11 +192,11 @@ export class StaMqttPublisher {
     if (!asset.public) return;
     const targets = this.targets(s, asset);
     if (targets.length === 0) return;
-    let full: string | null = null;
+    let fields: [string, string, string, string] | null = null;
     for (const target of targets) {
       if (target.select === null) {
-        full ??= this.observationJson(s, r, ms);
-        this.options.transport.publish(target.topic, full);
+        fields ??= ObservationEncoder.fields(ms, r.value, r.quality);
+        this.options.transport.publishObservation(target.topic, s.encoder, fields);
       } else {
         this.options.transport.publish(target.topic, JSON.stringify(entityJson(ENTITY_TYPES.Observation, this.row(s, r, ms), { ...emptyOptions(), select: target.select }, this.options.links, true)));
       }
@@ -207,11 +207,6 @@ export class StaMqttPublisher {
   private row(s: Series, r: ReadingRow, ms: number): Row {
     const micros = ms * 1000;
     return { datastream_id: s.datastreamId, level: 'raw', asset_id: s.assetId, t0: micros, t1: micros, result_time: micros, value: r.value, quality: r.quality, result_quality: r.quality === 'ok' ? null : r.quality, parameters: null };
-  }
-
-  /** The Observation as GET /Observations(id) answers it. */
-  observationJson(s: Series, r: ReadingRow, ms: number): string {
-    return s.write(ms, r.value, r.quality);
   }
 
   /** Writes pending series to the catalogue, then announces the new Datastreams. */
@@ -249,7 +244,7 @@ export class StaMqttPublisher {
     for (const row of await this.read('Datastream', ids)) {
       const json = JSON.stringify(entityJson(ENTITY_TYPES.Datastream, row, emptyOptions(), this.options.links, true));
       const thing = thingId(row.asset_id as string);
-      for (const topic of ['v1.1/Datastreams', `v1.1/Things(${thing})/Datastreams`]) if (t.interested(topic)) t.publish(topic, json);
+      for (const topic of ['v1.1/Datastreams', `v1.1/Things(${thing})/Datastreams`]) if (t.interested(topic)) t.publish(staTopic(topic), json);
     }
     t.flush();
   }
@@ -284,7 +279,7 @@ export class StaMqttPublisher {
     const t = this.options.transport;
     for (const row of await this.read('Thing', changed.rows.map((r) => thingId(r.id)))) {
       const json = JSON.stringify(entityJson(ENTITY_TYPES.Thing, row, emptyOptions(), this.options.links, true));
-      for (const topic of ['v1.1/Things', `v1.1/Things(${row.id})`]) if (t.interested(topic)) t.publish(topic, json);
+      for (const topic of ['v1.1/Things', `v1.1/Things(${row.id})`]) if (t.interested(topic)) t.publish(staTopic(topic), json);
     }
     for (const move of moves.rows) {
       const thing = thingId(move.asset_id);
@@ -296,7 +291,7 @@ export class StaMqttPublisher {
         if (audience.length === 0) continue;
         for (const row of await this.read(type, [id])) {
           const json = JSON.stringify(entityJson(ENTITY_TYPES[type], row, emptyOptions(), this.options.links, true));
-          for (const topic of audience) t.publish(topic, json);
+          for (const topic of audience) t.publish(staTopic(topic), json);
         }
       }
     }

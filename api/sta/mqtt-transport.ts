@@ -21,6 +21,17 @@ import type { Logger } from 'pino';
 import { compileTopicFilter } from '../../ingest/index.js';
 import type { StaMqttTopic } from '../../config.js';
 import { staMqttDropped, staMqttPublished } from './metrics.js';
+import { ObservationEncoder } from './serialize.js';
+
+/** A topic with its UTF-8 bytes, made once. */
+export interface StaTopic {
+  text: string;
+  bytes: Buffer;
+}
+
+export function staTopic(text: string): StaTopic {
+  return { text, bytes: Buffer.from(text) };
+}
 
 export interface StaTransport {
   readonly kind: 'embedded' | 'external';
@@ -31,7 +42,9 @@ export interface StaTransport {
   /** Subscribed topics `${topic}?$select=…` (embedded only). */
   selectVariants(topic: string): string[];
   /** Queue one message; `flush()` sends what is queued. */
-  publish(topic: string, payload: string): void;
+  publish(topic: StaTopic, payload: string): void;
+  /** Queue one raw Observation, written by its Datastream's encoder (see ObservationEncoder). */
+  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void;
   flush(): void;
   close(): Promise<void>;
 }
@@ -48,6 +61,7 @@ export class NoTransport implements StaTransport {
   interested(): boolean { return false; }
   selectVariants(): string[] { return []; }
   publish(): void {}
+  publishObservation(): void {}
   flush(): void {}
   async close(): Promise<void> {}
 }
@@ -102,8 +116,15 @@ export class EmbeddedTransport implements StaTransport {
     return this.filters.filter((f) => f.filter.startsWith(prefix) && !/[+#]/.test(f.filter)).map((f) => f.filter);
   }
 
-  publish(topic: string, payload: string): void {
-    this.broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
+  publish(topic: StaTopic, payload: string): void {
+    this.broker.publish({ cmd: 'publish', topic: topic.text, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
+    staMqttPublished.inc();
+  }
+
+  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
+    const payload = Buffer.allocUnsafe(encoder.length(...fields));
+    encoder.write(payload, 0, ...fields);
+    this.broker.publish({ cmd: 'publish', topic: topic.text, payload, qos: 0, retain: false, dup: false }, () => undefined);
     staMqttPublished.inc();
   }
 
@@ -114,6 +135,27 @@ export class EmbeddedTransport implements StaTransport {
   async close(): Promise<void> {
     for (const [event, listener] of this.listeners) this.broker.off(event, listener as (...args: unknown[]) => void);
   }
+}
+
+/** Bytes of the remaining-length field (MQTT 3.1.1 §2.2.3) for `n`. */
+function varintLength(n: number): number {
+  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
+}
+
+/** Writes a QoS 0 PUBLISH header (fixed header, remaining length, topic) at `at`; returns the offset after it. */
+function writePublishHeader(target: Buffer, at: number, topic: Buffer, payloadLength: number): number {
+  let i = at;
+  target[i++] = 0x30;
+  let remaining = 2 + topic.length + payloadLength;
+  do {
+    let byte = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) byte |= 0x80;
+    target[i++] = byte;
+  } while (remaining > 0);
+  target.writeUInt16BE(topic.length, i);
+  i += 2;
+  return i + topic.copy(target, i);
 }
 
 /** MQTT 3.1.1 PUBLISH, QoS 0 (MQTT 3.1.1 §3.3): fixed header, remaining length, topic, payload. */
@@ -163,7 +205,8 @@ export class ExternalTransport implements StaTransport {
   readonly kind = 'external';
   private readonly client: MqttClient;
   private readonly patterns: RegExp[];
-  private queue: Buffer[] = [];
+  /** Messages of the current batch, written into one Buffer at flush. */
+  private queue: { topic: Buffer; text: string | null; encoder: ObservationEncoder | null; fields: [string, string, string, string] | null; payloadLength: number }[] = [];
   private queuedBytes = 0;
   private readonly maxBufferedBytes: number;
 
@@ -202,29 +245,43 @@ export class ExternalTransport implements StaTransport {
     return [];
   }
 
-  publish(topic: string, payload: string): void {
-    const packet = publishPacket(topic, payload);
-    this.queue.push(packet);
-    this.queuedBytes += packet.length;
+  publish(topic: StaTopic, payload: string): void {
+    const payloadLength = Buffer.byteLength(payload);
+    this.queue.push({ topic: topic.bytes, text: payload, encoder: null, fields: null, payloadLength });
+    this.queuedBytes += 1 + varintLength(2 + topic.bytes.length + payloadLength) + 2 + topic.bytes.length + payloadLength;
+  }
+
+  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
+    const payloadLength = encoder.length(...fields);
+    this.queue.push({ topic: topic.bytes, text: null, encoder, fields, payloadLength });
+    this.queuedBytes += 1 + varintLength(2 + topic.bytes.length + payloadLength) + 2 + topic.bytes.length + payloadLength;
   }
 
   flush(): void {
     if (this.queue.length === 0) return;
-    const packets = this.queue;
+    const messages = this.queue;
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
     const stream = this.client.stream as (NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }) | undefined;
     if (!this.client.connected || !stream || stream.destroyed) {
-      staMqttDropped.labels('disconnected').inc(packets.length);
+      staMqttDropped.labels('disconnected').inc(messages.length);
       return;
     }
-    if ((stream.writableLength ?? 0) + bytes > this.maxBufferedBytes) {
-      staMqttDropped.labels('backlog').inc(packets.length);
+    // A batch goes out whole unless the socket still holds more than the limit from earlier ones.
+    if ((stream.writableLength ?? 0) > this.maxBufferedBytes) {
+      staMqttDropped.labels('backlog').inc(messages.length);
       return;
     }
-    stream.write(packets.length === 1 ? packets[0]! : Buffer.concat(packets, bytes));
-    staMqttPublished.inc(packets.length);
+    // One Buffer for the batch, written in place: no packet of its own per message.
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const m of messages) {
+      at = writePublishHeader(out, at, m.topic, m.payloadLength);
+      at = m.encoder ? m.encoder.write(out, at, ...m.fields!) : at + out.write(m.text!, at);
+    }
+    stream.write(out);
+    staMqttPublished.inc(messages.length);
   }
 
   async close(): Promise<void> {

@@ -109,22 +109,74 @@ export function propertiesOf(type: EntityType, row: Row, links: Links): Record<s
 }
 
 /**
- * A writer of one Datastream's raw Observations as JSON text, for MQTT: the text before and
- * around the id is made once per Datastream, a reading costs its time and value. The same
- * text as entityText writes (a unit test holds them equal); about 2 µs of CPU per message
- * against 5 µs for building and serialising the object (Node 20, a loaded machine).
+ * One Datastream's raw Observations as MQTT payload bytes: the JSON GET answers (a unit test
+ * holds the two equal), from parts encoded once per Datastream, so a reading costs copying
+ * them and writing its id digits, time and value. Publishing runs for every public reading
+ * ingest commits (tens of thousands a second), where building the object and serialising
+ * it cost 5 µs of CPU per message on the loaded test machine.
  */
-export function observationWriter(links: Links, datastreamId: number): (ms: number, value: number, quality: string) => string {
-  const self = `{"@iot.selfLink":"${links.base}/Observations('${datastreamId}-`;
-  const id = `"@iot.id":"${datastreamId}-`;
-  const nav = `"Datastream@iot.navigationLink":"${links.base}/Observations('${datastreamId}-`;
-  const foi = `"FeatureOfInterest@iot.navigationLink":"${links.base}/Observations('${datastreamId}-`;
-  return (ms, value, quality) => {
-    const micros = ms * 1000;
-    const time = new Date(ms).toISOString();
-    const q = quality === 'ok' ? '' : `,"resultQuality":${JSON.stringify(quality)}`;
-    return `${self}${micros}')",${id}${micros}","phenomenonTime":"${time}","resultTime":"${time}","result":${JSON.stringify(value)}${q},${nav}${micros}')/Datastream",${foi}${micros}')/FeatureOfInterest"}`;
-  };
+export class ObservationEncoder {
+  /** The payload is parts[0] id parts[1] id parts[2] time parts[3] time parts[4] value [quality] parts[5] id parts[6] id parts[7]. */
+  private readonly parts: Buffer[];
+  private readonly fixed: number;
+
+  constructor(links: Links, datastreamId: number) {
+    const obs = `${links.base}/Observations('${datastreamId}-`;
+    this.parts = [
+      `{"@iot.selfLink":"${obs}`, `')","@iot.id":"${datastreamId}-`, '","phenomenonTime":"', '","resultTime":"', '","result":',
+      `,"Datastream@iot.navigationLink":"${obs}`, `')/Datastream","FeatureOfInterest@iot.navigationLink":"${obs}`, `')/FeatureOfInterest"}`,
+    ].map((p) => Buffer.from(p));
+    this.fixed = this.parts.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Byte length of a payload; `micros`, `time`, `value`, `quality` as written (ASCII). */
+  length(micros: string, time: string, value: string, quality: string): number {
+    return this.fixed + 4 * micros.length + 2 * time.length + value.length + quality.length;
+  }
+
+  /** Writes the payload at `at`; returns the offset after it. */
+  write(target: Buffer, at: number, micros: string, time: string, value: string, quality: string): number {
+    const p = this.parts;
+    let i = at;
+    target.set(p[0]!, i);
+    i += p[0]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[1]!, i);
+    i += p[1]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[2]!, i);
+    i += p[2]!.length;
+    i += target.write(time, i, 'latin1');
+    target.set(p[3]!, i);
+    i += p[3]!.length;
+    i += target.write(time, i, 'latin1');
+    target.set(p[4]!, i);
+    i += p[4]!.length;
+    i += target.write(value, i, 'latin1');
+    if (quality) i += target.write(quality, i, 'latin1');
+    target.set(p[5]!, i);
+    i += p[5]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[6]!, i);
+    i += p[6]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[7]!, i);
+    i += p[7]!.length;
+    return i;
+  }
+
+  /** The fields of a reading as the payload writes them. */
+  static fields(ms: number, value: number, quality: string): [string, string, string, string] {
+    return [`${ms}000`, new Date(ms).toISOString(), JSON.stringify(value), quality === 'ok' ? '' : `,"resultQuality":${JSON.stringify(quality)}`];
+  }
+
+  /** The payload as a Buffer of its own. */
+  payload(ms: number, value: number, quality: string): Buffer {
+    const f = ObservationEncoder.fields(ms, value, quality);
+    const out = Buffer.allocUnsafe(this.length(...f));
+    this.write(out, 0, ...f);
+    return out;
+  }
 }
 
 /**
