@@ -144,6 +144,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
         mqttEndpoint: config.sta.mqttPublicUrl !== null ? { url: config.sta.mqttPublicUrl }
           : broker ? { port: config.embeddedMqttPort } : { url: withoutCredentials(mqttUrl) },
       },
+      auth: config.auth,
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
     cleanups.push(() => app.close());
