@@ -25,6 +25,7 @@ import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { registrationRoutes } from './registration.js';
+import { staRoutes, type StaOptions } from './sta/index.js';
 import { webRoutes } from './web.js';
 import { oidcRoutes } from './oidc-routes.js';
 import { authenticateRequest } from './request-auth.js';
@@ -69,6 +70,8 @@ export interface AppDeps {
   trustedProxies?: readonly string[];
   /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
   city?: Readonly<CityProfile>;
+  /** SensorThings API (/sta/v1.1): MQTT endpoints to announce, query time limit. */
+  sta?: StaOptions;
   /** Session lifetimes and the OpenID Connect provider (auth-config.ts). Default: 1 h idle, 12 h at most, no OIDC. */
   auth?: Readonly<AuthConfig>;
 }
@@ -124,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
   await app.register(opsHistoryRoutes, { ctx });
+  await app.register(staRoutes, { ctx, sta: deps.sta });
   await app.register(sessionRoutes, { ctx });
   await app.register(userRoutes, { ctx });
   await app.register(oidcRoutes, { ctx });

@@ -21,9 +21,10 @@ export interface TestMosquitto {
   stop(): Promise<void>;
 }
 
-export async function startMosquitto(): Promise<TestMosquitto> {
+/** `port`: a fixed port (to start a broker again where it was); default any free one. */
+export async function startMosquitto(options: { port?: number } = {}): Promise<TestMosquitto> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-mosquitto-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const conf = path.join(dir, 'mosquitto.conf');
   await fs.writeFile(
     conf,

@@ -17,6 +17,7 @@ import type { WriteBatch, WriteResult } from '../storage/index.js';
 export type { Uplink, Reception, RadioMeta, UplinkSource } from './types.js';
 export { DeviceDirectory } from './device-directory.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+export { compileTopicFilter } from './topic-filter.js';
 
 export interface IngestOptions {
   config: Readonly<Config>;

@@ -37,6 +37,7 @@ export { applyTimescalePolicies, type TimescalePolicies } from './timescale-poli
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
+export * from './sta/index.js';
 export {
   insertUser, selectUserByUsername, selectUserById, selectUsers, updateUser, claimSignInAttempt, recordSignInSuccess, unlockUser,
   upgradePasswordHash, upsertOidcUser, type UserRow,
