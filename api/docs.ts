@@ -10,7 +10,7 @@ import { SESSION_COOKIE } from './sessions.js';
 interface OpenApiParameter {
   in: string;
   required?: boolean;
-  schema?: { default?: unknown };
+  schema?: { default?: unknown; type?: string };
 }
 type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: OpenApiParameter[] }>> } & Record<string, unknown>;
 
@@ -27,6 +27,11 @@ export function optionalWhereDefaulted(doc: OpenApiDocument): OpenApiDocument {
     for (const operation of Object.values(operations)) {
       for (const parameter of operation.parameters ?? []) {
         if (parameter.in !== 'path' && parameter.required && parameter.schema?.default !== undefined) parameter.required = false;
+        // A wildcard route's rest of the path (`/sta/v1.1/*` becomes `{*}`) comes without a schema object.
+        if (parameter.in === 'path' && (parameter.schema === null || typeof parameter.schema !== 'object')) {
+          parameter.schema = { type: 'string' } as OpenApiParameter['schema'];
+          parameter.required = true;
+        }
       }
     }
   }
