@@ -20,6 +20,8 @@ describe('loadConfig', () => {
     [{ MASTER_KEY: 'abcd' }, 'MASTER_KEY: must be 32 bytes'],
     [{ MQTT_SHARED_GROUP: 'g' }, 'MQTT_SHARED_GROUP: needs an MQTT 5 broker'],
     [{ PUBLIC_URL: 'daten.stadt.example' }, 'PUBLIC_URL: "daten.stadt.example" is not a URL'],
+    [{ TRUSTED_PROXIES: '10.0.0.1,proxy.example' }, 'TRUSTED_PROXIES: "proxy.example" is not an IP address, a CIDR range or one of loopback'],
+    [{ TRUSTED_PROXIES: '10.0.0.0/33' }, 'TRUSTED_PROXIES: "10.0.0.0/33" is not'],
   ])('rejects %o with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
@@ -45,6 +47,11 @@ describe('loadConfig', () => {
   it('keeps the public base URL without its trailing slash', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://daten.stadt.example/sensoren/' }).api.publicUrl).toBe('https://daten.stadt.example/sensoren');
     expect(loadConfig({}).api.publicUrl).toBeNull();
+  });
+
+  it('trusts no proxy unless TRUSTED_PROXIES names it', () => {
+    expect(loadConfig({}).api.trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUSTED_PROXIES: ' 10.0.0.5, 192.168.10.0/24,fd00::/8 ,loopback' }).api.trustedProxies).toEqual(['10.0.0.5', '192.168.10.0/24', 'fd00::/8', 'loopback']);
   });
 
   it('reads a 32-byte master key in hex', () => {

@@ -3,6 +3,8 @@
  * configuration; a bad value stops start-up with one line naming the variable,
  * what is wrong and an example of a good value.
  */
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { loadAuthConfig, type AuthConfig } from './auth-config.js';
 import { loadCityProfile, type CityProfile } from './city-profile.js';
@@ -86,6 +88,12 @@ export interface Config {
      * from each request's Host header.
      */
     publicUrl: string | null;
+    /**
+     * Reverse proxies whose X-Forwarded-For / -Proto / -Host are believed: addresses, CIDR
+     * ranges or `loopback`, `linklocal`, `uniquelocal`. Default none: the client address is
+     * the TCP peer, whatever a request's headers say (rate limits and the audit log use it).
+     */
+    trustedProxies: string[];
   };
   /** Who publishes and where the city is (CITY_* variables): city-profile.ts. */
   city: Readonly<CityProfile>;
@@ -187,6 +195,44 @@ function masterKey(env: Env): Buffer | null {
   return key;
 }
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUSTED_PROXIES: comma-separated addresses, CIDRs or proxy-addr's names; unset → none. */
+function trustedProxies(env: Env): string[] {
+  const value = text(env, 'TRUSTED_PROXIES');
+  if (value === null) return [];
+  const example = '10.0.0.5,192.168.10.0/24';
+  return value.split(',').map((p) => p.trim()).filter(Boolean).map((entry) => {
+    if (PROXY_NAMES.includes(entry)) return entry;
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+      throw new ConfigError('TRUSTED_PROXIES', `"${entry}" is not an IP address, a CIDR range or one of ${PROXY_NAMES.join(', ')}`, example);
+    }
+    return entry;
+  });
+}
+
+/**
+ * Reads a `.env` file in the working directory into process.env, as `.env.example`
+ * describes it; variables already set in the environment win (Node's own parser,
+ * process.loadEnvFile). ENV_FILE names another file, or `off` for none (the tests that
+ * start the service use that, so a developer's .env cannot change them). Returns the
+ * file read, or null when there was none.
+ */
+export function loadEnvFile(env: Env = process.env, cwd: string = process.cwd()): string | null {
+  const named = text(env, 'ENV_FILE');
+  if (named === 'off') return null;
+  const file = path.resolve(cwd, named ?? '.env');
+  if (!existsSync(file)) {
+    if (named !== null) throw new ConfigError('ENV_FILE', `${file} does not exist`, '.env');
+    return null;
+  }
+  process.loadEnvFile(file);
+  return file;
+}
+
 /** Hides the password of a connection URL for logs and error messages. */
 export function redactUrl(value: string): string {
   try {
@@ -256,6 +302,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       openDataRateLimitPerMinute: integer(env, 'OPEN_DATA_RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000, '600'),
       parkingStaleAfterS: integer(env, 'PARKING_STALE_AFTER_S', 1800, 1, 604_800, '1800'),
       publicUrl,
+      trustedProxies: trustedProxies(env),
     },
     city: loadCityProfile(env),
     auth: loadAuthConfig(env, publicUrl),

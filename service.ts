@@ -6,7 +6,7 @@
  * broker; stop order is the reverse: stop HTTP, stop taking messages and commit what
  * was taken, close the broker, close the pool, stop embedded PostgreSQL.
  */
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -14,11 +14,12 @@ import { buildApp, type ServiceStatus } from './api/app.js';
 import { LiveBus } from './api/live-bus.js';
 import { startStaMqtt, type StaMqtt } from './api/sta/index.js';
 import { redactUrl, type Config } from './config.js';
+import { atRoot } from './package-root.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
 import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
 
-const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+const version = (JSON.parse(readFileSync(atRoot('package.json'), 'utf8')) as { version: string }).version;
 
 /** A broker URL as clients may be told it: no user name or password. */
 function withoutCredentials(url: string): string {
@@ -138,7 +139,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       pool: db.pool, log, version, status, liveBus, timescale: db.timescale, masterKey: config.masterKey,
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
       openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
-      city: config.city, publicUrl: config.api.publicUrl,
+      city: config.city, publicUrl: config.api.publicUrl, trustedProxies: config.api.trustedProxies,
       sta: {
         queryTimeoutMs: config.sta.queryTimeoutMs,
         mqttEndpoint: config.sta.mqttPublicUrl !== null ? { url: config.sta.mqttPublicUrl }

@@ -63,6 +63,11 @@ export interface AppDeps {
   parkingStaleAfterS?: number;
   /** Public base URL for absolute links (PUBLIC_URL); null: from the request's Host. */
   publicUrl?: string | null;
+  /**
+   * Proxies allowed to name the client (X-Forwarded-For): addresses, CIDRs or `loopback`…
+   * (TRUSTED_PROXIES). Default none: request.ip is always the TCP peer.
+   */
+  trustedProxies?: readonly string[];
   /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
   city?: Readonly<CityProfile>;
   /** SensorThings API (/sta/v1.1): MQTT endpoints to announce, query time limit. */
@@ -87,7 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request logs would dominate at thousands of requests per second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 5 * 1024 * 1024,
-    trustProxy: true,
+    // Only the configured proxies may set the client address: anyone else could choose
+    // their own rate-limit bucket and what the audit log records (issue 26, item 5).
+    trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);

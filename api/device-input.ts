@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { keyAad, type KeyVault } from '../ingest/lorawan/index.js';
-import { selectAsset, selectDeviceModel, type DeviceInput as DeviceRow } from '../storage/index.js';
+import { selectAsset, selectDeviceModel, selectDeviceModels, type DeviceInput as DeviceRow } from '../storage/index.js';
 import { badRequest, HttpError } from './errors.js';
 import type { DeviceInputT } from './registry-schemas.js';
 import { parseTr005 } from './tr005.js';
@@ -32,7 +32,10 @@ export async function prepareDevice(
 ): Promise<DeviceRow> {
   const field = options.field ?? '';
   if (!(await selectDeviceModel(db, body.modelId))) {
-    throw new HttpError(400, 'STADTFUNK_ERR_UNKNOWN_MODEL', `${field}modelId: no device model ${body.modelId}`, { details: { field: `${field}modelId`, id: body.modelId } });
+    // Name what exists (issue 26): the models, or how to make one.
+    const known = (await selectDeviceModels(db)).map((m) => m.id);
+    const models = known.length === 0 ? 'none yet; PUT /api/v1/device-models/{id} creates one' : `${known.slice(0, 50).join(', ')}${known.length > 50 ? ', …' : ''}`;
+    throw new HttpError(400, 'STADTFUNK_ERR_UNKNOWN_MODEL', `${field}modelId: no device model ${body.modelId} (models: ${models})`, { details: { field: `${field}modelId`, id: body.modelId } });
   }
   if (body.assetId && !options.assetKnown && !(await selectAsset(db, body.assetId))) {
     throw new HttpError(400, 'STADTFUNK_ERR_UNKNOWN_ASSET', `${field}assetId: no asset ${body.assetId}`, { details: { field: `${field}assetId`, id: body.assetId } });

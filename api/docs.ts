@@ -7,6 +7,58 @@ import { LICENCE } from '../city-profile.js';
 import type { ApiContext } from './app.js';
 import { SESSION_COOKIE } from './sessions.js';
 
+interface OpenApiParameter {
+  in: string;
+  required?: boolean;
+  schema?: { default?: unknown; type?: string };
+}
+type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: OpenApiParameter[] }>> } & Record<string, unknown>;
+
+/**
+ * A query parameter with a default need not be sent (the server fills it in), but a
+ * TypeBox property with a default is still in its object's `required` list, which
+ * @fastify/swagger turns into `required: true` (issue 26). Path parameters stay required.
+ */
+export function optionalWhereDefaulted(doc: OpenApiDocument): OpenApiDocument {
+  // A copy: the document shares schema objects with the routes, whose validators must keep theirs.
+  doc = JSON.parse(JSON.stringify(doc)) as OpenApiDocument;
+  booleanExclusiveBounds(doc);
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in !== 'path' && parameter.required && parameter.schema?.default !== undefined) parameter.required = false;
+        // A wildcard route's rest of the path (`/sta/v1.1/*` becomes `{*}`) comes without a schema object.
+        if (parameter.in === 'path' && (parameter.schema === null || typeof parameter.schema !== 'object')) {
+          parameter.schema = { type: 'string' } as OpenApiParameter['schema'];
+          parameter.required = true;
+        }
+      }
+    }
+  }
+  return doc;
+}
+
+/**
+ * OpenAPI 3.0 takes JSON Schema draft 4's boolean exclusiveMinimum/-Maximum beside a
+ * minimum/maximum; the routes' schemas (ajv, draft 7) write the bound itself there. The
+ * published document gets the 3.0 form, so that validators and code generators accept it.
+ */
+function booleanExclusiveBounds(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) booleanExclusiveBounds(item);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const schema = node as Record<string, unknown>;
+  for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (typeof schema[exclusive] === 'number') {
+      schema[bound] = schema[exclusive];
+      schema[exclusive] = true;
+    }
+  }
+  for (const value of Object.values(schema)) booleanExclusiveBounds(value);
+}
+
 export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiContext }) => {
   await app.register(swagger, {
     openapi: {
@@ -38,6 +90,7 @@ export const docsRoutes = fp(async (app: FastifyInstance, { ctx }: { ctx: ApiCon
         { name: 'ops', description: 'Health' },
       ],
     },
+    transformObject: (documents) => optionalWhereDefaulted(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as unknown as OpenApiDocument) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -20,7 +20,9 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what: string): HttpError => new HttpError(404, 'STADTFUNK_ERR_NOT_FOUND', `${what} not found`);
+/** 404 naming what was asked for and, where there are too many to list, the route that lists what exists. */
+export const notFound = (what: string, listedAt?: string): HttpError =>
+  new HttpError(404, 'STADTFUNK_ERR_NOT_FOUND', `${what} not found${listedAt ? `; ${listedAt} lists what exists` : ''}`);
 export const badRequest = (message: string): HttpError => new HttpError(400, 'STADTFUNK_ERR_BAD_REQUEST', message);
 
 const STATUS_NAMES: Record<number, string> = {

@@ -9,7 +9,7 @@ import { selectAssets, selectLatestByAsset, selectZoneOccupancy, type LatestByAs
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
 import type { LiveEvent } from './live-bus.js';
-import { ErrorResponse } from './schemas.js';
+import { ErrorResponse, StringEnum } from './schemas.js';
 
 const Zone = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'only this zone' }));
 const ZoneRow = Type.Object({
@@ -52,7 +52,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async 
   const staleAfterS = ctx.parkingStaleAfterS ?? 1800;
   const operator = requireRole('operator');
   const audited = (action: string) => async (request: { principal: { name: string; role: string } | null; ip: string; url: string }) => {
-    ctx.audit.record({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target: request.url, detail: null, remoteAddr: request.ip });
+    ctx.audit.read({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target: request.url, remoteAddr: request.ip });
   };
 
   // A control desk polls zone totals often; computing them reads every bay. Answers are
@@ -109,7 +109,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async 
     preHandler: [operator, audited('live.stream.open')],
     schema: {
       tags: ['live'], summary: 'Server-Sent Events: every change within a second of ingest (resume with Last-Event-ID)', security: [{ apiKey: [] }],
-      querystring: Type.Object({ zone: Zone, kind: Type.Optional(Type.Union(['street_lamp', 'parking_bay', 'garage', 'traffic_site', 'water_gauge'].map((k) => Type.Literal(k)))) }),
+      querystring: Type.Object({ zone: Zone, kind: Type.Optional(StringEnum(['street_lamp', 'parking_bay', 'garage', 'traffic_site', 'water_gauge'])) }),
     },
   }, async (request, reply) => {
     await refreshAssetInfo();

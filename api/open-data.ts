@@ -17,9 +17,10 @@ import { catalog } from '../decoders/index.js';
 import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectSeriesJson, selectZoneOccupancy, type Bucket, type ExportRow } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { csvLinks } from './csvw.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, HttpError, notFound } from './errors.js';
 import { groupByAsset, zoneTotals } from './live.js';
-import { ErrorResponse } from './schemas.js';
+import { AfterCursor, nextPage } from './paging.js';
+import { ErrorResponse, StringEnum } from './schemas.js';
 
 const EXPORT_PAGE = 10_000;
 /**
@@ -55,7 +56,14 @@ export const DATASETS: Dataset[] = [
   { id: 'water-level', title: 'Water levels', description: 'Water level above gauge zero', assetKinds: ['water_gauge'], metrics: publicMetrics('water') },
 ];
 
-const DatasetId = Type.Union(DATASETS.map((d) => Type.Literal(d.id)));
+// A string, not an enum: an unknown dataset is a 404 that lists the datasets, not a 400.
+const DatasetId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', description: `one of ${DATASETS.map((d) => d.id).join(', ')} (GET /api/v1/open/datasets)` });
+
+function datasetOf(id: string): Dataset {
+  const dataset = DATASETS.find((d) => d.id === id);
+  if (!dataset) throw new HttpError(404, 'STADTFUNK_ERR_NOT_FOUND', `dataset ${id} does not exist; the datasets are ${DATASETS.map((d) => d.id).join(', ')}`);
+  return dataset;
+}
 const Instant = (d: string) => Type.Optional(Type.String({ description: `ISO 8601 time; ${d}` }));
 
 function instant(name: string, value: string | undefined, fallback: Date): Date {
@@ -98,7 +106,16 @@ function fromCursor<T>(value: string, check: (v: unknown) => v is T): T {
 
 export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'], exposedHeaders: ['ETag', 'Link'] });
-  await app.register(rateLimit, { max: ctx.openDataRateLimitPerMinute ?? 600, timeWindow: 60_000 });
+  // Per client address (request.ip: the TCP peer unless it is a trusted proxy). Requests
+  // with a valid API key are not counted: keys are issued by an admin, audited and
+  // revocable, and load tests use one (bench/k6) instead of raising the public limit.
+  await app.register(rateLimit, {
+    max: ctx.openDataRateLimitPerMinute ?? 600,
+    timeWindow: 60_000,
+    allowList: (request) => request.principal !== null,
+    errorResponseBuilder: (request, context) => new HttpError(429, 'STADTFUNK_ERR_RATE_LIMITED',
+      `open data allows ${context.max} requests per minute from one address (${request.ip}); retry in ${context.after}, or send an API key`),
+  });
 
   // ETag on every successful JSON/CSV answer; a client that has it gets 304.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -160,11 +177,11 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     schema: {
       tags, summary: 'Latest values of the public assets of a dataset (JSON or GeoJSON FeatureCollection)',
       params: Type.Object({ id: DatasetId }),
-      querystring: Type.Object({ format: Type.Union([Type.Literal('json'), Type.Literal('geojson')], { default: 'json' }), bbox: Type.Optional(Type.String({ description: 'minLon,minLat,maxLon,maxLat' })) }),
-      response: { 200: Type.Any({ description: 'JSON items, or a GeoJSON FeatureCollection (RFC 7946) with format=geojson' }), 400: ErrorResponse },
+      querystring: Type.Object({ format: StringEnum(['json', 'geojson'], { default: 'json' }), bbox: Type.Optional(Type.String({ description: 'minLon,minLat,maxLon,maxLat' })) }),
+      response: { 200: Type.Any({ description: 'JSON items, or a GeoJSON FeatureCollection (RFC 7946) with format=geojson' }), 400: ErrorResponse, 404: ErrorResponse },
     },
   }, async (request, reply) => {
-    const dataset = DATASETS.find((d) => d.id === request.params.id)!;
+    const dataset = datasetOf(request.params.id);
     const box = bbox(request.query.bbox);
     const rows = await selectLatestByAsset(ctx.pool, { kinds: dataset.assetKinds, metrics: dataset.metrics, zone: null, publicOnly: true });
     const assets = groupByAsset(rows, Number.POSITIVE_INFINITY).filter(
@@ -206,9 +223,9 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       querystring: Type.Object({
         metric: Type.String({ pattern: '^[a-z0-9_]{1,64}$' }),
         from: Instant('default 7 days before to'), to: Instant('default now'),
-        bucket: Type.Union([Type.Literal('raw'), Type.Literal('hour'), Type.Literal('day')], { default: 'hour' }),
-        format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
-        after: Type.Optional(Type.String({ description: 'cursor from the previous page (next link)' })),
+        bucket: StringEnum(['raw', 'hour', 'day'], { default: 'hour' }),
+        format: StringEnum(['json', 'csv'], { default: 'json' }),
+        after: AfterCursor,
         limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
       }),
       response: { 200: Type.Any({ description: 'JSON {items, next} or RFC 4180 CSV with format=csv; a Link: rel="next" header when there is more' }), 400: ErrorResponse, 404: ErrorResponse },
@@ -216,7 +233,7 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   }, async (request, reply) => {
     const q = request.query;
     const asset = await selectAsset(ctx.pool, request.params.id);
-    if (!asset || !asset.isPublic) throw notFound(`public asset ${request.params.id}`);
+    if (!asset || !asset.isPublic) throw notFound(`public asset ${request.params.id}`, 'GET /api/v1/open/datasets/{dataset}/latest');
     const dataset = DATASETS.find((d) => d.assetKinds.includes(asset.kind));
     if (!dataset || !dataset.metrics.includes(q.metric)) {
       throw badRequest(`metric: ${q.metric} is not published for ${asset.kind} assets (published: ${dataset?.metrics.join(', ') ?? 'none'})`);
@@ -230,13 +247,8 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       after: after ? { time: new Date(after[0]), channel: after[1] } : null, limit: q.limit,
       timescale: ctx.timescale ?? false,
     };
-    const nextLink = (count: number, last: { time: Date; channel: string } | null | undefined): string | null => {
-      if (count < q.limit || !last) return null;
-      const params = new URLSearchParams({ metric: q.metric, from: from.toISOString(), to: to.toISOString(), bucket: q.bucket, format: q.format, limit: String(q.limit), after: cursorOf([last.time.toISOString(), last.channel]) });
-      const next = `/api/v1/open/assets/${encodeURIComponent(asset.id)}/series?${params}`;
-      reply.header('link', `<${next}>; rel="next"`);
-      return next;
-    };
+    const nextLink = (count: number, last: { time: Date; channel: string } | null | undefined): string | null =>
+      nextPage(request, reply, ctx.publicUrl, count < q.limit || !last ? null : cursorOf([last.time.toISOString(), last.channel]), { from: from.toISOString(), to: to.toISOString() });
     const unit = catalog.get(q.metric)!.unit;
     if (q.format === 'csv') {
       const rows = await selectSeries(ctx.pool, query);
@@ -262,10 +274,10 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       tags, summary: 'Bulk CSV export of a dataset over a time range, streamed (no row limit)',
       params: Type.Object({ id: DatasetId }),
       querystring: Type.Object({ from: Instant('default 1 day before to'), to: Instant('default now') }),
-      response: { 400: ErrorResponse },
+      response: { 400: ErrorResponse, 404: ErrorResponse },
     },
   }, async (request, reply) => {
-    const dataset = DATASETS.find((d) => d.id === request.params.id)!;
+    const dataset = datasetOf(request.params.id);
     const to = instant('to', request.query.to, new Date());
     const from = instant('from', request.query.from, new Date(to.getTime() - 86_400_000));
     if (from >= to) throw badRequest('from: must be before to');

@@ -6,6 +6,7 @@ import { selectDeviceLatest, selectDeviceReadings } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
 import { badRequest } from './errors.js';
+import { AfterCursor, NextLink, nextPage } from './paging.js';
 import { DevEui, ErrorResponse } from './schemas.js';
 
 const Reading = Type.Object({
@@ -45,7 +46,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
   // Any device's data, public or not: for staff, and every read is audited.
   app.addHook('preHandler', requireRole('technician', 'operator'));
   app.addHook('preHandler', async (request) => {
-    ctx.audit.record({ actor: request.principal!.name, role: request.principal!.role, action: 'readings.read', target: request.url, detail: null, remoteAddr: request.ip });
+    ctx.audit.read({ actor: request.principal!.name, role: request.principal!.role, action: 'readings.read', target: request.url, remoteAddr: request.ip });
   });
   app.get(
     '/api/v1/devices/:devEui/readings',
@@ -59,13 +60,13 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
           metric: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),
           from: Type.Optional(Type.String({ description: 'ISO 8601; default 24 h before `to`' })),
           to: Type.Optional(Type.String({ description: 'ISO 8601; default now' })),
-          after: Type.Optional(Type.String({ description: 'cursor: the `next` value of the previous page' })),
+          after: AfterCursor,
           limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
         }),
-        response: { 200: Type.Object({ items: Type.Array(Reading), next: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorResponse },
+        response: { 200: Type.Object({ items: Type.Array(Reading), next: NextLink }), 400: ErrorResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const to = parseInstant('to', q.to, new Date());
       const from = parseInstant('from', q.from, new Date(to.getTime() - 86_400_000));
@@ -77,7 +78,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
       const last = rows[rows.length - 1];
       return {
         items: rows.map((r) => ({ ...r, time: r.time.toISOString() })),
-        next: rows.length === q.limit && last ? encodeCursor(last) : null,
+        next: nextPage(request, reply, ctx.publicUrl, rows.length === q.limit && last ? encodeCursor(last) : null, { from: from.toISOString(), to: to.toISOString() }),
       };
     },
   );
@@ -88,8 +89,9 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
       schema: {
         tags: ['readings'],
         summary: 'Latest value per metric of a device',
+        security: [{ apiKey: [] }],
         params: Type.Object({ devEui: DevEui }),
-        response: { 200: Type.Object({ items: Type.Array(Reading) }) },
+        response: { 200: Type.Object({ items: Type.Array(Reading) }), 401: ErrorResponse, 403: ErrorResponse },
       },
     },
     async (request) => {

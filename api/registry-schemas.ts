@@ -1,5 +1,6 @@
 /** Request and response schemas of the registry (shared by the routes and the CSV import). */
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './schemas.js';
 
 export const ASSET_KINDS = ['street_lamp', 'parking_bay', 'garage', 'traffic_site', 'water_gauge'] as const;
 export const AssetId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$', description: 'e.g. the lamp number: lamp-0815' });
@@ -10,7 +11,7 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 
 export const AssetInput = Type.Object({
   id: AssetId,
-  kind: Type.Union(ASSET_KINDS.map((k) => Type.Literal(k))),
+  kind: StringEnum(ASSET_KINDS),
   name: Type.Optional(Type.String({ maxLength: 200 })),
   latitude: Type.Number({ minimum: -90, maximum: 90, description: 'WGS84' }),
   longitude: Type.Number({ minimum: -180, maximum: 180, description: 'WGS84' }),

@@ -19,7 +19,8 @@ import { prepareDevice as prepareDeviceRow, resolveIds } from './device-input.js
 import { badRequest, HttpError, notFound } from './errors.js';
 import { assertPosition } from './position.js';
 import { importDevicesCsv } from './registry-import.js';
-import { DevEui, ErrorResponse } from './schemas.js';
+import { AfterCursor, NextLink, nextPage } from './paging.js';
+import { DevEui, ErrorResponse, StringEnum } from './schemas.js';
 import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, ModelOutput, type DeviceInputT } from './registry-schemas.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -38,6 +39,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   const staffRead = requireRole('technician', 'operator');
   const audit = (request: FastifyRequest, action: string, target: string, detail: Record<string, unknown> | null = null): void => {
     ctx.audit.record({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target, detail, remoteAddr: request.ip });
+  };
+  // Reads are condensed per reader, address, target and hour (api/audit-log.ts).
+  const auditRead = (request: FastifyRequest, action: string, target: string): void => {
+    ctx.audit.read({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target, remoteAddr: request.ip });
   };
   const security = [{ apiKey: [] }];
   // Submitted codecs run in a worker of their own: a hostile one is stopped there and
@@ -61,14 +66,14 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     preHandler: staffRead,
     schema: {
       tags: ['registry'], summary: 'List assets', security,
-      querystring: Type.Object({ kind: Type.Optional(Type.Union(ASSET_KINDS.map((k) => Type.Literal(k)))), zone: Type.Optional(Type.String()), after: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }),
-      response: { 200: Type.Object({ items: Type.Array(Asset), next: Type.Union([Type.String(), Type.Null()]) }) },
+      querystring: Type.Object({ kind: Type.Optional(StringEnum(ASSET_KINDS)), zone: Type.Optional(Type.String()), after: AfterCursor, limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }),
+      response: { 200: Type.Object({ items: Type.Array(Asset), next: NextLink }) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const q = request.query;
     const rows = await selectAssets(ctx.pool, { kind: q.kind ?? null, zone: q.zone ?? null, after: q.after ?? null, limit: q.limit });
-    audit(request, 'asset.list', 'assets', null);
-    return { items: rows.map(assetOut), next: rows.length === q.limit ? rows[rows.length - 1]!.id : null };
+    auditRead(request, 'asset.list', request.url);
+    return { items: rows.map(assetOut), next: nextPage(request, reply, ctx.publicUrl, rows.length === q.limit ? rows[rows.length - 1]!.id : null) };
   });
 
   app.get('/api/v1/assets/:id', {
@@ -76,8 +81,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     schema: { tags: ['registry'], summary: 'One asset with its devices', security, params: Type.Object({ id: AssetId }), response: { 200: Type.Intersect([Asset, Type.Object({ devices: Type.Array(Device) })]), 404: ErrorResponse } },
   }, async (request) => {
     const asset = await selectAsset(ctx.pool, request.params.id);
-    if (!asset) throw notFound(`asset ${request.params.id}`);
-    audit(request, 'asset.read', asset.id);
+    if (!asset) throw notFound(`asset ${request.params.id}`, 'GET /api/v1/assets');
+    auditRead(request, 'asset.read', asset.id);
     const devices = await selectDevices(ctx.pool, { assetId: asset.id, modelId: null, after: null, limit: 1000 });
     return { ...assetOut(asset), devices: devices.map(deviceOut) };
   });
@@ -87,7 +92,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     schema: { tags: ['registry'], summary: 'Change an asset (move it, rename it, publish it)', security, params: Type.Object({ id: AssetId }), body: AssetPatch, response: { 200: Asset, 400: ErrorResponse, 404: ErrorResponse } },
   }, async (request) => {
     const current = await selectAsset(ctx.pool, request.params.id);
-    if (!current) throw notFound(`asset ${request.params.id}`);
+    if (!current) throw notFound(`asset ${request.params.id}`, 'GET /api/v1/assets');
     const next = { ...current, ...request.body, id: current.id } as Parameters<typeof upsertAsset>[1];
     if ('latitude' in request.body || 'longitude' in request.body) assertPosition(ctx.city, next.latitude, next.longitude);
     await upsertAsset(ctx.pool, next);
@@ -99,7 +104,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     preHandler: technician,
     schema: { tags: ['registry'], summary: 'Decommission an asset (history and data are kept)', security, params: Type.Object({ id: AssetId }), response: { 200: Asset, 404: ErrorResponse } },
   }, async (request) => {
-    if (!(await selectAsset(ctx.pool, request.params.id))) throw notFound(`asset ${request.params.id}`);
+    if (!(await selectAsset(ctx.pool, request.params.id))) throw notFound(`asset ${request.params.id}`, 'GET /api/v1/assets');
     await decommissionAsset(ctx.pool, request.params.id);
     audit(request, 'asset.decommission', request.params.id);
     return assetOut((await selectAsset(ctx.pool, request.params.id))!);
@@ -209,14 +214,14 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     preHandler: staffRead,
     schema: {
       tags: ['registry'], summary: 'List devices', security,
-      querystring: Type.Object({ assetId: Type.Optional(AssetId), modelId: Type.Optional(ModelId), after: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }),
-      response: { 200: Type.Object({ items: Type.Array(Device), next: Type.Union([Type.String(), Type.Null()]) }) },
+      querystring: Type.Object({ assetId: Type.Optional(AssetId), modelId: Type.Optional(ModelId), after: AfterCursor, limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }),
+      response: { 200: Type.Object({ items: Type.Array(Device), next: NextLink }) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const q = request.query;
     const rows = await selectDevices(ctx.pool, { assetId: q.assetId ?? null, modelId: q.modelId ?? null, after: q.after ?? null, limit: q.limit });
-    audit(request, 'device.list', 'devices');
-    return { items: rows.map(deviceOut), next: rows.length === q.limit ? rows[rows.length - 1]!.devEui : null };
+    auditRead(request, 'device.list', request.url);
+    return { items: rows.map(deviceOut), next: nextPage(request, reply, ctx.publicUrl, rows.length === q.limit ? rows[rows.length - 1]!.devEui : null) };
   });
 
   app.get('/api/v1/devices/:devEui', {
@@ -225,8 +230,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   }, async (request) => {
     const devEui = request.params.devEui.toLowerCase();
     const device = await selectDevice(ctx.pool, devEui);
-    if (!device) throw notFound(`device ${devEui}`);
-    audit(request, 'device.read', devEui);
+    if (!device) throw notFound(`device ${devEui}`, 'GET /api/v1/devices');
+    auditRead(request, 'device.read', devEui);
     const mounts = await selectDeviceMounts(ctx.pool, devEui);
     return { ...deviceOut(device), mounts: mounts.map((m) => ({ assetId: m.assetId, mountedAt: m.mountedAt.toISOString(), unmountedAt: iso(m.unmountedAt) })) };
   });
@@ -237,7 +242,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   }, async (request) => {
     const devEui = request.params.devEui.toLowerCase();
     const current = await selectDevice(ctx.pool, devEui);
-    if (!current) throw notFound(`device ${devEui}`);
+    if (!current) throw notFound(`device ${devEui}`, 'GET /api/v1/devices');
     const merged: DeviceInputT = {
       modelId: request.body.modelId ?? current.modelId,
       ...(current.assetId ? { assetId: current.assetId } : {}),
@@ -259,7 +264,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     schema: { tags: ['registry'], summary: 'Mount a device on another asset (history kept)', security, params: Type.Object({ devEui: DevEui }), body: Type.Object({ assetId: AssetId }, { additionalProperties: false }), response: { 200: Device, 400: ErrorResponse, 404: ErrorResponse } },
   }, async (request) => {
     const devEui = request.params.devEui.toLowerCase();
-    if (!(await selectDevice(ctx.pool, devEui))) throw notFound(`device ${devEui}`);
+    if (!(await selectDevice(ctx.pool, devEui))) throw notFound(`device ${devEui}`, 'GET /api/v1/devices');
     if (!(await selectAsset(ctx.pool, request.body.assetId))) throw badRequest(`assetId: no asset ${request.body.assetId}`);
     await inTransaction(ctx.pool, (client) => moveDevice(client, devEui, request.body.assetId));
     ctx.onDeviceChanged?.(devEui);
@@ -272,7 +277,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     schema: { tags: ['registry'], summary: 'Decommission a device (its data is kept)', security, params: Type.Object({ devEui: DevEui }), response: { 200: Device, 404: ErrorResponse } },
   }, async (request) => {
     const devEui = request.params.devEui.toLowerCase();
-    if (!(await selectDevice(ctx.pool, devEui))) throw notFound(`device ${devEui}`);
+    if (!(await selectDevice(ctx.pool, devEui))) throw notFound(`device ${devEui}`, 'GET /api/v1/devices');
     await inTransaction(ctx.pool, (client) => decommissionDevice(client, devEui));
     ctx.onDeviceChanged?.(devEui);
     audit(request, 'device.decommission', devEui);

@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { atRoot } from '../package-root.js';
 import type { FastifyInstance } from 'fastify';
 
-const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
+const webRoot = atRoot('web');
 const require = createRequire(import.meta.url);
 const leafletRoot = path.dirname(require.resolve('leaflet/dist/leaflet.js'));
 const uplotRoot = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));

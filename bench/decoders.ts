@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { atRoot } from '../package-root.js';
 import { CodecSandbox, createDecoders, DEFAULT_CODEC_LIMITS, encodeAir, loadGuardedQuickJS, type Decoders, type DeviceModel } from '../decoders/index.js';
 import { printTable, writeJson } from './environment.js';
 import { LARGE_CODEC_PAYLOAD, largeCodec } from './large-codec.js';
@@ -57,7 +58,7 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
   const recvTime = new Date();
   const builtin = rate(durationMs, () => void decoders.decode({ id: 'b', decoder: { kind: 'builtin', name: 'stadtfunk-air' } }, { bytes: air, fPort: 10, recvTime }));
 
-  const small = fs.readFileSync(new URL('../decoders/examples/lamp-air-codec.js', import.meta.url), 'utf8');
+  const small = fs.readFileSync(atRoot('decoders', 'examples', 'lamp-air-codec.js'), 'utf8');
   const smallPayload = Uint8Array.from([0x00, 0x7c, 0x00, 0xc9, 0x02, 0xd5, 0x51, 0x27, 0x94, 0x00]);
   const large = largeCodec();
   const { quickjs, guard } = await loadGuardedQuickJS(512 * 1024 * 1024);

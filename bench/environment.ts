@@ -13,6 +13,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { databaseDefaultCollation, startEmbeddedPostgres } from '../storage/index.js';
+import { reapAfterRun } from './reaper.js';
 import { writeSettings } from './database-activity.js';
 import { freePort } from './free-port.js';
 import { mosquittoAvailable, startMosquitto } from './mosquitto.js';
@@ -35,6 +36,7 @@ export async function benchEnvironment(env: NodeJS.ProcessEnv = process.env): Pr
   let databaseDesc = 'external PostgreSQL (DATABASE_URL)';
   if (!adminUrl) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-bench-pg-'));
+    reapAfterRun({ dir });
     const server = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log: benchLog, portVariable: 'bench port' });
     cleanups.push(async () => {
       await server.stop();

@@ -24,6 +24,9 @@ import { framesCryptoBench } from './frames-crypto.js';
 import { startPublisher } from './publish.js';
 import { activityPer, databaseActivity, activityRow } from './database-activity.js';
 
+
+/** A run that makes no progress for this long fails with what is missing. */
+const STALL_MS = 60_000;
 export interface FramesBenchOptions {
   /** Seconds of traffic at the target rate to publish. Default 20. */
   durationS?: number;
@@ -71,10 +74,26 @@ export async function framesBench(opts: FramesBenchOptions = {}): Promise<Record
       // would load the database being measured. The count confirms it once at the end
       // (a redelivered frame would be reported twice but stored once).
       // With several workers a frame whose copies reached two of them is reported by both.
-      while (committed() < uplinks) await new Promise((r) => setTimeout(r, 50));
+      // Never a silent wait: a run that stops making progress for STALL_MS fails and says
+      // what is missing (a full test suite on two cores timed out here at 180 s, muted).
+      let progress = { value: -1, at: Date.now() };
+      const stalled = (value: number, what: string): void => {
+        if (value !== progress.value) progress = { value, at: Date.now() };
+        else if (Date.now() - progress.at > STALL_MS) {
+          throw new Error(`bench frames: ${what}: ${value} of ${uplinks} uplinks, none more for ${STALL_MS / 1000} s (${workers} worker${workers === 1 ? '' : 's'}); frames lost or the machine too loaded`);
+        }
+      };
+      while (committed() < uplinks) {
+        await new Promise((r) => setTimeout(r, 50));
+        stalled(committed(), 'committed by the service');
+      }
       const cpuAfter = cpuSnapshot();
       let committedAt = Math.max(...services.map((s) => s.progress().lastCommitAt));
-      while ((await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n < uplinks) {
+      progress = { value: -1, at: Date.now() };
+      for (;;) {
+        const stored = (await setup.query<{ n: number }>("select count(*)::int as n from uplinks where source = 'concentrator'")).rows[0]!.n;
+        if (stored >= uplinks) break;
+        stalled(stored, 'stored in the database');
         await new Promise((r) => setTimeout(r, 100));
         committedAt = Date.now();
       }

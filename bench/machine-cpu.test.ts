@@ -44,7 +44,8 @@ describe('machine CPU shares', () => {
       expect(cpuSharesRow(null)[1]).toContain('not measured');
       return;
     }
-    expect(snap!.processes.get(process.pid)?.[0]).toMatch(/node/);
+    // Node 24 names its main thread, and so /proc's name of the process, "MainThread".
+    expect(snap!.processes.get(process.pid)?.[0]).toMatch(/node|MainThread/);
     expect(snap!.processes.get(process.pid)![1]).toBeGreaterThan(0);
   });
 });

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
+import { reapAfterRun } from './reaper.js';
 
 export function mosquittoAvailable(): boolean {
   return spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).status === 0;
@@ -40,6 +41,7 @@ export async function startMosquitto(options: { port?: number } = {}): Promise<T
     ].join('\n') + '\n',
   );
   const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'mosquitto', dir });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   const deadline = Date.now() + 10_000;

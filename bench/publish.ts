@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../package-root.js';
+import { reapAfterRun } from './reaper.js';
 import type { PublisherReport, PublisherTask } from './traffic-publisher.js';
 
 export interface RunningPublisher {
@@ -11,7 +12,9 @@ export interface RunningPublisher {
 
 /** Forks the publisher child and waits until it has built its traffic and connected. */
 export async function startPublisher(task: PublisherTask): Promise<RunningPublisher> {
-  const child = fork(fileURLToPath(new URL('./traffic-publisher.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const entry = siblingModule(import.meta.url, 'traffic-publisher');
+  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'traffic-publisher' });
   const messages: unknown[] = [];
   let notify: (() => void) | null = null;
   child.on('message', (m) => {

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { atRoot, siblingModule } from '../package-root.js';
+import { reapAfterRun } from './reaper.js';
 import type { ServiceProcessReport } from './service-process.js';
 
 export interface ServiceChild {
@@ -14,13 +15,15 @@ export interface ServiceChild {
 
 /** Node's own flags in `npm start` (the V8 heap limit), so the benchmarked service runs as shipped. */
 export function startScriptNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const pkg = JSON.parse(readFileSync(atRoot('package.json'), 'utf8')) as { scripts: { start: string } };
   return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'));
 }
 
 /** Starts the service in a child process with this environment and `npm start`'s Node flags. */
 export async function startServiceChild(env: Record<string, string>): Promise<ServiceChild> {
-  const child = fork(fileURLToPath(new URL('./service-process.ts', import.meta.url)), [], { execArgv: [...startScriptNodeFlags(), ...(process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const entry = siblingModule(import.meta.url, 'service-process');
+  const child = fork(entry.file, [], { execArgv: [...startScriptNodeFlags(), ...(process.env.BENCH_SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...entry.execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'service-process' });
   let progress = { committed: 0, lastCommitAt: 0 };
   const waiters: { key: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
   child.on('message', (m: Record<string, unknown>) => {

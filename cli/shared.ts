@@ -1,9 +1,10 @@
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, loadEnvFile, type Config } from '../config.js';
 
-/** Loads the configuration or prints the one-line reason and returns null. */
+/** Loads the configuration (with `.env`, if there is one) or prints the one-line reason and returns null. */
 export function configOrExit(): Readonly<Config> | null {
   try {
+    loadEnvFile();
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {

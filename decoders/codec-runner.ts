@@ -108,7 +108,9 @@ export class CodecRunner {
   }
 
   private start(): Promise<void> {
-    const worker = new Worker(new URL('./codec-worker-boot.mjs', import.meta.url), {
+    // Compiled, the worker is plain JavaScript; as a source it needs the boot file that registers tsx.
+    const entry = import.meta.url.endsWith('.js') ? new URL('./codec-worker.js', import.meta.url) : new URL('./codec-worker-boot.mjs', import.meta.url);
+    const worker = new Worker(entry, {
       workerData: this.settings,
       resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb ?? 96, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
     });

@@ -18,7 +18,7 @@ export {
 } from './sql/frames.js';
 export { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 export { insertApiKey, selectApiKeyByHash, selectApiKeys, revokeApiKey, type ApiKeyRow, type Role } from './sql/api-keys.js';
-export { insertAuditEntries, selectAuditEntries, type AuditEntry, type AuditRow } from './sql/audit.js';
+export { insertAuditEntries, upsertAuditReads, selectAuditEntries, type AuditEntry, type AuditRead, type AuditRow } from './sql/audit.js';
 export {
   selectAsset, selectAssets, decommissionAsset, selectDeviceModel, selectDeviceModels, selectDevice, selectDevices,
   moveDevice, decommissionDevice, selectDeviceMounts, type AssetRow, type DeviceModelRow, type DeviceRow,
@@ -26,7 +26,7 @@ export {
 export { selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow, type ZoneOccupancyRow } from './sql/live.js';
 export { selectSeries, selectSeriesJson, seriesStatement, selectExportPage, selectExportDevices, type Bucket, type SeriesRow, type SeriesQuery, type SeriesJson, type ExportRow } from './sql/open-data.js';
 export {
-  selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize, selectCompressionState,
+  selectDeadLetters, selectDeadLetterSize, selectDeadLetterSlice, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize, selectCompressionState,
   type DeadLetterOut, type ConcentratorOut,
 } from './sql/ops.js';
 export {

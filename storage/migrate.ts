@@ -8,12 +8,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { atRoot } from '../package-root.js';
 import { withClient } from './database.js';
 import { detectTimescale } from './timescale.js';
 
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = atRoot('storage', 'migrations');
 /** Arbitrary constant: the advisory lock id of stadtfunk migrations. */
 const LOCK_ID = 7_115_001;
 

@@ -12,11 +12,19 @@ import { mosquittoAvailable } from '../bench/mosquitto.js';
 const hasMosquitto = mosquittoAvailable();
 if (!hasMosquitto) console.warn('SKIPPED two-worker ingest benchmark: no mosquitto binary (the bench needs an MQTT 5 broker with shared subscriptions)');
 
-/** Runs a benchmark without its results table in the test output. */
+/**
+ * Runs a benchmark without its results table in the test output, unless it fails: then
+ * what it printed is shown with the error, so that a failure is never a muted one.
+ */
 async function quietly(run: () => Promise<void>): Promise<void> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  const printed: unknown[][] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args));
   try {
     await run();
+  } catch (error) {
+    log.mockRestore();
+    for (const args of printed) console.log(...args);
+    throw error;
   } finally {
     log.mockRestore();
   }

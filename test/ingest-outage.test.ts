@@ -9,6 +9,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { reapAfterRun } from '../bench/reaper.js';
 import { startService, type Service } from '../service.js';
 import { startEmbeddedPostgres, upsertDevice, upsertDeviceModel, createPool, migrate, type EmbeddedPostgresHandle } from '../storage/index.js';
 import { freePort } from './global-setup.js';
@@ -25,6 +26,7 @@ describe('database outage during ingest', () => {
 
   it('loses nothing while PostgreSQL is down for 10 s', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-outage-'));
+    reapAfterRun({ dir });
     cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
     const port = await freePort();
     let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir: dir, port, log: testLog });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll } from 'vitest';
+import { reapAfterRun } from '../bench/reaper.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase } from './helpers.js';
 import { startMosquitto, type TestMosquitto } from './mosquitto.js';
@@ -35,13 +36,14 @@ export function startIngestProcess(o: IngestProcessOptions): IngestProcess {
   const child = spawn(process.execPath, [path.join(root, 'bin/stadtfunk.js'), 'start'], {
     cwd: root,
     env: {
-      PATH: process.env.PATH ?? '', DATABASE_URL: o.databaseUrl, MQTT_URL: o.mqttUrl, HTTP_PORT: String(o.httpPort), LOG_LEVEL: o.logLevel,
+      PATH: process.env.PATH ?? '', ENV_FILE: 'off', DATABASE_URL: o.databaseUrl, MQTT_URL: o.mqttUrl, HTTP_PORT: String(o.httpPort), LOG_LEVEL: o.logLevel,
       MQTT_CLIENT_ID: o.clientId, INGEST_CHIRPSTACK_PREFIX: o.prefix, INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off',
       // A city profile of its own: the demonstration profile warns at start, and these tests count warnings.
       CITY_NAME: 'Teststadt', CITY_PUBLISHER: 'Stadt Teststadt', CITY_CONTACT_EMAIL: 'opendata@teststadt.example',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) reapAfterRun({ pid: child.pid, match: 'stadtfunk' });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './global-setup.js';
 import { eventually } from './helpers.js';
 import { warnings } from './ingest-process.js';
+import { reapAfterRun } from '../bench/reaper.js';
 import { embeddedServerSettings } from '../storage/embedded-postgres.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -29,11 +30,13 @@ const started: ChildProcess[] = [];
 function start(env: Record<string, string>): Run {
   const child = spawn(process.execPath, [path.join(root, 'bin/stadtfunk.js'), 'start'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // ENV_FILE=off: a developer's .env in the checkout must not change what is tested.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, as a shell gives a foreground job: Ctrl-C is a SIGINT to the group.
     detached: true,
   });
+  if (child.pid) reapAfterRun({ group: child.pid });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
@@ -56,6 +59,7 @@ describe('npm start on the embedded default', () => {
 
   it('comes up healthy, shuts down cleanly on SIGTERM and reuses its data on the next start', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-start-'));
+    reapAfterRun({ dir: dataDir });
     dirs.push(dataDir);
     const env = {
       DATA_DIR: dataDir,
@@ -63,6 +67,8 @@ describe('npm start on the embedded default', () => {
       EMBEDDED_DATABASE_PORT: String(await freePort()),
       EMBEDDED_MQTT_PORT: String(await freePort()),
       LOG_LEVEL: 'info',
+      // A city profile of its own: the demonstration profile warns at start (by design).
+      CITY_NAME: 'Teststadt', CITY_PUBLISHER: 'Stadt Teststadt', CITY_CONTACT_EMAIL: 'opendata@teststadt.example', CITY_ARS: '051110000000',
     };
     const first = start(env);
     const health = await eventually(async () => {
@@ -115,6 +121,7 @@ describe('npm start on the embedded default', () => {
 
   it('says why the embedded PostgreSQL did not start, in the one line it prints', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-broken-'));
+    reapAfterRun({ dir: dataDir });
     dirs.push(dataDir);
     // A cluster directory that claims a version but holds no configuration (a half-copied backup).
     await fs.mkdir(path.join(dataDir, 'postgres'));

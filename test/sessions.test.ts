@@ -57,7 +57,8 @@ async function auditActions(target: string): Promise<string[]> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await buildApp({ pool: db.pool, log: testLog, version: 'test', status: async () => ({ database: { ok: true, embedded: false, timescale: false }, broker: { ok: true, embedded: false } }) });
+  // 192.0.2.10 is the TLS proxy of 'works behind a TLS proxy': only a trusted proxy's X-Forwarded-Proto counts (TRUSTED_PROXIES).
+  app = await buildApp({ pool: db.pool, log: testLog, version: 'test', trustedProxies: ['192.0.2.10'], status: async () => ({ database: { ok: true, embedded: false, timescale: false }, broker: { ok: true, embedded: false } }) });
   adminKey = (await createApiKey(db.pool, 'admin key', 'admin')).key;
 });
 
@@ -179,6 +180,9 @@ describe('password sign-in and sessions', () => {
     proxied.csrf = res.json().csrfToken;
     const change = await proxied.call('POST', '/api/v1/assets', { id: 'lamp-proxy', kind: 'street_lamp', latitude: 51.2262, longitude: 6.7737 }, { 'x-forwarded-proto': 'https', origin: 'https://stadtfunk.stadt.example' });
     expect(change.statusCode).toBe(201);
+    // The same header from a peer that is not a configured proxy is not believed: the request stays plain http.
+    const forged = await new Browser('192.0.2.11', 'stadtfunk.stadt.example').call('POST', '/api/v1/session', { username: 'anna', password: PASSWORD }, { 'x-forwarded-proto': 'https', origin: 'http://stadtfunk.stadt.example' });
+    expect(forged.json()).toMatchObject({ code: 'STADTFUNK_ERR_NEEDS_HTTPS' });
   });
 });
 

@@ -318,7 +318,8 @@ describe('latest state', () => {
 
   it('carries last seen from devices into latest state when migrating', async () => {
     await withDatabaseBefore('0006', async (pool) => {
-      await upsertDeviceModel(pool, { id: 'm', name: 'm', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+      // The schema before 0006: today's upsertDeviceModel writes columns added later (category).
+      await pool.query(`insert into device_models (id, name, decoder_kind, builtin_name) values ('m', 'm', 'builtin', 'cayenne-lpp')`);
       await pool.query(`insert into devices (dev_eui, model_id, last_seen_at) values
         ('00000000000000b1', 'm', '2026-11-01T10:00:00.123Z'), ('00000000000000b2', 'm', '2026-11-01T12:00:00Z'), ('00000000000000b3', 'm', null)`);
       await pool.query(`insert into latest_state (dev_eui, asset_id, time, metrics) values ('00000000000000b1', null, '2026-11-01T09:00:00Z', '{"pm10": [1, 2, "ok"]}')`);

@@ -46,6 +46,17 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
   return json;
 }
 
+/** A paged list whole, as `{ items }`: follows each page's `next` URL (the one paging shape of the API). */
+export async function apiAll(path, options = {}) {
+  const items = [];
+  for (let next = path; next; ) {
+    const page = await api(next, options);
+    items.push(...page.items);
+    next = page.next;
+  }
+  return { items };
+}
+
 /** Server-Sent Events with the key in a header (EventSource cannot send one); reconnects with Last-Event-ID. */
 export function liveStream(path, onEvent, onState) {
   let lastId = null;

@@ -1,6 +1,7 @@
 // k6 scenario: live zone occupancy for traffic control (operator key).
 //   k6 run -e BASE=http://127.0.0.1:3000 -e KEY=sfk_… bench/k6/live-zones.js
 // Create the key with: npx stadtfunk apikey create --role operator --name k6
+// (Live routes are not rate-limited; every request is audited, repeated ones as one row per hour.)
 import http from 'k6/http';
 import { check } from 'k6';
 
@@ -14,5 +15,5 @@ export const options = {
 
 export default function () {
   const res = http.get(`${BASE}/api/v1/live/zones`, { headers: { Authorization: `Bearer ${__ENV.KEY}` } });
-  check(res, { 'status 200': (r) => r.status === 200 });
+  check(res, { 'status 200': (r) => r.status === 200, 'zones listed': (r) => r.status === 200 && Array.isArray(r.json('zones')) });
 }

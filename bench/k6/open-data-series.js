@@ -1,13 +1,17 @@
-// k6 scenario: one-month hourly series of public lamps (open data, no key).
-//   k6 run -e BASE=http://127.0.0.1:3000 -e ASSETS=lamp-1,lamp-2 bench/k6/open-data-series.js
-// Same scenario as `stadtfunk bench api` (autocannon), for ops teams who use k6.
+// k6 scenario: hourly series of public lamps over the last week (open data).
+//   k6 run -e BASE=http://127.0.0.1:3000 -e KEY=sfk_… -e ASSETS=lamp-00001,lamp-00006 bench/k6/open-data-series.js
+// Same scenario as `stadtfunk bench api` (autocannon), for ops teams who use k6. ASSETS
+// default to lamps of `stadtfunk simulate`; FROM/TO (ISO 8601) default to the last 7 days.
+// Rate limit: as in geojson-latest.js, send an API key (-e KEY=…, not counted) or raise
+// OPEN_DATA_RATE_LIMIT_PER_MINUTE on the service.
 import http from 'k6/http';
 import { check } from 'k6';
 
 const BASE = __ENV.BASE || 'http://127.0.0.1:3000';
-const ASSETS = (__ENV.ASSETS || 'lamp-7').split(',');
-const FROM = __ENV.FROM || '2026-10-01T00:00:00Z';
-const TO = __ENV.TO || '2026-10-31T00:00:00Z';
+const HEADERS = __ENV.KEY ? { Authorization: `Bearer ${__ENV.KEY}` } : {};
+const ASSETS = (__ENV.ASSETS || 'lamp-00001').split(',');
+const TO = __ENV.TO || new Date().toISOString();
+const FROM = __ENV.FROM || new Date(Date.parse(TO) - 7 * 86400000).toISOString();
 
 export const options = {
   vus: Number(__ENV.VUS || 32),
@@ -17,6 +21,10 @@ export const options = {
 
 export default function () {
   const asset = ASSETS[Math.floor(Math.random() * ASSETS.length)];
-  const res = http.get(`${BASE}/api/v1/open/assets/${asset}/series?metric=pm2_5&bucket=hour&from=${FROM}&to=${TO}&limit=1000`);
-  check(res, { 'status 200': (r) => r.status === 200 });
+  const res = http.get(`${BASE}/api/v1/open/assets/${asset}/series?metric=pm2_5&bucket=hour&from=${FROM}&to=${TO}&limit=1000`, { headers: HEADERS });
+  check(res, {
+    'status 200': (r) => r.status === 200,
+    'not rate-limited (send -e KEY=… or raise OPEN_DATA_RATE_LIMIT_PER_MINUTE)': (r) => r.status !== 429,
+    'the asset is public (404: name public lamps in ASSETS)': (r) => r.status !== 404,
+  });
 }

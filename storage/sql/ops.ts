@@ -9,17 +9,51 @@ export interface DeadLetterOut {
   reason: string;
   detail: string | null;
   devEui: string | null;
-  payload: Buffer;
+  /** The first `previewBytes` stored bytes, never more. */
+  preview: Buffer;
+  /** Bytes stored (a prefix for oversize payloads). */
+  storedLength: number;
+  /** Bytes of the message as it arrived. */
+  length: number;
+  /** SHA-256 of the whole payload, where ingest recorded it (oversize payloads). */
+  sha256: Buffer | null;
 }
 
-export async function selectDeadLetters(db: Db, q: { reason: string | null; beforeId: number | null; limit: number }): Promise<DeadLetterOut[]> {
-  const { rows } = await db.query<DeadLetterOut>(
-    `select id, received_at as "receivedAt", topic, reason, detail, dev_eui as "devEui", payload
+/**
+ * A page of dead letters, newest first, each with a preview of its payload: the slice is
+ * taken in the database, so a 120 MB payload never leaves it for a list (octet_length
+ * reads the stored size from the value's header, without detoasting it).
+ */
+export async function selectDeadLetters(db: Db, q: { reason: string | null; beforeId: number | null; limit: number; previewBytes: number }): Promise<DeadLetterOut[]> {
+  const { rows } = await db.query<DeadLetterOut & { storedLength: string; length: string }>(
+    `select id, received_at as "receivedAt", topic, reason, detail, dev_eui as "devEui",
+            substring(payload from 1 for $4) as preview, octet_length(payload)::int8 as "storedLength",
+            coalesce(payload_length, octet_length(payload))::int8 as length, payload_sha256 as sha256
      from dead_letters where ($1::text is null or reason = $1) and ($2::bigint is null or id < $2)
      order by id desc limit $3`,
-    [q.reason, q.beforeId, q.limit],
+    [q.reason, q.beforeId, q.limit, q.previewBytes],
   );
-  return rows;
+  return rows.map((r) => ({ ...r, storedLength: Number(r.storedLength), length: Number(r.length) }));
+}
+
+/** One dead letter's sizes, without its payload; null when there is no such id. */
+export async function selectDeadLetterSize(db: Db, id: number): Promise<{ storedLength: number; length: number; sha256: Buffer | null } | null> {
+  const { rows } = await db.query<{ storedLength: string; length: string; sha256: Buffer | null }>(
+    `select octet_length(payload)::int8 as "storedLength", coalesce(payload_length, octet_length(payload))::int8 as length, payload_sha256 as sha256
+     from dead_letters where id = $1`,
+    [id],
+  );
+  const r = rows[0];
+  return r ? { storedLength: Number(r.storedLength), length: Number(r.length), sha256: r.sha256 } : null;
+}
+
+/** Bytes `offset` (0-based) up to `offset + length` of a dead letter's stored payload; null when the row is gone. */
+export async function selectDeadLetterSlice(db: Db, id: number, offset: number, length: number): Promise<Buffer | null> {
+  const { rows } = await db.query<{ slice: Buffer }>(
+    'select substring(payload from $2::int4 for $3::int4) as slice from dead_letters where id = $1',
+    [id, offset + 1, length],
+  );
+  return rows[0]?.slice ?? null;
 }
 
 export async function countDeadLettersByReason(db: Db): Promise<{ reason: string; count: number; last: Date }[]> {

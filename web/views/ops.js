@@ -1,14 +1,25 @@
 // Ops cockpit (admin): what ingest does now and over the last 24 hours (uplinks per
 // second, batch write time, dead letters), per concentrator/gateway its uplinks, RSSI and
-// SNR over time, dead letters by reason with the raw message, silent devices and low
+// SNR over time, dead letters by reason with the start of the raw message and the whole
+// as a download, silent devices and low
 // batteries (thresholds per device model), database size. "none" where a list is empty.
 // The same figures are on /metrics for Prometheus (docs/grafana-dashboard.json).
-import { api, el, linked } from '../api.js';
+import { api, el, key, linked } from '../api.js';
 import { timeChart } from '../chart.js';
 import { errorText, fmtDateTime, fmtNumber, fmtValue, metricName, t } from '../i18n.js';
 import { requireKey } from '../signin.js';
 
 const none = () => el('p', { class: 'none' }, t('none'));
+
+// A dead letter's whole message is a separate download (a list shows only its start):
+// fetched as the signed-in user (cookie) or with the key, which a plain link cannot send.
+async function download(url, name) {
+  const res = await fetch(url, { headers: key() ? { authorization: `Bearer ${key()}` } : {} });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const href = URL.createObjectURL(await res.blob());
+  el('a', { href, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}
 const reasonName = (reason) => {
   const key = `reason.${reason}`;
   return t(key) === key ? reason : t(key);
@@ -61,7 +72,9 @@ function cockpit(main, signal) {
     try {
       const r = await api(`/api/v1/dead-letters?reason=${encodeURIComponent(reason)}&limit=5`, { signal });
       details.replaceChildren(...r.items.map((i) => el('div', { class: 'card' },
-        el('p', {}, el('strong', {}, reasonName(i.reason)), ` ${fmtDateTime(i.receivedAt)} `, el('code', {}, i.topic)), el('p', {}, i.detail ?? ''), el('p', {}, t('payload')), el('pre', {}, i.payloadBase64))));
+        el('p', {}, el('strong', {}, reasonName(i.reason)), ` ${fmtDateTime(i.receivedAt)} `, el('code', {}, i.topic)), el('p', {}, i.detail ?? ''),
+        el('p', {}, `${t('payload')}, ${fmtNumber(i.payload.length)} ${t('bytes')}`), el('pre', {}, (i.payload.previewText ?? i.payload.previewBase64) + (i.payload.truncated ? ' …' : '')),
+        el('button', { type: 'button', class: 'secondary', onclick: () => download(i.payload.url, `dead-letter-${i.id}.bin`).catch((error) => details.prepend(el('p', { class: 'error', role: 'alert' }, errorText(error)))) }, t('downloadMessage')))));
     } catch (error) {
       if (error?.name !== 'AbortError') details.replaceChildren(el('p', { class: 'error', role: 'alert' }, errorText(error)));
     }

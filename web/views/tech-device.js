@@ -1,7 +1,7 @@
 // The technician's view of one device after saving: last seen and latest values (names,
 // units and numbers in the chosen language), refreshed every 3 s so the first uplink shows
 // up live; move to another asset, decommission. And the CSV import.
-import { api, el } from '../api.js';
+import { api, apiAll, el } from '../api.js';
 import { errorText, fmtDateTime, fmtValue, metricName, t } from '../i18n.js';
 
 /** Shows the device in `box` and keeps it fresh; returns a function that stops it. */
@@ -13,7 +13,7 @@ export function watchDevice(devEui, box, signal) {
   });
   const draw = async () => {
     const [device, latest, assets] = await Promise.all([
-      api(`/api/v1/devices/${devEui}`, { signal }), api(`/api/v1/devices/${devEui}/latest`, { signal }), api('/api/v1/assets?limit=5000', { signal }),
+      api(`/api/v1/devices/${devEui}`, { signal }), api(`/api/v1/devices/${devEui}/latest`, { signal }), apiAll('/api/v1/assets?limit=5000', { signal }),
     ]);
     if (stopped) return;
     const moveTo = el('select', { id: 'moveto' }, assets.items.map((a) => el('option', { value: a.id, selected: a.id === device.assetId }, a.id)));

@@ -4,7 +4,7 @@
 // first uplink arrive, move or decommission it, import CSV. The asset and the device are
 // saved together or not at all (POST /api/v1/registrations), so after any error the form
 // keeps what was typed and saving again simply works.
-import { announce, api, el } from '../api.js';
+import { announce, api, apiAll, el } from '../api.js';
 import { errorText, kindName, t } from '../i18n.js';
 import { cityProfile, createMap, fitToPoints } from '../map.js';
 import { requireKey } from '../signin.js';
@@ -167,7 +167,7 @@ async function form(main, signal) {
       });
     marker.getElement()?.setAttribute('data-asset', a.id);
   };
-  const [assets, devices] = await Promise.all([api('/api/v1/assets?limit=5000', { signal }), api('/api/v1/devices?limit=5000', { signal })]);
+  const [assets, devices] = await Promise.all([apiAll('/api/v1/assets?limit=5000', { signal }), apiAll('/api/v1/devices?limit=5000', { signal })]);
   const byAsset = new Map();
   for (const d of devices.items) if (d.assetId) byAsset.set(d.assetId, [...(byAsset.get(d.assetId) ?? []), d]);
   for (const a of assets.items) {
