@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { loadCityProfile, type CityProfile } from './city-profile.js';
 import { ConfigError } from './config-error.js';
+import { loadLorawanConfig, type LorawanConfig } from './lorawan-config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type ChirpstackEncoding = 'json' | 'protobuf';
@@ -88,6 +89,8 @@ export interface Config {
   };
   /** Who publishes and where the city is (CITY_* variables): city-profile.ts. */
   city: Readonly<CityProfile>;
+  /** Joins, downlinks, regions and MAC timings of the raw-frame path (LORAWAN_* variables): lorawan-config.ts. */
+  lorawan: Readonly<LorawanConfig>;
 }
 
 export { ConfigError };
@@ -227,6 +230,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'], 'https://daten.stadt.example')?.replace(/\/+$/, '') ?? null,
     },
     city: loadCityProfile(env),
+    lorawan: loadLorawanConfig(env),
   };
   if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
     throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');

@@ -23,6 +23,10 @@ import { DeadLetterReason, IngestError } from './errors.js';
 import * as metrics from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
 import { RawFrameCollector, type RawFrameItem, type RawFrameResolver } from './raw-frames.js';
+import * as downlinkMetrics from './downlink-metrics.js';
+import type { GatewayRoutes } from './gateway-routes.js';
+import { txAckOutcome } from './lorawan/gateway-downlink.js';
+import type { DownlinkPublisher } from './outgoing-downlinks.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
 import { compileTopicFilter } from './topic-filter.js';
 import type { Uplink } from './types.js';
@@ -48,7 +52,18 @@ export interface PipelineOptions {
   /** A closed batch no longer waits for the database (see `busy`): the consumer may read again. */
   onRoom?: () => void;
   /** The raw-frame layer; without it concentrator frames are dead-lettered. */
-  rawFrames?: { resolver: RawFrameResolver; dedupWindowMs: number };
+  rawFrames?: {
+    resolver: RawFrameResolver;
+    dedupWindowMs: number;
+    /** Join-requests gather this long. Default dedupWindowMs. */
+    joinDedupWindowMs?: number;
+    /** Concentrators' topic prefixes and encodings, learnt from their uplinks, for downlinks. */
+    gateways?: GatewayRoutes;
+  };
+  /** Publishes recorded downlinks after each commit; without it none are planned. */
+  downlinks?: DownlinkPublisher;
+  /** Application downlinks give up after this many transmissions. Default 3. */
+  downlinkMaxAttempts?: number;
 }
 
 type ItemResult = SourceResult | RawFrameItem | { kind: 'error'; reason: string; detail: string; devEui: string | null };
@@ -92,6 +107,8 @@ export class IngestPipeline {
     this.frames = options.rawFrames
       ? new RawFrameCollector({
           windowMs: options.rawFrames.dedupWindowMs,
+          ...(options.rawFrames.joinDedupWindowMs ? { joinWindowMs: options.rawFrames.joinDedupWindowMs } : {}),
+          ...(options.rawFrames.gateways ? { gateways: options.rawFrames.gateways } : {}),
           emit: (item) => this.push({ messages: item.messages, receivedAt: new Date(), result: item }),
           onError: (error) => options.log.error({ err: error }, 'dedup window failed'),
         })
@@ -104,7 +121,7 @@ export class IngestPipeline {
     const result = this.parse(message);
     if (result.kind === 'frame') {
       // Copies wait in the dedup window; the group enters a batch when the window closes.
-      if (this.frames) return this.frames.offer(message, result.frame, result.band, receivedAt);
+      if (this.frames) return this.frames.offer(message, result.frame, result.band, receivedAt, result.prefix, result.encoding);
       return this.push({ messages: [message], receivedAt, result: { kind: 'error', reason: 'frame_layer_disabled', detail: 'raw frames need MASTER_KEY', devEui: null } });
     }
     this.push({ messages: [message], receivedAt, result });
@@ -216,6 +233,9 @@ export class IngestPipeline {
         for (const [source, n] of perSource) metrics.ingestUplinks.inc({ source }, n);
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
         for (const item of items) for (const message of item.messages) message.ack();
+        if (result.downlinks && result.downlinks.length > 0) this.options.downlinks?.publishRecorded(result.downlinks);
+        for (const r of batch.downlinkRoutes ?? []) this.options.devices.invalidate(r.devEui);
+        if (result.joins) downlinkMetrics.joinsAccepted.inc(result.joins.size);
         this.options.onCommitted?.(batch, result);
         return;
       } catch (error) {
@@ -255,7 +275,10 @@ export class IngestPipeline {
   }
 
   private async buildBatch(items: Item[]): Promise<WriteBatch> {
-    const batch: WriteBatch = { uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], counters: [], receptionMerges: [], concentratorStats: [] };
+    const batch: WriteBatch = {
+      uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], counters: [], receptionMerges: [], concentratorStats: [],
+      txAcks: [], networkServerReports: [], downlinkRoutes: [], downlinkMaxAttempts: this.options.downlinkMaxAttempts ?? 3,
+    };
     const frameItems = items.filter((i): i is Item & { result: RawFrameItem } => i.result.kind === 'frame_group' || i.result.kind === 'late_reception');
     const frames = frameItems.length > 0 && this.options.rawFrames ? await this.options.rawFrames.resolver.resolve(frameItems.map((i) => i.result)) : null;
     const frameUplinks = new Map<RawFrameItem, Uplink>();
@@ -263,9 +286,17 @@ export class IngestPipeline {
       batch.frameIds = frames.frameIds;
       batch.counters = frames.counters;
       batch.receptionMerges = frames.merges;
+      batch.joins = frames.joins;
+      batch.promotions = frames.promotions;
+      batch.deviceAcks = frames.deviceAcks;
+      // Without a publisher nothing would send them: then they are not recorded either.
+      batch.downlinks = this.options.downlinks ? frames.downlinks : [];
+      downlinkMetrics.joinCopies.inc(frames.duplicates.size);
       let u = 0;
       for (const item of frameItems) {
-        if (item.result.kind === 'frame_group' && !frames.rejections.has(item.result)) frameUplinks.set(item.result, frames.uplinks[u++]!);
+        const r = item.result;
+        // Joins become no uplink: only accepted data frames are in frames.uplinks, in order.
+        if (r.kind === 'frame_group' && !frames.rejections.has(r) && !frames.duplicates.has(r) && !isJoinItem(r)) frameUplinks.set(r, frames.uplinks[u++]!);
       }
     }
     const devEuis: string[] = [];
@@ -287,6 +318,15 @@ export class IngestPipeline {
       switch (r.kind) {
         case 'frame':
           break; // never batched: frames go through the dedup window
+        case 'tx_ack': {
+          const outcome = txAckOutcome(r.ack);
+          downlinkMetrics.downlinkTxAcks.inc({ status: outcome.status });
+          batch.txAcks!.push({ gatewayId: r.ack.gatewayId, downlinkId: r.ack.downlinkId, status: outcome.status, window: outcome.window });
+          break;
+        }
+        case 'downlink_report':
+          batch.networkServerReports!.push(r.report);
+          break;
         case 'concentrator_stats':
           batch.concentratorStats!.push({
             gatewayId: r.stats.gatewayId,
@@ -302,6 +342,7 @@ export class IngestPipeline {
         case 'late_reception':
         case 'frame_group': {
           const rejection = frames?.rejections.get(r);
+          if (frames?.duplicates.has(r) || (r.kind === 'frame_group' && isJoinItem(r) && !rejection)) break;
           if (rejection) {
             if (r.kind === 'late_reception') metrics.ingestDropped.inc({ reason: rejection.reason });
             else addDeadLetter(batch, item, rejection.reason, rejection.detail, rejection.devEui);
@@ -314,6 +355,7 @@ export class IngestPipeline {
             addDeadLetter(batch, item, DeadLetterReason.unknownDevice, `device ${uplink.devEui} is not registered or decommissioned`, uplink.devEui);
             break;
           }
+          learnRoute(batch, device, { devEui: uplink.devEui, route: 'concentrator', topic: null });
           jobs.push({ uplink, device, item });
           break;
         }
@@ -336,6 +378,7 @@ export class IngestPipeline {
           } else if (device.decommissioned) {
             addDeadLetter(batch, item, DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
           } else {
+            if (r.route) learnRoute(batch, device, r.route);
             jobs.push({ uplink: r.uplink, device, item });
           }
           break;
@@ -356,13 +399,17 @@ export class IngestPipeline {
     let decoded: Record<string, unknown> | null = null;
     let decodeError: string | null = null;
     let readings: Reading[] = [];
-    try {
-      const result = await this.options.decoder.decode(modelOf(device), { bytes: uplink.payload, fPort: uplink.fPort ?? 0, recvTime: uplink.receivedAt });
-      decoded = result.decoded;
-      readings = result.readings;
-      if (result.errors.length > 0) decodeError = result.errors.join('; ');
-    } catch (error) {
-      decodeError = (error as Error).message ?? String(error);
+    // FPort 0 carries MAC commands (the frame layer read them) and a frame without a port
+    // carries nothing: neither is the application's, so no decoder sees them.
+    if (uplink.fPort !== 0 && uplink.fPort !== null) {
+      try {
+        const result = await this.options.decoder.decode(modelOf(device), { bytes: uplink.payload, fPort: uplink.fPort, recvTime: uplink.receivedAt });
+        decoded = result.decoded;
+        readings = result.readings;
+        if (result.errors.length > 0) decodeError = result.errors.join('; ');
+      } catch (error) {
+        decodeError = (error as Error).message ?? String(error);
+      }
     }
     // Built field by field, not by spreads: this runs for every uplink and its garbage counts.
     const row: UplinkRow = {
@@ -377,6 +424,20 @@ export class IngestPipeline {
     if (best?.snrDb != null) rows.push(readingRow(uplink.receivedAt, 'snr', '', best.snrDb, 'ok', uplink, device));
     return { row, readings: rows, error: decodeError };
   }
+}
+
+/** A join-request group: answered by a join-accept, stored as no uplink. */
+function isJoinItem(item: Extract<RawFrameItem, { kind: 'frame_group' }>): boolean {
+  return item.join ?? (item.group.phyPayload.length > 0 && item.group.phyPayload[0]! >> 5 === 0);
+}
+
+/**
+ * Records how the device is reached when it changed from what its cached context says
+ * (after commit the context is dropped from the cache, so the change is written once).
+ */
+function learnRoute(batch: WriteBatch, device: DeviceContext, route: { devEui: string; route: 'concentrator' | 'chirpstack' | 'tts'; topic: string | null }): void {
+  if (device.downlinkRoute === route.route && device.downlinkTopic === route.topic) return;
+  batch.downlinkRoutes!.push(route);
 }
 
 /** The dead letter of an item: its first message, with the reason. */

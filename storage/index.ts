@@ -31,3 +31,17 @@ export { applyTimescalePolicies, type TimescalePolicies } from './timescale-poli
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
+export {
+  selectOtaaDevices, selectDevAddrsInUse, claimJoins, storePendingSessions, promoteSessions, joinKey,
+  type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,
+} from './sql/joins.js';
+export {
+  claimDownlinkCounters, nextDownlinkIds, insertDownlinks, markQueueSent, applyTxAcks, expireDownlinks, applyDeviceAcks, selectQueueHeads,
+  markDevStatusRequested, type DownlinkCounterRow, type DownlinkRecordRow, type QueueSentRow, type TxAckRow, type DeviceAckRow, type QueueHeadRow,
+} from './sql/downlinks.js';
+export {
+  updateDownlinkRoutes, selectDownlinkTarget, insertQueueItems, selectQueueItems, selectQueueItem, selectRecentQueueItems, cancelQueueItem,
+  claimNetworkServerItems, applyNetworkServerReports, releaseQueueItems,
+  type DownlinkRoute, type DownlinkRouteRow, type DownlinkTarget, type QueueInsert, type QueueItemRow, type NetworkServerItem, type NetworkServerReport,
+} from './sql/downlink-queue.js';
+export type { PlannedDownlink } from './rows.js';
