@@ -19,6 +19,10 @@ import { openDataRoutes } from './open-data.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { webRoutes } from './web.js';
+import { downlinkRoutes } from './downlinks.js';
+import { DownlinkRequests } from './downlink-requests.js';
+import { lampRoutes } from './lamps.js';
+import type { LorawanConfig } from '../lorawan-config.js';
 
 export interface PartStatus {
   ok: boolean;
@@ -52,6 +56,8 @@ export interface AppDeps {
   publicUrl?: string | null;
   /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
   city?: Readonly<CityProfile>;
+  /** Regions of the concentrator bands, for the size check of downlinks (lorawan-config.ts). */
+  lorawan?: Readonly<LorawanConfig>;
 }
 
 /** What the route plugins get: the deps plus the app's shared parts. */
@@ -98,5 +104,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openDataRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
   await app.register(webRoutes);
+  // Application downlinks and street lamps share one encoder (codec worker), closed with the app.
+  const downlinkRequests = new DownlinkRequests(deps.pool, deps.lorawan ?? null);
+  app.addHook('onClose', async () => downlinkRequests.close());
+  await app.register(downlinkRoutes, { ctx, requests: downlinkRequests });
+  await app.register(lampRoutes, { ctx, requests: downlinkRequests });
   return app;
 }

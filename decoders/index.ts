@@ -47,8 +47,10 @@ export interface DecodersOptions {
   codecMemoryBytes?: number;
 }
 
-export { CodecSandbox, loadQuickJS, type CodecOutcome } from './codec-sandbox.js';
+export { CodecSandbox, loadQuickJS, DEFAULT_CODEC_LIMITS, type CodecOutcome } from './codec-sandbox.js';
 export { CodecRunner } from './codec-runner.js';
+export { encodeDownlink, canEncodeDownlink, type EncodeOutcome } from './encode-downlink.js';
+export { encodeStreetlightCommand, decodeStreetlightCommand, STREETLIGHT_FPORT, type StreetlightCommand } from './stadtfunk-streetlight-command.js';
 export { normalize } from './normalize.js';
 export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult } from './codec-examples.js';
 export { codecTestCommand } from './codec-test-command.js';

@@ -45,3 +45,4 @@ export {
   type DownlinkRoute, type DownlinkRouteRow, type DownlinkTarget, type QueueInsert, type QueueItemRow, type NetworkServerItem, type NetworkServerReport,
 } from './sql/downlink-queue.js';
 export type { PlannedDownlink } from './rows.js';
+export { selectLamps, type LampRow } from './sql/lamps.js';

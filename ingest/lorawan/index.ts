@@ -36,7 +36,7 @@ export { buildJoinRequest, parseJoinRequest, isJoinRequest, type JoinRequest } f
 export { buildJoinAccept, openJoinAccept, deriveSessionKeys, type SessionKeys } from './join-accept.js';
 export { buildDownlinkFrame, openDownlinkFrame, type OpenedDownlink } from './downlink-frame.js';
 export { encodeDownlinkMac, parseDownlinkMac, type DownlinkMacCommand } from './mac-downlink.js';
-export { EU868, type RegionParameters } from './region.js';
+export { EU868, dataRateIndex, maxPayloadBytes, rx1DataRate, type RegionParameters } from './region.js';
 export { MAC_VERSIONS, type MacVersion } from './join-processor.js';
 export {
   decodeGatewayDownlink, encodeGatewayDownlink, decodeGatewayTxAck, encodeGatewayTxAck, txAckOutcome, gatewayDownlinkTopic,
