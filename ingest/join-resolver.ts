@@ -14,6 +14,7 @@ import { joinKey, selectDevAddrsInUse, selectOtaaDevices, type JoinRow, type Ota
 import type { LorawanConfig } from '../lorawan-config.js';
 import { DevAddrPool } from './lorawan/dev-addr-pool.js';
 import { parseJoinRequest } from './lorawan/join-request.js';
+import { KeyVaultError } from './lorawan/errors.js';
 import { keyAad, type KeyVault } from './lorawan/key-vault.js';
 import { MAC_VERSIONS, processJoinRequest, type MacVersion, type OtaaDeviceCandidate } from './lorawan/join-processor.js';
 import type { FrameGroup } from './lorawan/types.js';
@@ -110,11 +111,21 @@ export class JoinResolver {
     return out;
   }
 
+  /** A key that does not open rejects that device's request (key_unreadable), not the batch. */
+  private openOrNull(sealed: string, aad: string): Buffer | null {
+    try {
+      return this.openKey(sealed, aad);
+    } catch (error) {
+      if (error instanceof KeyVaultError) return null;
+      throw error;
+    }
+  }
+
   private candidate(row: OtaaDeviceRow, batchJoinNonce: number | undefined, devAddrInUse: (a: string) => boolean): OtaaDeviceCandidate {
     return {
       devEui: row.devEui,
       joinEui: row.joinEui,
-      appKey: row.appKey ? this.openKey(row.appKey, keyAad(row.devEui, 'appKey')) : Buffer.alloc(0),
+      appKey: row.appKey ? this.openOrNull(row.appKey, keyAad(row.devEui, 'appKey')) : Buffer.alloc(0),
       macVersion: (MAC_VERSIONS as readonly string[]).includes(row.macVersion) ? (row.macVersion as MacVersion) : '1.0.3',
       devNonceUsed: row.usedMic !== null,
       lastDevNonce: row.lastDevNonce,

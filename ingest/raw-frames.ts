@@ -27,6 +27,7 @@ import {
 } from '../storage/index.js';
 import {
   DedupWindow,
+  KeyVaultError,
   createKeyVault,
   frameKey,
   isDevStatusAns,
@@ -282,11 +283,15 @@ export class RawFrameResolver {
     const byAddr = new Map<string, AbpDeviceCandidate[]>();
     for (const row of rows) {
       if (!row.nwkSKey || !row.appSKey) continue;
+      // A session whose sealed keys do not open (another MASTER_KEY) is no candidate: its
+      // frames end as mic_mismatch or unknown_devaddr instead of failing the whole batch.
+      const keys = this.openSession(row.devEui, row.nwkSKey, row.appSKey);
+      if (!keys) continue;
       const candidate: AbpDeviceCandidate = {
         devEui: row.devEui,
         devAddr: row.devAddr,
-        nwkSKey: this.open(row.nwkSKey, keyAad(row.devEui, 'nwkSKey')),
-        appSKey: this.open(row.appSKey, keyAad(row.devEui, 'appSKey')),
+        nwkSKey: keys.nwkSKey,
+        appSKey: keys.appSKey,
         lastFCnt: row.fCntUp,
         allowCounterReset: row.allowCounterReset,
         pending: row.pending,
@@ -300,6 +305,15 @@ export class RawFrameResolver {
       else byAddr.set(row.devAddr, [candidate]);
     }
     return byAddr;
+  }
+
+  private openSession(devEui: string, nwkSKey: string, appSKey: string): { nwkSKey: Buffer; appSKey: Buffer } | null {
+    try {
+      return { nwkSKey: this.open(nwkSKey, keyAad(devEui, 'nwkSKey')), appSKey: this.open(appSKey, keyAad(devEui, 'appSKey')) };
+    } catch (error) {
+      if (error instanceof KeyVaultError) return null;
+      throw error;
+    }
   }
 
   /** Opened keys are cached by their sealed form: a changed key is a different sealed string. */

@@ -14,6 +14,8 @@ export const FrameRejectReason = {
   unknownJoinEui: 'unknown_joineui',
   /** Join-request from a device registered without an AppKey (ABP). */
   notOtaa: 'not_otaa',
+  /** The device's sealed AppKey does not open (another MASTER_KEY, or tampered). */
+  keyUnreadable: 'key_unreadable',
   /** LoRaWAN 1.0.0–1.0.3: a DevNonce this device used before (a replayed join-request). */
   devNonceReused: 'devnonce_reused',
   /** LoRaWAN 1.0.4: a DevNonce not above the last one (a replayed or old join-request). */

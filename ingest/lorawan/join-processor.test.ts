@@ -70,6 +70,7 @@ describe('processJoinRequest', () => {
     ['a used-up JoinNonce', request(1), device({ lastJoinNonce: 0xffffff }), 'join_nonce_exhausted'],
     ['a truncated frame', request(1).subarray(0, 20), device(), 'malformed_frame'],
     ['a device without AppKey', request(1), device({ appKey: Buffer.alloc(0) }), 'not_otaa'],
+    ['an AppKey that does not open (other MASTER_KEY)', request(1), device({ appKey: null }), 'key_unreadable'],
   ])('rejects %s', (_name, frame, candidate, reason) => {
     const outcome = processJoinRequest(group(frame), candidate, options);
     expect(outcome).toMatchObject({ kind: 'rejected', reason });

@@ -32,8 +32,8 @@ export interface OtaaDeviceCandidate {
   devEui: string;
   /** null: registered without one; any JoinEUI is taken then. */
   joinEui: string | null;
-  /** 16 bytes, opened from the key vault. */
-  appKey: Buffer;
+  /** 16 bytes, opened from the key vault; null when the sealed key did not open. */
+  appKey: Buffer | null;
   macVersion: MacVersion;
   /** Whether the request's DevNonce is among those the device used before. */
   devNonceUsed: boolean;
@@ -79,6 +79,7 @@ export function processJoinRequest(group: FrameGroup, device: OtaaDeviceCandidat
   if (device.joinEui !== null && device.joinEui !== request.joinEui) {
     return rejected(FrameRejectReason.unknownJoinEui, `DevEUI ${devEui} sent JoinEUI ${request.joinEui}, registered is ${device.joinEui}`, devEui);
   }
+  if (device.appKey === null) return rejected(FrameRejectReason.keyUnreadable, `DevEUI ${devEui}: its sealed AppKey does not open (another MASTER_KEY?)`, devEui);
   if (device.appKey.length !== 16) return rejected(FrameRejectReason.notOtaa, `DevEUI ${devEui} has no 16-byte AppKey`, devEui);
   if (!verifyJoinRequestMic(request, device.appKey)) {
     return rejected(FrameRejectReason.micMismatch, `join-request of DevEUI ${devEui}, DevNonce ${request.devNonce}: MIC does not match the AppKey`, devEui);
@@ -91,7 +92,8 @@ export function processJoinRequest(group: FrameGroup, device: OtaaDeviceCandidat
   if (joinNonce > 0xffffff) return rejected(FrameRejectReason.joinNonceExhausted, `DevEUI ${devEui}: all 2^24 JoinNonces used; give the device a new AppKey`, devEui);
 
   const devAddr = options.devAddrs.allocate(device.devAddrInUse);
-  const accept = buildJoinAccept(device.appKey, {
+  const appKey = device.appKey;
+  const accept = buildJoinAccept(appKey, {
     joinNonce,
     netId: options.netId,
     devAddr,
@@ -110,7 +112,7 @@ export function processJoinRequest(group: FrameGroup, device: OtaaDeviceCandidat
     devNonce: request.devNonce,
     joinNonce,
     devAddr,
-    keys: deriveSessionKeys(device.appKey, joinNonce, options.netId, request.devNonce),
+    keys: deriveSessionKeys(appKey, joinNonce, options.netId, request.devNonce),
     accept,
     windows: windows.windows,
     requestMic: request.mic.toString('hex'),
