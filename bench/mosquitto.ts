@@ -20,9 +20,10 @@ export interface TestMosquitto {
   stop(): Promise<void>;
 }
 
-export async function startMosquitto(): Promise<TestMosquitto> {
+/** @param options.port A fixed port (a broker restarted on the port its clients know); default a free one. */
+export async function startMosquitto(options: { port?: number } = {}): Promise<TestMosquitto> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-mosquitto-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const conf = path.join(dir, 'mosquitto.conf');
   await fs.writeFile(
     conf,

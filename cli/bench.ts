@@ -44,6 +44,15 @@ const benches: Record<string, Bench> = {
     summary: 'built-in decoder and sandboxed vendor codec decodes/s (+ unsandboxed baseline)',
     run: async (a) => (await import('../bench/decoders.js')).decodersBench({ durationS: numberOption(a, 'duration', 3, 0.1), json: stringOption(a, 'json') }),
   },
+  joins: {
+    summary: 'OTAA join storm through three concentrators: joins/s, join-request → accept p99, queued downlink → RX1 p99 (+ broker round trip and join crypto baselines)',
+    run: async (a) =>
+      (await import('../bench/joins.js')).joinsBench({
+        devices: numberOption(a, 'devices', 10_000, 1),
+        rate: numberOption(a, 'rate', 1000, 1),
+        json: stringOption(a, 'json'),
+      }),
+  },
   'frames-crypto': {
     summary: 'the crypto step alone: lora-packet vs node:crypto',
     run: async (a) => (await import('../bench/frames-crypto.js')).framesCryptoBench({ durationMs: numberOption(a, 'duration', 4, 0.1) * 1000, json: stringOption(a, 'json') }),

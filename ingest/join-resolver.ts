@@ -58,8 +58,11 @@ export class JoinResolver {
       return parsed.ok ? [{ devEui: parsed.request.devEui, devNonce: parsed.request.devNonce }] : [];
     });
     const rows = new Map((await selectOtaaDevices(this.pool, requests)).map((r) => [joinKey(r), r]));
-    // Addresses already given out: a few candidates per join, checked in one query.
-    const inUse = await selectDevAddrsInUse(this.pool, Array.from({ length: Math.min(4 * items.length, 4000) }, () => this.devAddrs.allocate()));
+    // DevAddrs for this batch: two random candidates per join, those in use dropped, in one query.
+    const candidates = [...new Set(Array.from({ length: 2 * items.length }, () => this.devAddrs.allocate()))];
+    const inUse = await selectDevAddrsInUse(this.pool, candidates);
+    const free = candidates.filter((a) => !inUse.has(a));
+    const allocator = { allocate: (busy?: (a: string) => boolean) => free.pop() ?? this.devAddrs.allocate(busy) };
     const given = new Set<string>();
     const lastJoinNonce = new Map<string, number>();
     for (const item of items) {
@@ -70,7 +73,7 @@ export class JoinResolver {
         continue;
       }
       const candidate = row ? this.candidate(row, lastJoinNonce.get(row.devEui), (a) => inUse.has(a) || given.has(a)) : null;
-      const outcome = processJoinRequest(item.group, candidate, { region: item.band ? (this.lorawan.regions[item.band] ?? null) : null, netId: this.lorawan.netId, devAddrs: this.devAddrs });
+      const outcome = processJoinRequest(item.group, candidate, { region: item.band ? (this.lorawan.regions[item.band] ?? null) : null, netId: this.lorawan.netId, devAddrs: allocator });
       if (outcome.kind === 'rejected') {
         out.rejections.set(item, { reason: outcome.reason, detail: outcome.detail, devEui: outcome.devEui });
         continue;

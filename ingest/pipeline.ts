@@ -87,6 +87,8 @@ const REFUSALS_BEFORE_DEAD_LETTER = 3;
 const REFUSED_DEAD_LETTERS_PER_MINUTE = 20;
 /** Batches in the database at once. */
 const MAX_CONCURRENT_BATCHES = 2;
+/** Longest a batch waits once it holds something a device waits an answer for, ms. */
+const URGENT_BATCH_MS = 5;
 
 export class IngestPipeline {
   private batch: Item[] = [];
@@ -129,9 +131,22 @@ export class IngestPipeline {
 
   private push(item: Item): void {
     this.batch.push(item);
-    if (this.batch.length >= this.options.batchMaxSize) this.closeBatch();
-    else if (this.timer === null) this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+    if (this.batch.length >= this.options.batchMaxSize) return this.closeBatch();
+    if (this.timer === null) {
+      this.timerDueAt = performance.now() + this.options.batchMaxAgeMs;
+      this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+    }
+    // A join-request or a confirmed uplink is answered in a receive window seconds away:
+    // its batch closes within URGENT_BATCH_MS instead of waiting out INGEST_BATCH_MAX_AGE_MS.
+    if (isUrgent(item) && this.timerDueAt - performance.now() > URGENT_BATCH_MS) {
+      clearTimeout(this.timer);
+      this.timerDueAt = performance.now() + URGENT_BATCH_MS;
+      this.timer = setTimeout(() => this.closeBatch(), URGENT_BATCH_MS);
+    }
   }
+
+  /** When the open batch's timer fires (performance.now() time). */
+  private timerDueAt = 0;
 
   /**
    * True while a closed batch waits for a database slot. Reading more then only holds
@@ -424,6 +439,13 @@ export class IngestPipeline {
     if (best?.snrDb != null) rows.push(readingRow(uplink.receivedAt, 'snr', '', best.snrDb, 'ok', uplink, device));
     return { row, readings: rows, error: decodeError };
   }
+}
+
+/** Join-requests and confirmed uplinks: the device listens for the answer (MType 000 or 100). */
+function isUrgent(item: Item): boolean {
+  if (item.result.kind !== 'frame_group') return false;
+  const mType = (item.result.group.phyPayload[0] ?? 0) >> 5;
+  return mType === 0 || mType === 4;
 }
 
 /** A join-request group: answered by a join-accept, stored as no uplink. */

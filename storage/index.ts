@@ -32,7 +32,7 @@ export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type 
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
 export {
-  selectOtaaDevices, selectDevAddrsInUse, claimJoins, storePendingSessions, promoteSessions, joinKey,
+  selectOtaaDevices, selectDevAddrsInUse, claimJoins, promoteSessions, joinKey,
   type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,
 } from './sql/joins.js';
 export {

@@ -22,7 +22,7 @@ import { copyUplinks } from './sql/copy-uplinks.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 import { upsertLatestState, type DeviceSeen } from './sql/upsert-latest-state.js';
-import { claimJoins, joinKey, promoteSessions, storePendingSessions } from './sql/joins.js';
+import { claimJoins, promoteSessions } from './sql/joins.js';
 import { applyDeviceAcks, applyTxAcks, claimDownlinkCounters, insertDownlinks, markDevStatusRequested, markQueueSent, nextDownlinkIds } from './sql/downlinks.js';
 import { applyNetworkServerReports, updateDownlinkRoutes } from './sql/downlink-queue.js';
 import type { PlannedDownlink } from './rows.js';
@@ -85,7 +85,6 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   // Sessions first: a promotion clears the counters the progress update and the downlinks then set.
   await promoteSessions(client, (batch.promotions ?? []).filter((p) => claimedFrames.has(p.uplinkId)));
   const joins = await claimJoins(client, batch.joins ?? []);
-  await storePendingSessions(client, (batch.joins ?? []).filter((j) => joins.has(joinKey(j))));
   await applyDeviceAcks(client, (batch.deviceAcks ?? []).filter((a) => claimedFrames.has(a.uplinkId)), batch.downlinkMaxAttempts ?? 3);
   const downlinks = await writeDownlinks(client, batch.downlinks ?? [], joins, claimedFrames);
   await applyTxAcks(client, batch.txAcks ?? [], batch.downlinkMaxAttempts ?? 3);

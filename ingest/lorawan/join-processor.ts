@@ -17,7 +17,6 @@
  * and must be above the last one.
  */
 import { classAWindows, type DownlinkWindows } from './class-a-windows.js';
-import type { DevAddrPool } from './dev-addr-pool.js';
 import { FrameRejectReason, type FrameRejectReasonCode } from './errors.js';
 import { buildJoinAccept, deriveSessionKeys, type SessionKeys } from './join-accept.js';
 import { parseJoinRequest, verifyJoinRequestMic } from './join-request.js';
@@ -45,11 +44,16 @@ export interface OtaaDeviceCandidate {
   devAddrInUse?: (devAddr: string) => boolean;
 }
 
+/** Where DevAddrs come from (a DevAddrPool, or addresses checked against the database beforehand). */
+export interface DevAddrAllocator {
+  allocate(inUse?: (devAddr: string) => boolean): string;
+}
+
 export interface JoinProcessorOptions {
   /** The band's regional parameters; null when the band has none configured. */
   region: RegionParameters | null;
   netId: string;
-  devAddrs: DevAddrPool;
+  devAddrs: DevAddrAllocator;
 }
 
 export type JoinOutcome =

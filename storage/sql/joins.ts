@@ -62,43 +62,40 @@ export interface JoinRow {
 export const joinKey = (j: { devEui: string; devNonce: number }): string => `${j.devEui}:${j.devNonce}`;
 
 /**
- * Records accepted joins; returns the keys (`joinKey`) of those this transaction recorded
- * first. A DevNonce or JoinNonce another worker (or an earlier delivery) recorded is
- * skipped: that join is answered by whoever recorded it.
+ * Records accepted joins and gives each device the session of its newest one recorded
+ * here as pending (the current session stays until an uplink proves the new one), in one
+ * statement. Returns the keys (`joinKey`) of the joins this transaction recorded first: a
+ * DevNonce or JoinNonce another worker (or an earlier delivery) recorded is skipped, and
+ * that join is answered by whoever recorded it. Devices are updated in key order.
  */
 export async function claimJoins(db: pg.ClientBase, rows: JoinRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
+  // Key order: concurrent batches lock device rows in the same order.
+  rows = [...rows].sort((a, b) => (a.devEui < b.devEui ? -1 : a.devEui > b.devEui ? 1 : a.devNonce - b.devNonce));
   const result = await db.query<{ dev_eui: string; dev_nonce: number }>(
-    `insert into otaa_joins (dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at)
-     select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[])
-     on conflict do nothing
-     returning dev_eui, dev_nonce`,
+    `with input as (
+       select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
+         as v(dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at, nwk, app)),
+     claimed as (
+       insert into otaa_joins (dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at)
+       select dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at from input
+       on conflict do nothing
+       returning dev_eui, dev_nonce),
+     newest as (
+       select distinct on (i.dev_eui) i.* from input i join claimed c using (dev_eui, dev_nonce)
+       order by i.dev_eui, i.join_nonce desc),
+     pending as (
+       update devices d set pending_dev_addr = n.dev_addr, pending_nwk_s_key = n.nwk, pending_app_s_key = n.app,
+         pending_since = n.received_at, updated_at = now()
+       from newest n where d.dev_eui = n.dev_eui)
+     select dev_eui, dev_nonce from claimed`,
     [
       textArray(rows.map((r) => r.devEui)), numberArray(rows.map((r) => r.devNonce)), numberArray(rows.map((r) => r.joinNonce)),
       textArray(rows.map((r) => r.requestMic)), textArray(rows.map((r) => r.devAddr)), timeArray(rows.map((r) => r.receivedAt)),
+      textArray(rows.map((r) => r.nwkSKeySealed)), textArray(rows.map((r) => r.appSKeySealed)),
     ],
   );
   return new Set(result.rows.map((r) => joinKey({ devEui: r.dev_eui, devNonce: r.dev_nonce })));
-}
-
-/**
- * The session of each device's newest recorded join becomes its pending session (the
- * current one stays until an uplink proves the new one). One row per device, in key order.
- */
-export async function storePendingSessions(db: pg.ClientBase, rows: JoinRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const newest = new Map<string, JoinRow>();
-  for (const r of rows) if ((newest.get(r.devEui)?.joinNonce ?? -1) < r.joinNonce) newest.set(r.devEui, r);
-  const sorted = [...newest.values()].sort((a, b) => (a.devEui < b.devEui ? -1 : 1));
-  await db.query(
-    `update devices d set pending_dev_addr = v.dev_addr, pending_nwk_s_key = v.nwk, pending_app_s_key = v.app, pending_since = v.at, updated_at = now()
-     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as v(dev_eui, dev_addr, nwk, app, at)
-     where d.dev_eui = v.dev_eui`,
-    [
-      textArray(sorted.map((r) => r.devEui)), textArray(sorted.map((r) => r.devAddr)), textArray(sorted.map((r) => r.nwkSKeySealed)),
-      textArray(sorted.map((r) => r.appSKeySealed)), timeArray(sorted.map((r) => r.receivedAt)),
-    ],
-  );
 }
 
 export interface SessionPromotionRow {
