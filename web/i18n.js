@@ -38,6 +38,26 @@ const texts = {
   },
 };
 
+// Lamps, downlinks and OTAA registration (issue 23).
+Object.assign(texts.de, {
+  'lamps.title': 'Straßenlampen', 'lamps.allZones': 'Alle Zonen', 'lamps.level': 'Helligkeit (%)', 'lamps.dimZone': 'Zone dimmen',
+  'lamps.lamp': 'Lampe', 'lamps.reported': 'Gemeldet', 'lamps.command': 'Befehl', 'lamps.actions': 'Schalten',
+  'lamps.on': 'an', 'lamps.off': 'aus', 'lamps.dim': 'Dimmen', 'lamps.dimTo': 'Dimmen:', 'lamps.switchOff': 'Ausschalten:',
+  'lamps.pending': 'ausstehend', 'lamps.confirmed': 'bestätigt', 'lamps.not_confirmed': 'nicht bestätigt', 'lamps.failed': 'fehlgeschlagen', 'lamps.queued': 'Befehle eingereiht',
+  'downlinks.title': 'Letzte Downlinks', 'downlinks.port': 'FPort', 'downlinks.state': 'Zustand', 'downlinks.gateway': 'Gateway', 'downlinks.when': 'Zeit',
+  'downlinks.queued': 'eingereiht', 'downlinks.sent': 'gesendet', 'downlinks.acknowledged': 'bestätigt', 'downlinks.failed': 'fehlgeschlagen',
+  'otaa.title': 'OTAA (Beitritt über die Luft)', 'otaa.hint': 'JoinEUI steht im QR-Code; der AppKey wird nie wieder angezeigt.', 'otaa.version': 'LoRaWAN-Version',
+});
+Object.assign(texts.en, {
+  'lamps.title': 'Street lamps', 'lamps.allZones': 'All zones', 'lamps.level': 'Brightness (%)', 'lamps.dimZone': 'Dim zone',
+  'lamps.lamp': 'Lamp', 'lamps.reported': 'Reported', 'lamps.command': 'Command', 'lamps.actions': 'Switch',
+  'lamps.on': 'on', 'lamps.off': 'off', 'lamps.dim': 'Dim', 'lamps.dimTo': 'Dim:', 'lamps.switchOff': 'Switch off:',
+  'lamps.pending': 'pending', 'lamps.confirmed': 'confirmed', 'lamps.not_confirmed': 'not confirmed', 'lamps.failed': 'failed', 'lamps.queued': 'commands queued',
+  'downlinks.title': 'Latest downlinks', 'downlinks.port': 'FPort', 'downlinks.state': 'State', 'downlinks.gateway': 'Gateway', 'downlinks.when': 'Time',
+  'downlinks.queued': 'queued', 'downlinks.sent': 'sent', 'downlinks.acknowledged': 'acknowledged', 'downlinks.failed': 'failed',
+  'otaa.title': 'OTAA (joins over the air)', 'otaa.hint': 'The JoinEUI is in the QR code; the AppKey is never shown again.', 'otaa.version': 'LoRaWAN version',
+});
+
 export function lang() {
   return localStorage.getItem('stadtfunk.lang') ?? (navigator.language?.startsWith('de') ? 'de' : 'en');
 }

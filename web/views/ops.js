@@ -4,10 +4,12 @@
 import { api, el } from '../api.js';
 import { t } from '../i18n.js';
 import { requireKey } from '../signin.js';
+import { renderLampsPanel } from '../panels/lamps.js';
 
 export async function render(main) {
   main.append(el('h1', {}, t('opsTitle')));
   let timer = null;
+  let stopLamps = () => undefined;
   requireKey(main, () => {
     const box = el('div', {});
     // Outside the refreshed part, so an opened dead letter stays open.
@@ -39,6 +41,10 @@ export async function render(main) {
     };
     draw().catch((e) => box.replaceChildren(el('p', { class: 'error' }, e.message)));
     timer = setInterval(() => draw().catch(() => undefined), 5000);
+    stopLamps = renderLampsPanel(main);
   });
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    stopLamps();
+  };
 }

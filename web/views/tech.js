@@ -5,6 +5,7 @@ import { announce, api, el } from '../api.js';
 import { t } from '../i18n.js';
 import { createMap } from '../map.js';
 import { requireKey } from '../signin.js';
+import { otaaFields } from './otaa-fields.js';
 
 export async function render(main) {
   main.append(el('h1', {}, t('register')));
@@ -33,6 +34,7 @@ async function form(main) {
   const devAddr = el('input', { id: 'devaddr', placeholder: '26011234', autocomplete: 'off' });
   const nwk = el('input', { id: 'nwk', type: 'password', autocomplete: 'off' });
   const app = el('input', { id: 'app', type: 'password', autocomplete: 'off' });
+  const otaa = otaaFields();
   const error = el('p', { class: 'error', role: 'alert' });
   const result = el('section', { 'aria-live': 'polite' });
   let polling = null;
@@ -49,9 +51,11 @@ async function form(main) {
       const id = qr.value.trim();
       const body = { ...(id.startsWith('LW:') ? { qr: id } : { devEui: id }), modelId: model.value, ...(assetId ? { assetId } : {}) };
       if (devAddr.value) Object.assign(body, { devAddr: devAddr.value.trim(), nwkSKey: nwk.value.trim(), appSKey: app.value.trim() });
+      Object.assign(body, otaa.values());
       const device = await api('/api/v1/devices', { method: 'POST', body });
       nwk.value = '';
       app.value = '';
+      otaa.clear();
       announce(t('saved'));
       clearInterval(polling);
       polling = watch(device.devEui, result);
@@ -73,6 +77,7 @@ async function form(main) {
         el('p', { class: 'muted' }, t('tapMap')), mapBox),
       el('details', {}, el('summary', {}, t('abp')),
         el('label', { for: 'devaddr' }, 'DevAddr'), devAddr, el('label', { for: 'nwk' }, 'NwkSKey'), nwk, el('label', { for: 'app' }, 'AppSKey'), app),
+      otaa.element,
       el('p', {}, el('button', { type: 'submit' }, t('save'))), error),
     result,
     csvImport(),
