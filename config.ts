@@ -4,6 +4,7 @@
  * what is wrong and an example of a good value.
  */
 import path from 'node:path';
+import { loadAuthConfig, type AuthConfig } from './auth-config.js';
 import { loadCityProfile, type CityProfile } from './city-profile.js';
 import { ConfigError } from './config-error.js';
 import { loadLorawanConfig, type LorawanConfig } from './lorawan-config.js';
@@ -91,6 +92,8 @@ export interface Config {
   city: Readonly<CityProfile>;
   /** Joins, downlinks, regions and MAC timings of the raw-frame path (LORAWAN_* variables): lorawan-config.ts. */
   lorawan: Readonly<LorawanConfig>;
+  /** Sessions and the OpenID Connect identity provider (SESSION_*, OIDC_* variables): auth-config.ts. */
+  auth: Readonly<AuthConfig>;
 }
 
 export { ConfigError };
@@ -184,6 +187,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     if (!p || !label) throw new ConfigError('INGEST_CONCENTRATOR_BANDS', `"${pair}" is not prefix=label`, '450mhz=450MHz,eu868=EU868');
     bands[p] = label;
   }
+  const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:'], 'https://daten.stadt.example')?.replace(/\/+$/, '') ?? null;
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://stadtfunk:secret@127.0.0.1:5432/stadtfunk'),
     mqttUrl,
@@ -227,10 +231,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     api: {
       openDataRateLimitPerMinute: integer(env, 'OPEN_DATA_RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000, '600'),
       parkingStaleAfterS: integer(env, 'PARKING_STALE_AFTER_S', 1800, 1, 604_800, '1800'),
-      publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'], 'https://daten.stadt.example')?.replace(/\/+$/, '') ?? null,
+      publicUrl,
     },
     city: loadCityProfile(env),
     lorawan: loadLorawanConfig(env),
+    auth: loadAuthConfig(env, publicUrl),
   };
   if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
     throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');

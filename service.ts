@@ -125,6 +125,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
       openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
       city: config.city, publicUrl: config.api.publicUrl, lorawan: config.lorawan,
+      auth: config.auth,
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
     cleanups.push(() => app.close());

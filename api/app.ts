@@ -2,20 +2,24 @@
  * buildApp(deps) returns the Fastify app and never listens; main listens.
  * One encapsulated plugin per resource; schemas on every route.
  */
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { AuthConfig } from '../auth-config.js';
 import { loadCityProfile, type CityProfile } from '../city-profile.js';
 import { adminRoutes } from './admin.js';
+import { countRoutes } from './counts.js';
 import { AuditLog } from './audit-log.js';
-import { KeyVerifier, presentedKey } from './auth.js';
+import { KeyVerifier } from './auth.js';
 import { docsRoutes } from './docs.js';
-import { HttpError, installErrorHandler } from './errors.js';
+import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
 import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
+import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
 import { webRoutes } from './web.js';
@@ -23,6 +27,11 @@ import { downlinkRoutes } from './downlinks.js';
 import { DownlinkRequests } from './downlink-requests.js';
 import { lampRoutes } from './lamps.js';
 import type { LorawanConfig } from '../lorawan-config.js';
+import { oidcRoutes } from './oidc-routes.js';
+import { authenticateRequest } from './request-auth.js';
+import { sessionRoutes } from './session-routes.js';
+import { SessionStore } from './sessions.js';
+import { userRoutes } from './users.js';
 
 export interface PartStatus {
   ok: boolean;
@@ -58,6 +67,8 @@ export interface AppDeps {
   city?: Readonly<CityProfile>;
   /** Regions of the concentrator bands, for the size check of downlinks (lorawan-config.ts). */
   lorawan?: Readonly<LorawanConfig>;
+  /** Session lifetimes and the OpenID Connect provider (auth-config.ts). Default: 1 h idle, 12 h at most, no OIDC. */
+  auth?: Readonly<AuthConfig>;
 }
 
 /** What the route plugins get: the deps plus the app's shared parts. */
@@ -66,6 +77,8 @@ export interface ApiContext extends AppDeps {
   audit: AuditLog;
   keys: KeyVerifier;
   liveBus: LiveBus;
+  auth: Readonly<AuthConfig>;
+  sessions: SessionStore;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -78,31 +91,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  await app.register(fastifyCookie);
 
+  const auth = deps.auth ?? { sessionIdleTimeoutS: 3600, sessionMaxAgeS: 43_200, oidc: null };
   const ctx: ApiContext = {
     ...deps,
     city: deps.city ?? loadCityProfile({}),
     audit: new AuditLog(deps.pool, deps.log),
     keys: new KeyVerifier(deps.pool),
     liveBus: deps.liveBus ?? new LiveBus(),
+    auth,
+    sessions: new SessionStore(deps.pool, auth.sessionIdleTimeoutS, auth.sessionMaxAgeS),
   };
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    const key = presentedKey(request);
-    if (key === null) return;
-    const principal = await ctx.keys.verify(key);
-    if (!principal) throw new HttpError(401, 'STADTFUNK_ERR_BAD_KEY', 'this API key is unknown or revoked');
-    request.principal = principal;
-  });
+  app.decorateRequest('session', null);
+  app.addHook('onRequest', async (request) => authenticateRequest(request, { keys: ctx.keys, sessions: ctx.sessions, publicUrl: ctx.publicUrl ?? null }));
   app.addHook('onClose', async () => ctx.audit.flush());
 
   await app.register(docsRoutes, { ctx });
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { ctx });
+  await app.register(countRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
+  await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(sessionRoutes, { ctx });
+  await app.register(userRoutes, { ctx });
+  await app.register(oidcRoutes, { ctx });
   await app.register(webRoutes);
   // Application downlinks and street lamps share one encoder (codec worker), closed with the app.
   const downlinkRequests = new DownlinkRequests(deps.pool, deps.lorawan ?? null);

@@ -15,14 +15,21 @@ export type { Role };
 export const ROLES: readonly Role[] = ['admin', 'technician', 'operator'];
 
 export interface Principal {
-  keyId: string;
+  /** The API key's id; null for a signed-in user. */
+  keyId: string | null;
+  /** The signed-in user's id; null for an API key. */
+  userId: string | null;
+  /** The key's name, or the user's user name (display name for a user from the identity provider). */
   name: string;
   role: Role;
+  via: 'api_key' | 'session';
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The browser session the principal comes from (api/sessions.ts); null for API keys and anonymous requests. */
+    session: import('./sessions.js').SessionInfo | null;
   }
 }
 
@@ -48,7 +55,7 @@ export class KeyVerifier {
     const hit = this.cache.get(cacheKey);
     if (hit && hit.until > Date.now()) return hit.principal;
     const row = await selectApiKeyByHash(this.pool, hash);
-    const principal = row ? { keyId: row.id, name: row.name, role: row.role } : null;
+    const principal: Principal | null = row ? { keyId: row.id, userId: null, name: row.name, role: row.role, via: 'api_key' } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(cacheKey, { principal, until: Date.now() + this.cacheMs });
     return principal;
@@ -69,7 +76,7 @@ export function presentedKey(request: FastifyRequest): string | null {
 /** preHandler: the request needs one of `roles` (admin always passes). */
 export function requireRole(...roles: Role[]) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    if (!request.principal) throw new HttpError(401, 'STADTFUNK_ERR_UNAUTHENTICATED', 'send an API key: Authorization: Bearer <key>');
+    if (!request.principal) throw new HttpError(401, 'STADTFUNK_ERR_UNAUTHENTICATED', 'sign in, or send an API key: Authorization: Bearer <key>');
     if (request.principal.role !== 'admin' && !roles.includes(request.principal.role)) {
       throw new HttpError(403, 'STADTFUNK_ERR_FORBIDDEN', `role ${request.principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`);
     }

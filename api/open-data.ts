@@ -5,6 +5,7 @@
  * shown only when their asset is public; otherwise only in zone totals.
  * Licence: Datenlizenz Deutschland – Namensnennung – 2.0 (dl-de/by-2-0); publisher and
  * attribution come from the city profile (city-profile.ts), which GET /api/v1/open/city shows.
+ * JSON and GeoJSON carry them in the body, CSV in Link headers and CSVW metadata (csvw.ts).
  */
 import { createHash } from 'node:crypto';
 import cors from '@fastify/cors';
@@ -15,6 +16,7 @@ import { attributionLine, LICENCE } from '../city-profile.js';
 import { catalog } from '../decoders/index.js';
 import { selectAsset, selectExportDevices, selectExportPage, selectLatestByAsset, selectSeries, selectSeriesJson, selectZoneOccupancy, type Bucket, type ExportRow } from '../storage/index.js';
 import type { ApiContext } from './app.js';
+import { csvLinks } from './csvw.js';
 import { badRequest, notFound } from './errors.js';
 import { groupByAsset, zoneTotals } from './live.js';
 import { ErrorResponse } from './schemas.js';
@@ -239,6 +241,9 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     if (q.format === 'csv') {
       const rows = await selectSeries(ctx.pool, query);
       nextLink(rows.length, rows[rows.length - 1]);
+      // Licence and CSVW metadata beside the file (csvw.ts), after a rel="next" if there is one.
+      const next = reply.getHeader('link');
+      reply.header('link', next ? `${String(next)}, ${csvLinks(request, 'series-metadata.json')}` : csvLinks(request, 'series-metadata.json'));
       reply.type('text/csv; charset=utf-8');
       let out = csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'min', 'max', 'count']);
       for (const r of rows) out += csvLine([r.time.toISOString(), asset.id, q.metric, r.channel, unit, r.value, r.min, r.max, r.count]);
@@ -270,6 +275,8 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${dataset.id}_${from.toISOString().slice(0, 10)}_${to.toISOString().slice(0, 10)}.csv"`,
       'access-control-allow-origin': '*',
+      'access-control-expose-headers': 'Link',
+      link: csvLinks(request, 'export.csv-metadata.json'),
     });
     res.write(csvLine(['time', 'asset', 'metric', 'channel', 'unit', 'value', 'quality']));
     // Device by device, keyset pages of 10,000 rows; waits for the socket to drain. While a

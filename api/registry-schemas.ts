@@ -30,7 +30,14 @@ export const Asset = Type.Object({
   decommissionedAt: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(), updatedAt: Type.String(),
 });
 
-const FieldMapping = Type.Object({ path: Type.String({ minLength: 1 }), metric: Type.String(), channel: Type.Optional(Type.String()), unit: Type.Optional(Type.String()) }, { additionalProperties: false });
+const FieldMapping = Type.Object({
+  path: Type.String({ minLength: 1 }), metric: Type.String(), channel: Type.Optional(Type.String()), unit: Type.Optional(Type.String()),
+  scale: Type.Optional(Type.Number({ description: 'after the unit conversion: value × scale + offset' })), offset: Type.Optional(Type.Number()),
+  below: Type.Optional(Type.Number({ description: 'reading 1 when the value is below this, else 0 (occupancy from a distance)' })),
+  values: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'strings to numbers, e.g. {"occupied": 1, "vacant": 0}' })),
+}, { additionalProperties: false });
+export const MODEL_CATEGORY_VALUES = ['air', 'parking', 'people', 'traffic', 'streetlight', 'water', 'other'] as const;
+export const ModelCategorySchema = Type.Union(MODEL_CATEGORY_VALUES.map((c) => Type.Literal(c)), { description: 'what the model measures: people counters count people, traffic counters vehicles' });
 export const ModelInput = Type.Object({
   id: ModelId,
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -41,7 +48,21 @@ export const ModelInput = Type.Object({
   mapping: Type.Optional(Type.Array(FieldMapping)),
   examples: Type.Optional(Type.Array(Type.Unknown())),
   expectedIntervalS: Type.Optional(Type.Integer({ minimum: 1 })),
+  category: Type.Optional(ModelCategorySchema),
 }, { additionalProperties: false });
+
+const Proposal = Type.Object({
+  mapping: Type.Array(FieldMapping, { description: 'what the built-in mappings make of the examples (used while the model has no mapping of its own)' }),
+  left: Type.Array(Type.Object({ path: Type.String(), reason: Type.String() }), { description: 'fields recognised but left in the decoded payload, and why' }),
+});
+/** A model as the registry answers: what was put, whether its codec is verified by examples, and the proposal. */
+export const ModelOutput = Type.Object({
+  ...ModelInput.properties,
+  verified: Type.Boolean({ description: 'a codec with examples that all passed the exact gate; false: unverified (no examples)' }),
+  category: Type.Union([ModelCategorySchema, Type.Null()]),
+  proposal: Type.Union([Proposal, Type.Null()]),
+  source: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+});
 
 export const DeviceInput = Type.Object({
   devEui: Type.Optional(Hex16),

@@ -6,19 +6,19 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { builtinDecoderNames, checkExamples, CodecSandbox, loadQuickJS, runCodecExamples } from '../decoders/index.js';
+import { builtinDecoderNames, checkExamples, CodecRunner, proposeForExamples, runCodecExamples, type CodecExample, type ModelCategory } from '../decoders/index.js';
 import { createKeyVault, keyAad } from '../ingest/lorawan/index.js';
 import {
   decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
   selectDeviceModels, selectDeviceMounts, selectDevices, upsertAsset, upsertDevice, upsertDeviceModel,
-  type AssetRow, type DeviceRow,
+  type AssetRow, type DeviceModelRow, type DeviceRow,
 } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
 import { badRequest, HttpError, notFound } from './errors.js';
 import { importDevicesCsv } from './registry-import.js';
 import { DevEui, ErrorResponse } from './schemas.js';
-import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, type DeviceInputT } from './registry-schemas.js';
+import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, ModelOutput, type DeviceInputT } from './registry-schemas.js';
 import { parseTr005 } from './tr005.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -40,6 +40,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     ctx.audit.record({ actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, action, target, detail, remoteAddr: request.ip });
   };
   const security = [{ apiKey: [] }];
+  // Submitted codecs run in a worker of their own: a hostile one is stopped there and
+  // cannot hold up this thread, ingest's codec worker or the service's memory.
+  let codecs: CodecRunner | null = null;
+  app.addHook('onClose', async () => codecs?.close());
 
   // ---- assets --------------------------------------------------------------------
   app.post('/api/v1/assets', {
@@ -100,44 +104,85 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   });
 
   // ---- device models -------------------------------------------------------------
+  /** A stored model as the registry answers (codec scripts included: technicians and operators only). */
+  const modelOut = (m: DeviceModelRow) => {
+    const examples = Array.isArray(m.examples) ? m.examples : [];
+    const datas = examples.map((e) => (e as CodecExample).output?.data).filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d));
+    const proposal = m.decoderKind === 'codec' ? proposeForExamples(datas, (m.category as ModelCategory | null) ?? null) : null;
+    return {
+      id: m.id, name: m.name,
+      decoder: m.decoderKind === 'builtin' ? { kind: 'builtin' as const, name: m.builtinName ?? '' } : { kind: 'codec' as const, script: m.codecScript ?? '' },
+      mapping: (m.mapping ?? []) as never, examples, ...(m.expectedIntervalS !== null ? { expectedIntervalS: m.expectedIntervalS } : {}),
+      category: (m.category as ModelCategory | null) ?? null,
+      verified: m.decoderKind === 'builtin' || examples.length > 0,
+      proposal: proposal ? { mapping: proposal.mapping as never, left: proposal.left } : null,
+      source: m.source ?? null,
+    };
+  };
+
   app.put('/api/v1/device-models/:id', {
     preHandler: technician,
-    schema: { tags: ['registry'], summary: 'Create or replace a device model (built-in decoder or sandboxed codec; a codec is refused unless its examples pass)', security, params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelInput, 400: ErrorResponse, 422: ErrorResponse } },
+    schema: {
+      tags: ['registry'], security,
+      summary: 'Create or replace a device model (built-in decoder or sandboxed codec; a codec is refused unless its examples pass exactly; without examples it is marked unverified)',
+      params: Type.Object({ id: ModelId }), body: ModelInput, response: { 200: ModelOutput, 400: ErrorResponse, 422: ErrorResponse },
+    },
   }, async (request) => {
     const m = request.body;
     if (m.id !== request.params.id) throw badRequest(`id: ${m.id} does not match the path's ${request.params.id}`);
     if (m.decoder.kind === 'builtin' && !builtinDecoderNames().includes(m.decoder.name)) {
       throw badRequest(`decoder.name: unknown built-in decoder "${m.decoder.name}" (known: ${builtinDecoderNames().join(', ')})`);
     }
+    let examples: CodecExample[] = [];
     if (m.decoder.kind === 'codec' && m.examples && m.examples.length > 0) {
-      // A codec is accepted only when all its examples pass.
-      let examples;
+      // A codec is accepted only when all its examples pass, in a worker of the registry's own.
       try {
         examples = checkExamples(m.examples);
       } catch (error) {
         throw badRequest(`examples: ${(error as Error).message}`);
       }
-      const sandbox = new CodecSandbox(await loadQuickJS());
-      try {
-        const failed = runCodecExamples(sandbox, m.decoder.script, examples).filter((r) => !r.passed);
-        if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
-      } finally {
-        sandbox.close();
-      }
+      codecs ??= new CodecRunner();
+      const runner = codecs;
+      const failed = (await runCodecExamples((script, input, options) => runner.decode(script, input, options), m.decoder.script, examples)).filter((r) => !r.passed);
+      if (failed.length > 0) throw new HttpError(422, 'STADTFUNK_ERR_CODEC_EXAMPLES', `examples: ${failed.length} failed, first "${failed[0]!.description}": ${failed[0]!.problem}`);
     }
+    const datas = examples.map((e) => e.output.data).filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d));
+    const proposal = m.decoder.kind === 'codec' ? proposeForExamples(datas, m.category ?? null) : null;
     await upsertDeviceModel(ctx.pool, {
       id: m.id, name: m.name, decoderKind: m.decoder.kind,
       builtinName: m.decoder.kind === 'builtin' ? m.decoder.name : null, codecScript: m.decoder.kind === 'codec' ? m.decoder.script : null,
       mapping: m.mapping ?? [], examples: m.examples ?? [], expectedIntervalS: m.expectedIntervalS ?? null,
+      category: m.category ?? proposal?.category ?? null, mappingNotes: proposal?.left ?? [],
     });
-    audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind });
-    return m;
+    audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind, verified: m.decoder.kind === 'builtin' || examples.length > 0 });
+    return modelOut((await selectDeviceModel(ctx.pool, m.id))!);
+  });
+
+  app.get('/api/v1/device-models/:id', {
+    preHandler: staffRead,
+    schema: { tags: ['registry'], summary: 'One device model with its proposal: which fields of its examples become which metrics, which are left and why', security, params: Type.Object({ id: ModelId }), response: { 200: ModelOutput, 404: ErrorResponse } },
+  }, async (request) => {
+    const m = await selectDeviceModel(ctx.pool, request.params.id);
+    if (!m) throw notFound(`device model ${request.params.id}`);
+    return modelOut(m);
   });
 
   app.get('/api/v1/device-models', {
     preHandler: staffRead,
-    schema: { tags: ['registry'], summary: 'List device models', security, response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]) })) }) } },
-  }, async () => ({ items: (await selectDeviceModels(ctx.pool)).map((m) => ({ id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS })) }));
+    schema: {
+      tags: ['registry'], summary: 'List device models (a codec without examples is unverified)', security,
+      response: { 200: Type.Object({ items: Type.Array(Type.Object({
+        id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]),
+        category: Type.Union([Type.String(), Type.Null()]), verified: Type.Boolean(), examples: Type.Integer(), imported: Type.Boolean(),
+      })) }) },
+    },
+  }, async () => ({
+    items: (await selectDeviceModels(ctx.pool)).map((m) => ({
+      id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS,
+      category: m.category, verified: m.decoderKind === 'builtin' || (Array.isArray(m.examples) && m.examples.length > 0),
+      examples: Array.isArray(m.examples) ? m.examples.length : 0, imported: m.source !== null,
+    })),
+  }));
 
   // ---- devices -------------------------------------------------------------------
   const resolveIds = (body: DeviceInputT): { devEui: string; joinEui: string | null } => {

@@ -17,7 +17,7 @@ export interface PacedResult {
   errors: number;
 }
 
-export async function paced(baseUrl: string, paths: string[], rate: number, durationS: number): Promise<PacedResult> {
+export async function paced(baseUrl: string, paths: string[], rate: number, durationS: number, headers: Record<string, string> = {}): Promise<PacedResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const latencies: number[] = [];
   let errors = 0;
@@ -32,7 +32,7 @@ export async function paced(baseUrl: string, paths: string[], rate: number, dura
     // starts a little early, and counts from when it started.
     const from = Math.min(due, performance.now());
     pending.push(new Promise<void>((resolve) => {
-      const req = http.get(new URL(paths[i % paths.length]!, baseUrl), { agent }, (res) => {
+      const req = http.get(new URL(paths[i % paths.length]!, baseUrl), { agent, headers }, (res) => {
         res.on('data', () => undefined);
         res.on('end', () => {
           if (res.statusCode === 200) latencies.push(performance.now() - from);

@@ -53,6 +53,10 @@ const benches: Record<string, Bench> = {
         json: stringOption(a, 'json'),
       }),
   },
+  portals: {
+    summary: 'DATEX II parking status (500 garages, 200 zones) plain and 304, DCAT-AP.de catalog (+ /health baseline)',
+    run: async (a) => (await import('../bench/portals.js')).portalsBench({ durationS: numberOption(a, 'duration', 10, 1), json: stringOption(a, 'json') }),
+  },
   'frames-crypto': {
     summary: 'the crypto step alone: lora-packet vs node:crypto',
     run: async (a) => (await import('../bench/frames-crypto.js')).framesCryptoBench({ durationMs: numberOption(a, 'duration', 4, 0.1) * 1000, json: stringOption(a, 'json') }),

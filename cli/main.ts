@@ -14,8 +14,10 @@ const commands: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate.js')).simulateCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
   apikey: async () => (await import('./apikey.js')).apikeyCommand,
+  user: async () => (await import('./user.js')).userCommand,
   codec: async () => (await import('./codec.js')).codecCommand,
   redecode: async () => (await import('./redecode.js')).redecodeCommand,
+  models: async () => (await import('./models.js')).modelsCommand,
 };
 
 /** Subcommands with a second word, e.g. `codec test`, register here as `codec`. */

@@ -35,6 +35,10 @@ const metrics: Metric[] = [
   { id: 'pressure', unit: 'hPa', description: 'Air pressure', category: 'air', min: 800, max: 1100, public: true },
   // UCUM has no A-weighting; dB with the weighting in the id's description is the usual compromise.
   { id: 'noise', unit: 'dB', description: 'Sound level, A-weighted (dB(A))', category: 'air', min: 0, max: 140, public: true },
+  // TS013 normalized payload (The Things Network lib/payload.json): air.lightIntensity, wind.*
+  { id: 'illuminance', unit: 'lx', description: 'Illuminance (light intensity)', category: 'air', min: 0, max: 200000, public: true },
+  { id: 'wind_speed', unit: 'm/s', description: 'Wind speed', category: 'air', min: 0, max: 100, public: true },
+  { id: 'wind_direction', unit: 'deg', description: 'Wind direction, clockwise from north', category: 'air', min: 0, max: 360, public: true },
   // Parking
   { id: 'occupied', unit: '1', description: 'Parking bay occupied (1) or free (0)', category: 'parking', min: 0, max: 1, public: true },
   { id: 'free_spaces', unit: '{spaces}', description: 'Free spaces (garage or zone)', category: 'parking', min: 0, max: 100000, public: true },
@@ -44,6 +48,11 @@ const metrics: Metric[] = [
   { id: 'count_interval', unit: 's', description: 'Length of the counting interval', category: 'traffic', min: 1, max: 86400, public: true },
   { id: 'avg_speed', unit: 'km/h', description: 'Average speed', category: 'traffic', min: 0, max: 300, public: true },
   { id: 'traffic_occupancy', unit: '%', description: 'Share of time the detector was occupied', category: 'traffic', min: 0, max: 100, public: true },
+  // Counters as vendors report them: cumulative since the counter's last reset (or wrap).
+  // Increments per interval are derived from the series (counter-increments.ts), never stored twice.
+  { id: 'vehicle_count_total', unit: '{vehicles}', description: "Vehicle counter as the device reports it (cumulative since its last reset)", category: 'traffic', min: 0, max: 1e12, public: true },
+  { id: 'people_count', unit: '{persons}', description: 'People counted in the interval', category: 'traffic', min: 0, max: 100000, public: true },
+  { id: 'people_count_total', unit: '{persons}', description: "People counter as the device reports it (cumulative since its last reset)", category: 'traffic', min: 0, max: 1e12, public: true },
   // Streetlight controllers
   { id: 'lamp_on', unit: '1', description: 'Lamp on (1) or off (0)', category: 'streetlight', min: 0, max: 1, public: true },
   { id: 'dim_level', unit: '%', description: 'Dimming level', category: 'streetlight', min: 0, max: 100, public: true },
@@ -52,6 +61,8 @@ const metrics: Metric[] = [
   { id: 'voltage', unit: 'V', description: 'Mains voltage', category: 'streetlight', min: 0, max: 400, public: true },
   // Water gauges
   { id: 'water_level', unit: 'cm', description: 'Water level above gauge zero', category: 'water', min: -500, max: 3000, public: true },
+  // What an ultrasonic or radar level sensor measures: not a level until the model says where the sensor hangs.
+  { id: 'water_distance', unit: 'cm', description: 'Distance from the sensor down to the water surface', category: 'water', min: 0, max: 5000, public: true },
   // Device health (not open data)
   { id: 'battery_voltage', unit: 'V', description: 'Battery voltage', category: 'health', min: 0, max: 15, public: false },
   { id: 'battery_level', unit: '%', description: 'Battery level', category: 'health', min: 0, max: 100, public: false },

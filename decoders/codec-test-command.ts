@@ -1,13 +1,15 @@
 /** `stadtfunk codec test --codec FILE.js --examples FILE.yaml` */
 import fs from 'node:fs/promises';
-import { CodecSandbox, loadQuickJS } from './codec-sandbox.js';
 import { loadCodecYaml, runCodecExamples } from './codec-examples.js';
+import { CodecRunner } from './codec-runner.js';
 
 export const CODEC_TEST_USAGE = `usage: stadtfunk codec test --codec FILE.js --examples FILE.yaml
 
 Runs the codec in the sandbox against the examples (The Things Network device repository
-codec YAML: uplinkDecoder.examples[] with input.fPort, input.bytes and output.data or
-output.errors), prints each result and ends with "N passed, M failed".`;
+codec YAML: uplinkDecoder.examples[] with input.fPort, input.bytes and output), prints
+each result and ends with "N passed, M failed". An example passes only when the whole
+output (data, warnings, errors) is exactly the expected one. The codec runs in a worker
+thread with the service's limits (100 ms, 16 MiB).`;
 
 export async function codecTestCommand(argv: string[]): Promise<number> {
   const get = (name: string): string | undefined => {
@@ -33,14 +35,14 @@ export async function codecTestCommand(argv: string[]): Promise<number> {
     console.error(`stadtfunk codec: ${(error as Error).message}`);
     return 2;
   }
-  const sandbox = new CodecSandbox(await loadQuickJS());
+  const runner = new CodecRunner();
   try {
-    const results = runCodecExamples(sandbox, script, examples);
+    const results = await runCodecExamples((s, input, options) => runner.decode(s, input, options), script, examples);
     for (const r of results) console.log(`${r.passed ? 'pass' : 'FAIL'}  ${r.description}${r.problem ? `\n      ${r.problem}` : ''}`);
     const failed = results.filter((r) => !r.passed).length;
     console.log(`${results.length - failed} passed, ${failed} failed`);
     return failed === 0 ? 0 : 1;
   } finally {
-    sandbox.close();
+    await runner.close();
   }
 }

@@ -6,6 +6,7 @@ import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { DEFAULT_CODEC_LIMITS } from './codec-sandbox.js';
 import { CodecRunner } from './codec-runner.js';
 import { normalize } from './normalize.js';
+import { normalizedReadings } from './normalized-payload.js';
 import { decodeAir } from './stadtfunk-air.js';
 import { decodeParking } from './stadtfunk-parking.js';
 import { decodeStreetlight } from './stadtfunk-streetlight.js';
@@ -13,7 +14,10 @@ import { decodeTraffic } from './stadtfunk-traffic.js';
 import { decodeWater } from './stadtfunk-water.js';
 import type { DecodeInput, DecodeResult, DeviceModel } from './types.js';
 
-export type { DecodeInput, DecodeResult, DeviceModel, FieldMapping, Reading, Quality, DecoderSpec } from './types.js';
+export type { DecodeInput, DecodeResult, DeviceModel, FieldMapping, Reading, Quality, DecoderSpec, ModelCategory } from './types.js';
+export { MODEL_CATEGORIES } from './types.js';
+export { inferCategory, proposeForExamples, proposeMapping, type MappingProposal, type LeftField } from './builtin-mapping.js';
+export { normalizedReadings } from './normalized-payload.js';
 export { catalog, getMetric, makeReading, qualityOf, type Metric, type MetricCategory } from './catalog.js';
 export { encodeAir, type AirValues } from './stadtfunk-air.js';
 export { encodeParking, type ParkingValues } from './stadtfunk-parking.js';
@@ -43,17 +47,39 @@ export interface Decoders {
 export interface DecodersOptions {
   /** Time limit per codec call. Default 100 ms (as ChirpStack). */
   codecTimeoutMs?: number;
-  /** Memory limit per codec runtime. Default 16 MiB. */
+  /** How much the codec heap may grow in one call. Default 16 MiB. */
   codecMemoryBytes?: number;
 }
 
-export { CodecSandbox, loadQuickJS, DEFAULT_CODEC_LIMITS, type CodecOutcome } from './codec-sandbox.js';
+export { CodecSandbox, DEFAULT_CODEC_LIMITS, type CodecOutcome, type CodecLimits } from './codec-sandbox.js';
 export { CodecRunner } from './codec-runner.js';
+export { loadGuardedQuickJS } from './codec-memory.js';
 export { encodeDownlink, canEncodeDownlink, type EncodeOutcome } from './encode-downlink.js';
 export { encodeStreetlightCommand, decodeStreetlightCommand, STREETLIGHT_FPORT, type StreetlightCommand } from './stadtfunk-streetlight-command.js';
 export { normalize } from './normalize.js';
-export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult } from './codec-examples.js';
+export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult, type RunCodec } from './codec-examples.js';
 export { codecTestCommand } from './codec-test-command.js';
+
+/**
+ * A model's own mapping decides alone. Without one, the codec's normalized payload
+ * (TS013 normalizeUplink) gives what it has, and the built-in mapping the rest: a metric
+ * the normalized payload gives is not taken from the vendor fields as well.
+ */
+export function readingsOf(model: DeviceModel, data: Record<string, unknown>, normalized: unknown, recvTime: Date, codecWarnings: string[] = []): DecodeResult {
+  if (model.mapping && model.mapping.length > 0) {
+    const mapped = normalize(data, model.mapping, recvTime, model.category ?? null);
+    return { readings: mapped.readings, decoded: data, warnings: [...codecWarnings, ...mapped.warnings], errors: [] };
+  }
+  const fromNormalized = normalized === undefined ? { readings: [], warnings: [] } : normalizedReadings(normalized, recvTime);
+  const given = new Set(fromNormalized.readings.map((r) => r.metric));
+  const mapped = normalize(data, undefined, recvTime, model.category ?? null);
+  return {
+    readings: [...fromNormalized.readings, ...mapped.readings.filter((r) => !given.has(r.metric))],
+    decoded: data,
+    warnings: [...codecWarnings, ...fromNormalized.warnings, ...mapped.warnings],
+    errors: [],
+  };
+}
 
 /** Built-in decoders and vendor codecs (sandboxed in QuickJS, in a worker thread with a watchdog). */
 export async function createDecoders(options: DecodersOptions = {}): Promise<Decoders> {
@@ -72,8 +98,7 @@ export async function createDecoders(options: DecodersOptions = {}): Promise<Dec
       return runner.decode(model.decoder.script, input).then((out): DecodeResult => {
         if (!out.ok) return { readings: [], decoded: {}, warnings: [], errors: [out.error] };
         if (out.errors.length > 0) return { readings: [], decoded: {}, warnings: out.warnings, errors: out.errors };
-        const normalized = normalize(out.data, model.mapping, input.recvTime);
-        return { readings: normalized.readings, decoded: out.data, warnings: [...out.warnings, ...normalized.warnings], errors: [] };
+        return readingsOf(model, out.data, out.normalized, input.recvTime, out.warnings);
       });
     },
     close: () => void runner.close(),

@@ -10,7 +10,7 @@ import {
   type ReadingRow,
 } from '../storage/index.js';
 import type { Decoders } from './index.js';
-import type { DeviceModel, FieldMapping } from './types.js';
+import type { DeviceModel, FieldMapping, ModelCategory } from './types.js';
 
 export interface RedecodeOptions {
   devEui: string | null;
@@ -37,6 +37,7 @@ export async function redecode(pool: pg.Pool, decoders: Decoders, options: Redec
         id: device.modelId,
         decoder: device.decoderKind === 'builtin' ? { kind: 'builtin', name: device.builtinName ?? '' } : { kind: 'codec', script: device.codecScript ?? '' },
         mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
+        category: (device.category as ModelCategory | null) ?? null,
       };
       const result = await decoders.decode(model, { bytes: u.payload, fPort: u.fPort ?? 0, recvTime: u.receivedAt });
       if (result.errors.length > 0) progress.failed++;

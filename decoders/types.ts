@@ -39,7 +39,18 @@ export interface FieldMapping {
   channel?: string;
   /** Unit the codec reports in, converted to the catalog unit (e.g. `Pa` → `hPa`). Defaults to the catalog unit. */
   unit?: string;
+  /** Applied after the unit conversion: value × scale + offset (e.g. water level = mount height − distance: scale −1, offset 420). */
+  scale?: number;
+  offset?: number;
+  /** A threshold: the reading is 1 when the value is below it, else 0 (occupancy from a distance in cm). */
+  below?: number;
+  /** Strings (compared case-insensitively) to numbers, e.g. { "occupied": 1, "vacant": 0 }. */
+  values?: Record<string, number>;
 }
+
+/** What a device model measures; decides which built-in mappings apply to fields whose meaning depends on it. */
+export type ModelCategory = 'air' | 'parking' | 'people' | 'traffic' | 'streetlight' | 'water' | 'other';
+export const MODEL_CATEGORIES: readonly ModelCategory[] = ['air', 'parking', 'people', 'traffic', 'streetlight', 'water', 'other'];
 
 export type DecoderSpec =
   | { kind: 'builtin'; name: string }
@@ -48,8 +59,13 @@ export type DecoderSpec =
 export interface DeviceModel {
   id: string;
   decoder: DecoderSpec;
-  /** For codecs: how output fields become metrics. Unmapped fields stay in `decoded`. */
+  /**
+   * For codecs: how output fields become metrics. Unmapped fields stay in `decoded`.
+   * Empty or absent: the built-in mappings (builtin-mapping.ts) for the model's category.
+   */
   mapping?: FieldMapping[];
+  /** People counters count people, traffic counters vehicles; parking models read occupancy. */
+  category?: ModelCategory | null;
 }
 
 export interface DecodeResult {

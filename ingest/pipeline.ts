@@ -16,7 +16,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { DeviceModel, FieldMapping, Reading } from '../decoders/types.js';
+import type { DeviceModel, FieldMapping, ModelCategory, Reading } from '../decoders/types.js';
 import { refusedByDatabase, writeBatch, type DeadLetterRow, type DeviceContext, type ReadingRow, type UplinkRow, type WriteBatch, type WriteResult } from '../storage/index.js';
 import type { DeviceDirectory } from './device-directory.js';
 import { DeadLetterReason, IngestError } from './errors.js';
@@ -481,6 +481,7 @@ function modelOf(device: DeviceContext): DeviceModel {
           ? { kind: 'builtin', name: device.builtinName ?? '' }
           : { kind: 'codec', script: device.codecScript ?? '' },
       mapping: Array.isArray(device.mapping) ? (device.mapping as FieldMapping[]) : [],
+      category: (device.category as ModelCategory | null) ?? null,
     };
     models.set(device, model);
   }

@@ -7,6 +7,7 @@ export { writeBatch, newestPerKey } from './writer.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { assertPortFree } from './port-check.js';
 export { selectDeviceContexts, type DeviceContext } from './sql/select-devices.js';
+export { selectCounterSeries } from './sql/counter-series.js';
 export type { UplinkRow, ReadingRow, DeadLetterRow, WriteBatch, WriteResult } from './rows.js';
 export { selectDeviceReadings, selectDeviceLatest, type ReadingOut, type DeviceReadingsQuery } from './sql/select-readings.js';
 export { upsertDeviceModel, upsertAsset, upsertDevice, type DeviceModelInput, type AssetInput, type DeviceInput } from './sql/registry.js';
@@ -46,3 +47,15 @@ export {
 } from './sql/downlink-queue.js';
 export type { PlannedDownlink } from './rows.js';
 export { selectLamps, type LampRow } from './sql/lamps.js';
+export {
+  insertUser, selectUserByUsername, selectUserById, selectUsers, updateUser, claimSignInAttempt, recordSignInSuccess, unlockUser,
+  upgradePasswordHash, upsertOidcUser, type UserRow,
+} from './sql/users.js';
+export {
+  insertSession, selectActiveSession, touchSession, deleteSession, deleteUserSessions, countUserSessions, upsertUserDevice,
+  claimDeviceAttempt, deleteExpiredSignInState, type ActiveSessionRow,
+} from './sql/sessions.js';
+export { claimAddressAttempt, selectAddressWindowEnd, releaseAddressAttempt } from './sql/sign-in-failures.js';
+export { insertOidcFlow, takeOidcFlow, type OidcFlowRow } from './sql/oidc-flows.js';
+export { selectGarageSites, selectZoneSites, type GarageSiteRow, type ZoneSiteRow } from './sql/parking-sites.js';
+export { selectPublishedKinds, type PublishedKindRow } from './sql/catalog.js';

@@ -1,16 +1,21 @@
-// Talking to the stadtfunk API with the signed-in key; errors carry the API's message.
+// Talking to the stadtfunk API as the signed-in user (session cookie, sent by the browser) or
+// with an API key; errors carry the API's message, code and status.
 export const key = () => sessionStorage.getItem('stadtfunk.key');
 export const setKey = (k) => (k ? sessionStorage.setItem('stadtfunk.key', k) : sessionStorage.removeItem('stadtfunk.key'));
+// The session's CSRF token (web/session.js sets it): every change made with the cookie sends it.
+let csrf = null;
+export const setCsrf = (token) => { csrf = token; };
 
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   const res = await fetch(path, {
     method,
-    headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
-  if (!res.ok) throw new Error(json?.message ?? `${res.status}`);
+  if (res.status === 401) window.dispatchEvent(new CustomEvent('stadtfunk:unauthenticated', { detail: { path } }));
+  if (!res.ok) throw Object.assign(new Error(json?.message ?? `${res.status}`), { status: res.status, code: json?.code, retryAfterS: Number(res.headers.get('retry-after')) || null });
   return json;
 }
 
@@ -22,7 +27,7 @@ export function liveStream(path, onEvent, onState) {
   (async function connect() {
     while (!stopped) {
       try {
-        const res = await fetch(path, { headers: { authorization: `Bearer ${key()}`, ...(lastId ? { 'last-event-id': String(lastId) } : {}) }, signal: controller.signal });
+        const res = await fetch(path, { headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(lastId ? { 'last-event-id': String(lastId) } : {}) }, signal: controller.signal });
         onState?.('live');
         const reader = res.body.getReader();
         const decoder = new TextDecoder();

@@ -1,11 +1,15 @@
 // stadtfunk web app: one page, four views, no build step. Views load on demand.
 import { t, setLang, lang, applyStatic } from './i18n.js';
+import { mountUserMenu } from './user-menu.js';
 
 const views = {
   explore: () => import('./views/explore.js'),
   tech: () => import('./views/tech.js'),
   control: () => import('./views/control.js'),
   ops: () => import('./views/ops.js'),
+  // Sign-in and user accounts (web/session.js).
+  signin: () => import('./views/signin.js'),
+  users: () => import('./views/users.js'),
 };
 
 let cleanup = null;
@@ -34,5 +38,7 @@ langSelect.addEventListener('change', () => {
   route();
 });
 applyStatic();
+const refreshUserMenu = mountUserMenu(document.getElementById('user-menu'));
+langSelect.addEventListener('change', refreshUserMenu);
 window.addEventListener('hashchange', route);
 route();

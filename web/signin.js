@@ -1,27 +1,32 @@
-// Sign-in with an API key (kept for this browser tab only).
-import { api, el, key, setKey } from './api.js';
+// Views that need someone signed in call requireKey (the name predates user accounts): it
+// runs the view at once when a session or an API key is there, else shows the sign-in
+// form in the view's place and runs the view after sign-in.
+import { el } from './api.js';
+import { session } from './session.js';
+import { signInForm } from './signin-form.js';
 import { t } from './i18n.js';
 
-/** Renders a sign-in form unless signed in; resolves with true once signed in. */
 export function requireKey(main, onReady) {
-  if (key()) {
-    main.append(el('p', { class: 'muted' }, el('button', { class: 'secondary', onclick: () => { setKey(null); location.reload(); } }, t('signout'))));
-    return onReady();
-  }
-  const input = el('input', { id: 'apikey', type: 'password', autocomplete: 'current-password', required: true });
-  const error = el('p', { class: 'error', role: 'alert' });
-  const form = el('form', { class: 'card', onsubmit: async (e) => {
-    e.preventDefault();
-    setKey(input.value.trim());
-    try {
-      await api('/api/v1/device-models');
-      form.remove();
-      onReady();
-    } catch (err) {
-      setKey(null);
-      error.textContent = err.message;
-    }
-  } }, el('p', {}, t('needKey')), el('label', { for: 'apikey' }, t('apikey')), input, el('p', {}, el('button', { type: 'submit' }, t('signin'))), error);
-  main.append(form);
-  return undefined;
+  const slot = el('div', { 'data-signin-slot': '' });
+  main.append(slot);
+  session()
+    .then(async (s) => {
+      if (s.user) {
+        slot.remove();
+        return onReady();
+      }
+      slot.append(await signInForm({
+        heading: 'h2',
+        intro: t('auth.needSignIn'),
+        returnTo: `/app/${location.hash}`,
+        onSignedIn: () => {
+          slot.remove();
+          onReady();
+        },
+      }));
+      return undefined;
+    })
+    .catch((error) => slot.append(el('p', { class: 'error', role: 'alert' }, error.message)));
 }
+
+export const requireSignIn = requireKey;

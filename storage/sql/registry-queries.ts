@@ -51,10 +51,13 @@ export interface DeviceModelRow {
   mapping: unknown[];
   examples: unknown[];
   expectedIntervalS: number | null;
+  category: string | null;
+  mappingNotes: unknown[];
+  source: Record<string, unknown> | null;
 }
 
 const MODEL_COLUMNS = `id, name, decoder_kind as "decoderKind", builtin_name as "builtinName", codec_script as "codecScript",
-  mapping, examples, expected_interval_s as "expectedIntervalS"`;
+  mapping, examples, expected_interval_s as "expectedIntervalS", category, mapping_notes as "mappingNotes", source`;
 
 export async function selectDeviceModel(db: Db, id: string): Promise<DeviceModelRow | null> {
   const { rows } = await db.query<DeviceModelRow>(`select ${MODEL_COLUMNS} from device_models where id = $1`, [id]);

@@ -20,7 +20,10 @@ async function form(main) {
   const video = el('video', { hidden: true, playsinline: true, 'aria-hidden': 'true', style: 'width:100%;max-height:240px' });
   const scan = el('button', { type: 'button', class: 'secondary', onclick: () => scanQr(video, qr, scan) }, t('scan'));
   if (!('BarcodeDetector' in window) || !navigator.mediaDevices) scan.hidden = true;
-  const model = el('select', { id: 'model', required: true }, models.map((m) => el('option', { value: m.id }, `${m.name} (${m.id})`)));
+  // Imported models (stadtfunk models import) first; a codec without examples says it is unverified.
+  const label = (m) => `${m.name} (${m.id})${m.imported ? ` · ${t('fromRepository')}` : ''}${m.verified === false ? ` · ⚠ ${t('unverified')}` : ''}`;
+  const byImport = [...models].sort((a, b) => Number(Boolean(b.imported)) - Number(Boolean(a.imported)));
+  const model = el('select', { id: 'model', required: true }, byImport.map((m) => el('option', { value: m.id, ...(m.verified === false ? { 'data-unverified': 'true' } : {}) }, label(m))));
   const existing = el('input', { id: 'existing', list: 'assets', placeholder: 'lamp-0815' });
   const assetList = el('datalist', { id: 'assets' });
   api('/api/v1/assets?limit=2000').then((r) => assetList.append(...r.items.map((a) => el('option', { value: a.id }, `${a.kind} ${a.zone ?? ''}`)))).catch(() => undefined);

@@ -1,0 +1,108 @@
+/**
+ * DATEX II 3.7 Parking module (DATEXII_3_Parking.xsd, rooted at DATEXII_3_D2Payload.xsd's
+ * `payload` element): the same content as the 2.3 publications, for subscribers that
+ * move to 3. A ParkingTablePublication holds one parkingTable whose sites are `Place`s
+ * (FacilityObject → Facility → HierarchyElementGeneral → Place, in schema order: name,
+ * lastUpdated, locationReference; layer, type; layout, commonComponents with the
+ * structure type and total spaces); a ParkingStatusPublication holds one `PlaceStatus`
+ * per reporting site (reference, lastUpdated; occupancy; status).
+ *
+ * 3.x has no generic wrapper that may stay empty: a table needs one place and a status
+ * publication one status. With nothing to publish the writers return null.
+ */
+import type { CityProfile } from '../../city-profile.js';
+import type { ParkingSite, ParkingSnapshot } from './parking-sites.js';
+import { PARKING_TABLE_ID } from './v2-parking.js';
+import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
+
+type Publisher = Pick<CityProfile, 'datexNationalId'>;
+
+const NAMESPACES = [
+  'xmlns:d2="http://datex2.eu/schema/3/d2Payload"',
+  'xmlns:com="http://datex2.eu/schema/3/common"',
+  'xmlns:fac="http://datex2.eu/schema/3/facilities"',
+  'xmlns:loc="http://datex2.eu/schema/3/locationReferencing"',
+  'xmlns:prk="http://datex2.eu/schema/3/parking"',
+  'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+].join(' ');
+
+const HEADER = '<prk:headerInformation><com:confidentiality>noRestriction</com:confidentiality><com:informationStatus>real</com:informationStatus></prk:headerInformation>';
+
+/** DATEX II 3 LayoutEnum from the 2.3 ParkingLayoutEnum a garage registered; null where 3 has no match. */
+const LAYOUT_V3: Record<string, string> = {
+  multiStorey: 'building', underground: 'building', undergroundAndMultistorey: 'building', automatedParkingGarage: 'building',
+  covered: 'building', openSpace: 'openSpace', nested: 'nested', field: 'field',
+};
+
+function head(city: Publisher, type: string, publicationTime: Date): string {
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<d2:payload ${NAMESPACES} xsi:type="prk:${type}" lang="de" modelBaseVersion="3">`,
+    `<com:publicationTime>${xmlTime(publicationTime)}</com:publicationTime>`,
+    `<com:publicationCreator><com:country>de</com:country><com:nationalIdentifier>${xmlText(city.datexNationalId)}</com:nationalIdentifier></com:publicationCreator>`,
+  ].join('\n');
+}
+
+function place(s: ParkingSite): string {
+  const layout = s.layout === null ? undefined : LAYOUT_V3[s.layout];
+  return [
+    `<prk:hierarchyElementGeneral xsi:type="prk:Place" id="${xmlAttr(s.id)}" version="${s.version}">`,
+    `<fac:name><com:values><com:value lang="de">${xmlText(clip(s.name, 1024))}</com:value></com:values></fac:name>`,
+    `<fac:lastUpdated>${xmlTime(s.versionTime)}</fac:lastUpdated>`,
+    `<fac:locationReference xsi:type="loc:PointLocation"><loc:pointByCoordinates><loc:pointCoordinates><loc:latitude>${xmlNumber(s.latitude)}</loc:latitude><loc:longitude>${xmlNumber(s.longitude)}</loc:longitude></loc:pointCoordinates></loc:pointByCoordinates></fac:locationReference>`,
+    '<prk:layer>1</prk:layer><prk:type>place</prk:type>',
+    layout === undefined ? '' : `<prk:layout>${layout}</prk:layout>`,
+    '<prk:commonComponents><prk:characteristics>',
+    `<prk:structureType>${s.kind === 'garage' ? 'offStreetStructure' : 'onStreet'}</prk:structureType>`,
+    '<prk:openToPublic>true</prk:openToPublic>',
+    s.capacity === null ? '' : `<prk:spacesTotal>${s.capacity}</prk:spacesTotal>`,
+    '</prk:characteristics></prk:commonComponents>',
+    '</prk:hierarchyElementGeneral>',
+  ].join('');
+}
+
+/** The static publication, or null when no site is published. */
+export function parkingTableV3(city: Publisher, snap: ParkingSnapshot): string | null {
+  if (snap.sites.length === 0) return null;
+  return [
+    head(city, 'ParkingTablePublication', snap.tableVersionTime),
+    HEADER,
+    `<prk:parkingTable id="${PARKING_TABLE_ID}" version="${snap.tableVersion}">`,
+    `<prk:versionTime>${xmlTime(snap.tableVersionTime)}</prk:versionTime>`,
+    ...snap.sites.map(place),
+    '</prk:parkingTable>',
+    '</d2:payload>',
+    '',
+  ].join('\n');
+}
+
+function placeStatus(s: ParkingSite): string {
+  const l = s.live!;
+  return [
+    '<prk:parkingStatusInformation xsi:type="prk:PlaceStatus">',
+    `<fac:reference id="${xmlAttr(s.id)}" version="${s.version}" targetClass="fac:FacilityObject"/>`,
+    `<fac:lastUpdated>${xmlTime(l.time)}</fac:lastUpdated>`,
+    '<prk:occupancy>',
+    l.spacesNow === null ? '' : `<prk:numberOfSpacesOverride>${l.spacesNow}</prk:numberOfSpacesOverride>`,
+    l.vacant === null ? '' : `<prk:numberOfVacantSpaces>${l.vacant}</prk:numberOfVacantSpaces>`,
+    l.occupied === null ? '' : `<prk:numberOfOccupiedSpaces>${l.occupied}</prk:numberOfOccupiedSpaces>`,
+    l.occupancyPercent === null ? '' : `<prk:occupancy>${xmlNumber(l.occupancyPercent)}</prk:occupancy>`,
+    '</prk:occupancy>',
+    `<prk:status>${l.status}</prk:status>`,
+    '</prk:parkingStatusInformation>',
+  ].join('');
+}
+
+/** The live publication, or null when no site has reported yet. */
+export function parkingStatusV3(city: Publisher, snap: ParkingSnapshot): string | null {
+  const reported = snap.sites.filter((s) => s.live !== null);
+  if (reported.length === 0) return null;
+  return [
+    head(city, 'ParkingStatusPublication', snap.statusTime),
+    `<prk:parkingTableReference id="${PARKING_TABLE_ID}" version="${snap.tableVersion}" targetClass="prk:ParkingTable"/>`,
+    HEADER,
+    ...reported.map(placeStatus),
+    '</d2:payload>',
+    '',
+  ].join('\n');
+}
