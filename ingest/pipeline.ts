@@ -137,13 +137,22 @@ export class IngestPipeline {
       this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
     }
     // A join-request or a confirmed uplink is answered in a receive window seconds away:
-    // its batch closes within URGENT_BATCH_MS instead of waiting out INGEST_BATCH_MAX_AGE_MS.
-    if (isUrgent(item) && this.timerDueAt - performance.now() > URGENT_BATCH_MS) {
-      clearTimeout(this.timer);
-      this.timerDueAt = performance.now() + URGENT_BATCH_MS;
-      this.timer = setTimeout(() => this.closeBatch(), URGENT_BATCH_MS);
+    // its batch goes to the database as soon as a slot is free, within URGENT_BATCH_MS,
+    // instead of waiting out INGEST_BATCH_MAX_AGE_MS. While both slots are taken it fills
+    // on and goes the moment one frees (startWaiting), so a join storm makes larger
+    // batches, not more of them.
+    if (isUrgent(item)) {
+      this.urgent = true;
+      if (this.inDatabase.size < MAX_CONCURRENT_BATCHES && this.waiting.length === 0 && this.timerDueAt - performance.now() > URGENT_BATCH_MS) {
+        clearTimeout(this.timer);
+        this.timerDueAt = performance.now() + URGENT_BATCH_MS;
+        this.timer = setTimeout(() => this.closeBatch(), URGENT_BATCH_MS);
+      }
     }
   }
+
+  /** The open batch holds something a device waits an answer for. */
+  private urgent = false;
 
   /** When the open batch's timer fires (performance.now() time). */
   private timerDueAt = 0;
@@ -197,6 +206,7 @@ export class IngestPipeline {
     if (this.batch.length === 0) return;
     const items = this.batch;
     this.batch = [];
+    this.urgent = false;
     this.waiting.push(items);
     this.startWaiting();
   }
@@ -214,7 +224,9 @@ export class IngestPipeline {
       const items = this.waiting.shift()!;
       const current: Promise<void> = this.commit(items).finally(() => {
         this.inDatabase.delete(current);
-        this.startWaiting();
+        // A slot is free: an open batch waiting with a device's answer in it goes now.
+        if (this.urgent && this.waiting.length === 0 && !this.stopped) this.closeBatch();
+        else this.startWaiting();
       });
       this.inDatabase.add(current);
     }
