@@ -56,6 +56,9 @@ export class DownlinkPublisher {
       clean: true,
       protocolVersion: options.protocolVersion,
       reconnectPeriod: 1000,
+      // The embedded broker refuses every client but ingest's until ingest has subscribed
+      // ("server unavailable"); mqtt.js would give up after such a CONNACK without this.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),

@@ -115,7 +115,8 @@ export class OtaaCity {
       for (let guard = 0; !this.devices[i]!.joined && guard < this.devices.length; guard++) i = this.next++ % this.devices.length;
       const sim = this.options.fleet[i]!;
       const device = this.devices[i]!;
-      const confirmed = (i % 100) / 100 < (this.options.confirmedShare ?? 0.1);
+      // Spread over the fleet whatever its size: (37 i mod 100) runs through 0..99 for every 100 devices.
+      const confirmed = ((i * 37) % 100) / 100 < (this.options.confirmedShare ?? 0.1);
       const payload = payloadAt(sim, this.states[i]!, new Date(), this.random, sim.kind === 'streetlight' ? device.lamp : null);
       this.stats.uplinks++;
       if (confirmed) this.stats.confirmedUplinks++;
