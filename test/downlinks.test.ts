@@ -57,9 +57,9 @@ describe('class A downlinks on the concentrator path', () => {
   });
 
   /** The device sends its next uplink; resolves when it is stored. */
-  async function uplink(fields: { confirmed?: boolean; ack?: boolean; fPort?: number | null; payload?: Buffer; fOpts?: Buffer } = {}): Promise<number> {
+  async function uplink(fields: { confirmed?: boolean; ack?: boolean; adr?: boolean; fPort?: number | null; payload?: Buffer; fOpts?: Buffer } = {}): Promise<number> {
     const n = fCnt++;
-    const phy = buildUplinkFrame({ devAddr: DEV_ADDR, fCnt32: n, fPort: fields.fPort === undefined ? 1 : fields.fPort, payload: fields.payload ?? Buffer.from('0367011a', 'hex'), confirmed: fields.confirmed, ack: fields.ack, fOpts: fields.fOpts, nwkSKey, appSKey });
+    const phy = buildUplinkFrame({ devAddr: DEV_ADDR, fCnt32: n, fPort: fields.fPort === undefined ? 1 : fields.fPort, payload: fields.payload ?? Buffer.from('0367011a', 'hex'), confirmed: fields.confirmed, ack: fields.ack, adr: fields.adr, fOpts: fields.fOpts, nwkSKey, appSKey });
     const m = gatewayUplinkMessage({ prefix, gatewayId: GW, phyPayload: phy, frequencyHz: 868_500_000, spreadingFactor: 8, rssiDbm: -95, snrDb: 3, context: Buffer.from([0, 0, 1, n]) });
     await publisher.publishAsync(m.topic, m.payload, { qos: 1 });
     await eventually(async () => ((await db.pool.query('select 1 from uplinks where dev_eui = $1 and f_cnt = $2', [DEV_EUI, n])).rowCount === 1 ? true : undefined));
@@ -147,6 +147,23 @@ describe('class A downlinks on the concentrator path', () => {
     await uplink({ ack: true });
     const state = await eventually(async () => { const r = (await db.pool.query('select state, acknowledged_at from downlink_queue where id = $1', [item!.id])).rows[0]; return r.state !== 'sent' ? r : undefined; });
     expect(state.state).toBe('acknowledged');
+  });
+
+  it('asks a device that sets ADR for a faster data rate once 20 uplinks show the margin', async () => {
+    // SF8 (DR4), SNR 3 dB: margin 3 − (−10) − 10 = 3 dB, one step: DR5. The history counts
+    // every uplink of the device (the earlier tests' too): a request comes by the 20th.
+    for (let i = 0; i < 20 && downlinks.length === 0; i++) {
+      await uplink({ adr: true });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { opened } = await nextDownlink();
+    expect(fCnt).toBeGreaterThanOrEqual(20);
+    expect(parseDownlinkMac(opened.fOpts)).toEqual([{ name: 'LinkADRReq', dataRate: 5, txPowerIndex: 0, channelMask: 0, channelMaskControl: 6, nbTrans: 1 }]);
+    // The device accepts (LinkADRAns: power, data rate and channel mask ACK): no second request follows.
+    await uplink({ adr: true, fOpts: Buffer.from([0x03, 0b111]) });
+    for (let i = 0; i < 3; i++) await uplink({ adr: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(downlinks).toHaveLength(0);
   });
 
   it('queues a downlink again when the bridge could send it in neither window', async () => {

@@ -55,11 +55,14 @@ describe('OTAA joins end to end', () => {
     await db?.drop();
   });
 
-  /** The request as two concentrators hear it: A weaker (protobuf), B stronger (JSON), on 868.3 MHz SF9. */
+  /**
+   * The request as two concentrators hear it: A weaker (protobuf), B stronger (JSON), SF9,
+   * each reporting its own frequency (a concentrator may tag a frame with a neighbouring channel).
+   */
   async function hear(phy: Buffer): Promise<void> {
-    const common = { prefix, phyPayload: phy, frequencyHz: 868_300_000, spreadingFactor: 9 };
-    await publisher.publishAsync(...asArgs(gatewayUplinkMessage({ ...common, gatewayId: GW_A, rssiDbm: -110, snrDb: -4, context: Buffer.from('aaaa0001', 'hex') })));
-    await publisher.publishAsync(...asArgs(gatewayUplinkMessage({ ...common, gatewayId: GW_B, rssiDbm: -90, snrDb: 6.5, context: Buffer.from('bbbb0002', 'hex'), encoding: 'json' })));
+    const common = { prefix, phyPayload: phy, spreadingFactor: 9 };
+    await publisher.publishAsync(...asArgs(gatewayUplinkMessage({ ...common, gatewayId: GW_A, frequencyHz: 868_100_000, rssiDbm: -110, snrDb: -4, context: Buffer.from('aaaa0001', 'hex') })));
+    await publisher.publishAsync(...asArgs(gatewayUplinkMessage({ ...common, gatewayId: GW_B, frequencyHz: 868_300_000, rssiDbm: -90, snrDb: 6.5, context: Buffer.from('bbbb0002', 'hex'), encoding: 'json' })));
   }
 
   async function deadLetter(reason: string): Promise<{ detail: string; dev_eui: string | null }> {
@@ -118,6 +121,34 @@ describe('OTAA joins end to end', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(downlinks.length).toBe(downlinksBefore);
     expect((await db.pool.query('select dev_eui, dev_addr, nwk_s_key, pending_dev_addr, pending_nwk_s_key from devices order by dev_eui')).rows).toEqual(before);
+  });
+
+  it('keeps the old session working until an uplink proves the new one', async () => {
+    // Device 1 joined in the first test; its session keys are those of that join.
+    const first = (await db.pool.query('select dev_addr from devices where dev_eui = $1', [devEui(1)])).rows[0].dev_addr as string;
+    const oldAccept = openJoinAccept(APP_KEY, downlinks[0]!.frame.items[0]!.phyPayload)!;
+    const oldKeys = deriveSessionKeys(APP_KEY, oldAccept.joinNonce, oldAccept.netId, 0x1234);
+    const before = downlinks.length;
+    await hear(buildJoinRequest({ joinEui: JOIN_EUI, devEui: devEui(1), devNonce: 0x2222, appKey: APP_KEY }));
+    const accept = await eventually(async () => (downlinks.length > before ? downlinks[before] : undefined));
+    const opened = openJoinAccept(APP_KEY, accept.frame.items[0]!.phyPayload)!;
+    expect(opened.joinNonce).toBe(1);
+    const newKeys = deriveSessionKeys(APP_KEY, opened.joinNonce, opened.netId, 0x2222);
+    const up = (devAddr: string, keys: typeof newKeys, fCnt32: number) => gatewayUplinkMessage({
+      prefix, gatewayId: GW_B, phyPayload: buildUplinkFrame({ devAddr, fCnt32, fPort: 1, payload: Buffer.from('0367011b', 'hex'), ...keys }),
+      frequencyHz: 868_100_000, spreadingFactor: 7, rssiDbm: -80, snrDb: 8, context: Buffer.from([0, 0, 0, fCnt32]),
+    });
+    const stored = async (fCnt: number, count: number) => eventually(async () => ((await db.pool.query('select count(*)::int as n from uplinks where dev_eui = $1 and f_cnt = $2', [devEui(1), fCnt])).rows[0].n === count ? true : undefined));
+    // The accept may have been lost: the device still speaks in its old session, and is heard.
+    await publisher.publishAsync(...asArgs(up(first, oldKeys, 1)));
+    await stored(1, 1);
+    expect((await db.pool.query('select dev_addr, pending_dev_addr from devices where dev_eui = $1', [devEui(1)])).rows[0]).toEqual({ dev_addr: first, pending_dev_addr: opened.devAddr });
+    // Its first uplink in the new session (counter 0) proves it; the old one is gone.
+    await publisher.publishAsync(...asArgs(up(opened.devAddr, newKeys, 0)));
+    await stored(0, 2);
+    expect((await db.pool.query('select dev_addr, pending_dev_addr, f_cnt_up from devices where dev_eui = $1', [devEui(1)])).rows[0]).toEqual({ dev_addr: opened.devAddr, pending_dev_addr: null, f_cnt_up: 0 });
+    await publisher.publishAsync(...asArgs(up(first, oldKeys, 2)));
+    await deadLetter(first === opened.devAddr ? 'mic_mismatch' : 'unknown_devaddr');
   });
 
   it('holds a LoRaWAN 1.0.4 device to increasing DevNonces', async () => {
