@@ -94,9 +94,36 @@ export interface Config {
   lorawan: Readonly<LorawanConfig>;
   /** Sessions and the OpenID Connect identity provider (SESSION_*, OIDC_* variables): auth-config.ts. */
   auth: Readonly<AuthConfig>;
+  /** SensorThings API (/sta/v1.1) and its MQTT topics: docs/sensorthings.md. */
+  sta: StaConfig;
+}
+
+/** Which Observation topics are published on an external broker (the embedded one serves what is subscribed). */
+export type StaMqttTopic = 'datastreams' | 'observations' | 'things' | 'features';
+
+export interface StaConfig {
+  /** MQTT URL clients subscribe at, announced in the service root; null: the embedded broker on the request's host, or MQTT_URL without credentials. */
+  mqttPublicUrl: string | null;
+  /** Observation topics published on an external broker; empty: none (STA_MQTT_TOPICS=off). Default datastreams. */
+  mqttTopics: StaMqttTopic[];
+  /** Longest a SensorThings request's statements may run. Default 5000 ms. */
+  queryTimeoutMs: number;
 }
 
 export { ConfigError };
+
+function staConfig(env: Env): StaConfig {
+  const topics = text(env, 'STA_MQTT_TOPICS') ?? 'datastreams';
+  const known: StaMqttTopic[] = ['datastreams', 'observations', 'things', 'features'];
+  const list = topics === 'off' ? [] : topics.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = list.filter((t) => !(known as string[]).includes(t));
+  if (unknown.length > 0) throw new ConfigError('STA_MQTT_TOPICS', `"${unknown.join(',')}" is not one of ${known.join(', ')} (or off)`, 'datastreams,things');
+  return {
+    mqttPublicUrl: url(env, 'STA_MQTT_PUBLIC_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:'], 'mqtts://mqtt.stadt.example:8883'),
+    mqttTopics: list as StaMqttTopic[],
+    queryTimeoutMs: integer(env, 'STA_QUERY_TIMEOUT_MS', 5000, 100, 600_000, '5000'),
+  };
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -236,6 +263,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     city: loadCityProfile(env),
     lorawan: loadLorawanConfig(env),
     auth: loadAuthConfig(env, publicUrl),
+    sta: staConfig(env),
   };
   if (config.mqtt.sharedGroup !== null && !/^[A-Za-z0-9_-]+$/.test(config.mqtt.sharedGroup)) {
     throw new ConfigError('MQTT_SHARED_GROUP', 'may hold only letters, digits, _ and -', 'stadtfunk');

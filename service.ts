@@ -12,12 +12,21 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp, type ServiceStatus } from './api/app.js';
 import { LiveBus } from './api/live-bus.js';
+import { startStaMqtt, type StaMqtt } from './api/sta/index.js';
 import { redactUrl, type Config } from './config.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
 import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
 
 const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+
+/** A broker URL as clients may be told it: no user name or password. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString().replace(/\/$/, '');
+}
 
 export interface Service {
   app: FastifyInstance;
@@ -93,7 +102,16 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     let broker: EmbeddedBroker | null = null;
     let mqttUrl = config.mqttUrl;
     const liveBus = new LiveBus();
-    const ingestOptions = { config, pool: db.pool, log, decoder: decoders, devices, onCommitted: (batch: WriteBatch, result: WriteResult) => liveBus.publishCommitted(batch, result) };
+    // SensorThings MQTT starts once the HTTP API knows its address (absolute links); batches
+    // committed before that are published by nobody, as nobody could have subscribed yet.
+    let sta: StaMqtt | null = null;
+    const ingestOptions = {
+      config, pool: db.pool, log, decoder: decoders, devices,
+      onCommitted: (batch: WriteBatch, result: WriteResult) => {
+        liveBus.publishCommitted(batch, result);
+        sta?.onCommitted(batch, result);
+      },
+    };
     if (mqttUrl === null) {
       broker = await startEmbeddedBroker({
         port: config.embeddedMqttPort,
@@ -125,6 +143,11 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
       openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
       city: config.city, publicUrl: config.api.publicUrl, lorawan: config.lorawan,
+      sta: {
+        queryTimeoutMs: config.sta.queryTimeoutMs,
+        mqttEndpoint: config.sta.mqttPublicUrl !== null ? { url: config.sta.mqttPublicUrl }
+          : broker ? { port: config.embeddedMqttPort } : { url: withoutCredentials(mqttUrl) },
+      },
       auth: config.auth,
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
@@ -132,6 +155,8 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.httpPort;
     const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+    sta = await startStaMqtt({ config, pool: db.pool, log, timescale: db.timescale, broker, mqttUrl, baseUrl: config.api.publicUrl ?? httpUrl });
+    cleanups.push(() => sta!.stop());
     log.info({ http: httpUrl, mqtt: redactUrl(mqttUrl), timescale: db.timescale }, 'stadtfunk is up');
 
     let stopping: Promise<void> | null = null;

@@ -16,12 +16,16 @@ import { KeyVerifier } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { LiveBus } from './live-bus.js';
 import { liveRoutes } from './live.js';
 import { openDataRoutes } from './open-data.js';
+import { opsHistoryRoutes } from './ops-history.js';
 import { portalRoutes } from './portals.js';
 import { readingRoutes } from './readings.js';
 import { registryRoutes } from './registry.js';
+import { registrationRoutes } from './registration.js';
+import { staRoutes, type StaOptions } from './sta/index.js';
 import { webRoutes } from './web.js';
 import { downlinkRoutes } from './downlinks.js';
 import { DownlinkRequests } from './downlink-requests.js';
@@ -67,6 +71,8 @@ export interface AppDeps {
   city?: Readonly<CityProfile>;
   /** Regions of the concentrator bands, for the size check of downlinks (lorawan-config.ts). */
   lorawan?: Readonly<LorawanConfig>;
+  /** SensorThings API (/sta/v1.1): MQTT endpoints to announce, query time limit. */
+  sta?: StaOptions;
   /** Session lifetimes and the OpenID Connect provider (auth-config.ts). Default: 1 h idle, 12 h at most, no OIDC. */
   auth?: Readonly<AuthConfig>;
 }
@@ -91,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  installHttpMetrics(app);
   await app.register(fastifyCookie);
 
   const auth = deps.auth ?? { sessionIdleTimeoutS: 3600, sessionMaxAgeS: 43_200, oidc: null };
@@ -113,10 +120,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readingRoutes, { ctx });
   await app.register(countRoutes, { ctx });
   await app.register(registryRoutes, { ctx });
+  await app.register(registrationRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(openDataRoutes, { ctx });
   await app.register(portalRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(opsHistoryRoutes, { ctx });
+  await app.register(staRoutes, { ctx, sta: deps.sta });
   await app.register(sessionRoutes, { ctx });
   await app.register(userRoutes, { ctx });
   await app.register(oidcRoutes, { ctx });

@@ -5,10 +5,18 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+/**
+ * Values a client may use to say the error in its own words (the web app translates by
+ * `code` and fills in these): the field concerned and what the message names.
+ */
+export type ErrorDetails = Record<string, string | number>;
+
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, readonly code: string, message: string, options?: { cause?: unknown }) {
+  readonly details: ErrorDetails | undefined;
+  constructor(readonly statusCode: number, readonly code: string, message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
     super(message, options);
     this.name = 'HttpError';
+    this.details = options?.details;
   }
 }
 
@@ -21,18 +29,31 @@ const STATUS_NAMES: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-/** Makes "body/devEui must match pattern …" read as "devEui: must match pattern …". */
-function validationMessage(error: FastifyError): string {
+/**
+ * Makes "body/devEui must match pattern …" read as "devEui: must match pattern …", and
+ * gives the field and the failed JSON Schema keyword as details for a translated message.
+ */
+function validationMessage(error: FastifyError): { message: string; details: ErrorDetails } {
   const first = error.validation?.[0];
-  if (!first) return error.message;
-  const field = (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.') ||
-    (first.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ||
-    (first.params as { additionalProperty?: string } | undefined)?.additionalProperty || error.validationContext || 'request';
-  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] } | undefined;
-  if (first.keyword === 'required' && params?.missingProperty) return `${params.missingProperty}: is required (in ${error.validationContext})`;
-  if (first.keyword === 'additionalProperties' && params?.additionalProperty) return `${params.additionalProperty}: is not a known field (in ${error.validationContext})`;
-  if (first.keyword === 'enum' && params?.allowedValues) return `${field}: must be one of ${params.allowedValues.join(', ')}`;
-  return `${field}: ${first.message ?? 'is invalid'}`;
+  if (!first) return { message: error.message, details: {} };
+  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[]; limit?: unknown } | undefined;
+  const path = (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+  const field = path || params?.missingProperty || params?.additionalProperty || error.validationContext || 'request';
+  const details: ErrorDetails = { field, keyword: first.keyword };
+  if (first.keyword === 'required' && params?.missingProperty) {
+    details.field = path ? `${path}.${params.missingProperty}` : params.missingProperty;
+    return { message: `${params.missingProperty}: is required (in ${error.validationContext})`, details };
+  }
+  if (first.keyword === 'additionalProperties' && params?.additionalProperty) {
+    details.field = path ? `${path}.${params.additionalProperty}` : params.additionalProperty;
+    return { message: `${params.additionalProperty}: is not a known field (in ${error.validationContext})`, details };
+  }
+  if (first.keyword === 'enum' && params?.allowedValues) {
+    details.allowed = params.allowedValues.join(', ');
+    return { message: `${field}: must be one of ${params.allowedValues.join(', ')}`, details };
+  }
+  if (typeof params?.limit === 'number') details.limit = params.limit;
+  return { message: `${field}: ${first.message ?? 'is invalid'}`, details };
 }
 
 /**
@@ -50,10 +71,11 @@ function refusedValue(error: unknown): string | null {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) {
-      return reply.status(error.statusCode).send({ error: STATUS_NAMES[error.statusCode] ?? 'Error', code: error.code, message: error.message });
+      return reply.status(error.statusCode).send({ error: STATUS_NAMES[error.statusCode] ?? 'Error', code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
     }
     if (error.validation) {
-      return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_VALIDATION', message: validationMessage(error) });
+      const { message, details } = validationMessage(error);
+      return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_VALIDATION', message, details });
     }
     const refused = refusedValue(error);
     if (refused) return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_UNSTORABLE_VALUE', message: refused });

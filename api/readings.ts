@@ -1,6 +1,7 @@
 /** Readings of one device: raw series (keyset-paginated) and latest values. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { catalog } from '../decoders/index.js';
 import { selectDeviceLatest, selectDeviceReadings } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
@@ -13,6 +14,7 @@ const Reading = Type.Object({
   channel: Type.String(),
   value: Type.Number(),
   quality: Type.String(),
+  unit: Type.Optional(Type.String({ description: "the catalog's UCUM unit of the metric" })),
 });
 
 function parseInstant(name: string, value: string | undefined, fallback: Date): Date {
@@ -92,7 +94,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
     },
     async (request) => {
       const rows = await selectDeviceLatest(deps.pool, request.params.devEui.toLowerCase());
-      return { items: rows.map((r) => ({ ...r, time: r.time.toISOString() })) };
+      return { items: rows.map((r) => ({ ...r, time: r.time.toISOString(), unit: catalog.get(r.metric)?.unit ?? '' })) };
     },
   );
 };

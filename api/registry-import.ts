@@ -7,7 +7,9 @@ import { parse } from 'csv-parse/sync';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type pg from 'pg';
 import { inTransaction, selectAsset, upsertAsset, upsertDevice, type AssetInput as AssetRowInput, type DeviceInput as DeviceRowInput } from '../storage/index.js';
+import type { CityProfile } from '../city-profile.js';
 import { HttpError } from './errors.js';
+import { positionProblem } from './position.js';
 import { AssetInput, DeviceInput } from './registry-schemas.js';
 import type { Static } from '@sinclair/typebox';
 
@@ -29,6 +31,8 @@ export interface ImportReport {
 
 interface ImportDeps {
   pool: pg.Pool;
+  /** New assets must stand inside the city's area. */
+  city: Pick<CityProfile, 'area' | 'name'>;
   prepare(row: { device: Static<typeof DeviceInput> }): Promise<DeviceRowInput>;
 }
 
@@ -68,6 +72,8 @@ export async function importDevicesCsv(text: string, deps: ImportDeps): Promise<
         problems.push({ row, field: field(e.path) === 'kind' ? 'assetKind' : field(e.path), problem: e.message });
         break;
       }
+      const position = problems.length === 0 ? positionProblem(deps.city, a.latitude as number | undefined, a.longitude as number | undefined) : null;
+      if (position) problems.push({ row, field: String(position.details?.field ?? 'latitude'), problem: position.message.replace(/^[A-Za-z.]+: /, '') });
       if (problems.length === 0) asset = a as AssetRowInput;
     }
     if (problems.length === 0) {

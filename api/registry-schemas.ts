@@ -48,6 +48,8 @@ export const ModelInput = Type.Object({
   mapping: Type.Optional(Type.Array(FieldMapping)),
   examples: Type.Optional(Type.Array(Type.Unknown())),
   expectedIntervalS: Type.Optional(Type.Integer({ minimum: 1 })),
+  batteryLowVolts: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'battery voltage below which a device counts as low, V (the cockpit lists it); without it voltage is not judged' })),
+  batteryLowPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'battery level below which a device counts as low, %; default 20' })),
   category: Type.Optional(ModelCategorySchema),
 }, { additionalProperties: false });
 

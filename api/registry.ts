@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { builtinDecoderNames, checkExamples, CodecRunner, proposeForExamples, runCodecExamples, type CodecExample, type ModelCategory } from '../decoders/index.js';
-import { createKeyVault, keyAad } from '../ingest/lorawan/index.js';
+import { createKeyVault } from '../ingest/lorawan/index.js';
 import {
   decommissionAsset, decommissionDevice, inTransaction, moveDevice, selectAsset, selectAssets, selectDevice, selectDeviceModel,
   selectDeviceModels, selectDeviceMounts, selectDevices, upsertAsset, upsertDevice, upsertDeviceModel,
@@ -15,11 +15,12 @@ import {
 } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
+import { prepareDevice as prepareDeviceRow, resolveIds } from './device-input.js';
 import { badRequest, HttpError, notFound } from './errors.js';
+import { assertPosition } from './position.js';
 import { importDevicesCsv } from './registry-import.js';
 import { DevEui, ErrorResponse } from './schemas.js';
 import { Asset, AssetId, AssetInput, AssetPatch, ASSET_KINDS, Device, DeviceInput, ModelId, ModelInput, ModelOutput, type DeviceInputT } from './registry-schemas.js';
-import { parseTr005 } from './tr005.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 export const assetOut = (a: AssetRow) => ({ ...a, decommissionedAt: iso(a.decommissionedAt), createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString() });
@@ -50,7 +51,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     preHandler: technician,
     schema: { tags: ['registry'], summary: 'Register an asset (street lamp, parking bay, garage, counting site, water gauge)', security, body: AssetInput, response: { 201: Asset, 400: ErrorResponse, 409: ErrorResponse } },
   }, async (request, reply) => {
-    if (await selectAsset(ctx.pool, request.body.id)) throw new HttpError(409, 'STADTFUNK_ERR_EXISTS', `id: asset ${request.body.id} exists already (use PATCH to change it)`);
+    assertPosition(ctx.city, request.body.latitude, request.body.longitude);
+    if (await selectAsset(ctx.pool, request.body.id)) throw new HttpError(409, 'STADTFUNK_ERR_ASSET_EXISTS', `id: asset ${request.body.id} exists already (use PATCH to change it)`, { details: { field: 'id', id: request.body.id } });
     await upsertAsset(ctx.pool, request.body);
     audit(request, 'asset.create', request.body.id, { kind: request.body.kind, zone: request.body.zone ?? null });
     return reply.status(201).send(assetOut((await selectAsset(ctx.pool, request.body.id))!));
@@ -88,6 +90,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     const current = await selectAsset(ctx.pool, request.params.id);
     if (!current) throw notFound(`asset ${request.params.id}`);
     const next = { ...current, ...request.body, id: current.id } as Parameters<typeof upsertAsset>[1];
+    if ('latitude' in request.body || 'longitude' in request.body) assertPosition(ctx.city, next.latitude, next.longitude);
     await upsertAsset(ctx.pool, next);
     audit(request, 'asset.update', current.id, { fields: Object.keys(request.body) });
     return assetOut((await selectAsset(ctx.pool, current.id))!);
@@ -113,6 +116,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       id: m.id, name: m.name,
       decoder: m.decoderKind === 'builtin' ? { kind: 'builtin' as const, name: m.builtinName ?? '' } : { kind: 'codec' as const, script: m.codecScript ?? '' },
       mapping: (m.mapping ?? []) as never, examples, ...(m.expectedIntervalS !== null ? { expectedIntervalS: m.expectedIntervalS } : {}),
+      ...(m.batteryLowVolts !== null ? { batteryLowVolts: m.batteryLowVolts } : {}), ...(m.batteryLowPercent !== null ? { batteryLowPercent: m.batteryLowPercent } : {}),
       category: (m.category as ModelCategory | null) ?? null,
       verified: m.decoderKind === 'builtin' || examples.length > 0,
       proposal: proposal ? { mapping: proposal.mapping as never, left: proposal.left } : null,
@@ -152,6 +156,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       id: m.id, name: m.name, decoderKind: m.decoder.kind,
       builtinName: m.decoder.kind === 'builtin' ? m.decoder.name : null, codecScript: m.decoder.kind === 'codec' ? m.decoder.script : null,
       mapping: m.mapping ?? [], examples: m.examples ?? [], expectedIntervalS: m.expectedIntervalS ?? null,
+      batteryLowVolts: m.batteryLowVolts ?? null, batteryLowPercent: m.batteryLowPercent ?? null,
       category: m.category ?? proposal?.category ?? null, mappingNotes: proposal?.left ?? [],
     });
     audit(request, 'device_model.put', m.id, { decoder: m.decoder.kind, verified: m.decoder.kind === 'builtin' || examples.length > 0 });
@@ -174,6 +179,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       response: { 200: Type.Object({ items: Type.Array(Type.Object({
         id: Type.String(), name: Type.String(), decoderKind: Type.String(), builtinName: Type.Union([Type.String(), Type.Null()]), expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]),
         category: Type.Union([Type.String(), Type.Null()]), verified: Type.Boolean(), examples: Type.Integer(), imported: Type.Boolean(),
+        batteryLowVolts: Type.Union([Type.Number(), Type.Null()]), batteryLowPercent: Type.Union([Type.Number(), Type.Null()]),
       })) }) },
     },
   }, async () => ({
@@ -181,46 +187,19 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       id: m.id, name: m.name, decoderKind: m.decoderKind, builtinName: m.builtinName, expectedIntervalS: m.expectedIntervalS,
       category: m.category, verified: m.decoderKind === 'builtin' || (Array.isArray(m.examples) && m.examples.length > 0),
       examples: Array.isArray(m.examples) ? m.examples.length : 0, imported: m.source !== null,
+      batteryLowVolts: m.batteryLowVolts, batteryLowPercent: m.batteryLowPercent,
     })),
   }));
 
   // ---- devices -------------------------------------------------------------------
-  const resolveIds = (body: DeviceInputT): { devEui: string; joinEui: string | null } => {
-    if (body.qr !== undefined) {
-      const label = parseTr005(body.qr);
-      if ('error' in label) throw badRequest(`qr: ${label.error}`);
-      if (body.devEui && body.devEui.toLowerCase() !== label.devEui) throw badRequest(`devEui: ${body.devEui} differs from the QR code's ${label.devEui}`);
-      return { devEui: label.devEui, joinEui: label.joinEui };
-    }
-    if (!body.devEui) throw badRequest('devEui: is required (or give the device label as qr)');
-    return { devEui: body.devEui.toLowerCase(), joinEui: body.joinEui?.toLowerCase() ?? null };
-  };
-
-  /** Validates references and seals keys; throws 400 naming the field. */
-  const prepareDevice = async (body: DeviceInputT, devEui: string, joinEui: string | null) => {
-    if (!(await selectDeviceModel(ctx.pool, body.modelId))) throw badRequest(`modelId: no device model ${body.modelId}`);
-    if (body.assetId && !(await selectAsset(ctx.pool, body.assetId))) throw badRequest(`assetId: no asset ${body.assetId}`);
-    if ((body.nwkSKey || body.appSKey) && !vault) throw badRequest('nwkSKey: the server has no MASTER_KEY to keep keys encrypted; ask the operator to set it');
-    if ((body.nwkSKey || body.appSKey) && !body.devAddr) throw badRequest('devAddr: is required with ABP keys');
-    if (body.appKey && !vault) throw badRequest('appKey: the server has no MASTER_KEY to keep keys encrypted; ask the operator to set it');
-    if (body.appKey && (body.nwkSKey || body.appSKey)) throw badRequest('appKey: a device joins by OTAA (AppKey) or has ABP session keys, not both');
-    if (body.appKey && !joinEui) throw badRequest('joinEui: is required with an AppKey (type it or give the TR005 QR code)');
-    return {
-      devEui, joinEui, modelId: body.modelId, assetId: body.assetId ?? null, name: body.name ?? null, devAddr: body.devAddr?.toLowerCase() ?? null,
-      nwkSKeySealed: body.nwkSKey && vault ? vault.sealKey(Buffer.from(body.nwkSKey, 'hex'), keyAad(devEui, 'nwkSKey')) : null,
-      appSKeySealed: body.appSKey && vault ? vault.sealKey(Buffer.from(body.appSKey, 'hex'), keyAad(devEui, 'appSKey')) : null,
-      appKeySealed: body.appKey && vault ? vault.sealKey(Buffer.from(body.appKey, 'hex'), keyAad(devEui, 'appKey')) : null,
-      macVersion: body.macVersion ?? null,
-      allowCounterReset: body.allowCounterReset ?? false, expectedIntervalS: body.expectedIntervalS ?? null,
-    };
-  };
+  const prepareDevice = (body: DeviceInputT, devEui: string, joinEui: string | null) => prepareDeviceRow(ctx.pool, vault, body, devEui, joinEui);
 
   app.post('/api/v1/devices', {
     preHandler: technician,
     schema: { tags: ['registry'], summary: 'Register a device (DevEUI or TR005 QR string; ABP keys are write-only)', security, body: DeviceInput, response: { 201: Device, 400: ErrorResponse, 409: ErrorResponse } },
   }, async (request, reply) => {
     const { devEui, joinEui } = resolveIds(request.body);
-    if (await selectDevice(ctx.pool, devEui)) throw new HttpError(409, 'STADTFUNK_ERR_EXISTS', `devEui: device ${devEui} is registered already`);
+    if (await selectDevice(ctx.pool, devEui)) throw new HttpError(409, 'STADTFUNK_ERR_DEVICE_EXISTS', `devEui: device ${devEui} is registered already`, { details: { field: 'devEui', id: devEui } });
     await upsertDevice(ctx.pool, await prepareDevice(request.body, devEui, joinEui));
     ctx.onDeviceChanged?.(devEui);
     audit(request, 'device.create', devEui, { modelId: request.body.modelId, assetId: request.body.assetId ?? null, keys: Boolean(request.body.nwkSKey), otaa: Boolean(request.body.appKey) });
@@ -316,6 +295,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
   }, async (request) => {
     const report = await importDevicesCsv(request.body, {
       pool: ctx.pool,
+      city: ctx.city,
       prepare: async (row) => {
         const ids = resolveIds(row.device);
         return prepareDevice(row.device, ids.devEui, ids.joinEui);

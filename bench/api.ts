@@ -34,8 +34,8 @@ async function hammer(url: string, durationS: number, headers: Record<string, st
 /** The fixed request rate of the series latency run: about half of what this machine answered at saturation. */
 const SERIES_FIXED_RATE = 200;
 
-/** Server-side seeding: assets, devices, latest bay states and a month of lamp readings. */
-async function seed(pool: import('pg').Pool, monthStart: Date): Promise<number> {
+/** Server-side seeding: assets, devices, latest bay states and a month of lamp readings. Also bench sta's city. */
+export async function seedApiCity(pool: import('pg').Pool, monthStart: Date): Promise<number> {
   await pool.query(`insert into device_models (id, name, decoder_kind, builtin_name) values ('p', 'parking', 'builtin', 'stadtfunk-parking'), ('a', 'air', 'builtin', 'stadtfunk-air')`);
   await pool.query(`
     insert into assets (id, kind, latitude, longitude, zone, is_public)
@@ -67,7 +67,7 @@ export async function apiBench(opts: { durationS?: number; json?: string } = {})
   try {
     const { timescale } = await migrate(setup);
     const monthStart = new Date(Date.UTC(2026, 9, 1));
-    const readings = await seed(setup, monthStart);
+    const readings = await seedApiCity(setup, monthStart);
     if (timescale) {
       await setup.query(`call refresh_continuous_aggregate('readings_hourly', null, null)`);
       // Visibility and statistics of the freshly materialised aggregate chunks, as autovacuum

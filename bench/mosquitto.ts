@@ -20,7 +20,7 @@ export interface TestMosquitto {
   stop(): Promise<void>;
 }
 
-/** @param options.port A fixed port (a broker restarted on the port its clients know); default a free one. */
+/** `port`: a fixed port (to start a broker again where it was); default any free one. */
 export async function startMosquitto(options: { port?: number } = {}): Promise<TestMosquitto> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stadtfunk-mosquitto-'));
   const port = options.port ?? (await freePort());

@@ -20,6 +20,8 @@ export interface ServiceProcessReport {
   rssMb: number;
   /** CPU time used since the service started, seconds (user + system). */
   cpuSeconds: number;
+  /** With BENCH_COMMIT_TIMES=1: when each uplink was committed, by `${devEui}|${epoch ms of its time}` (bench sta). */
+  commitTimes?: [string, number][];
 }
 
 async function main(env: Record<string, string>): Promise<void> {
@@ -30,9 +32,11 @@ async function main(env: Record<string, string>): Promise<void> {
   let committed = 0;
   let lastCommitAt = 0;
   const publishCommitted = service.liveBus.publishCommitted.bind(service.liveBus);
+  const commitTimes = env.BENCH_COMMIT_TIMES === '1' ? new Map<string, number>() : null;
   service.liveBus.publishCommitted = (batch, result) => {
     const now = Date.now();
     for (const u of batch.uplinks) latencies.push(now - u.receivedAt.getTime());
+    if (commitTimes) for (const u of batch.uplinks) commitTimes.set(`${u.devEui}|${u.receivedAt.getTime()}`, now);
     committed += batch.uplinks.length;
     lastCommitAt = now;
     publishCommitted(batch, result);
@@ -47,7 +51,10 @@ async function main(env: Record<string, string>): Promise<void> {
     if (m === 'report') {
       const cpu = process.cpuUsage(cpuAtStart);
       const rssMb = process.memoryUsage.rss() / 1e6;
-      const report: ServiceProcessReport = { committed, lastCommitAt, latenciesMs: latencies, rssPeakMb: Math.max(rssPeakMb, rssMb), rssMb, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      const report: ServiceProcessReport = {
+        committed, lastCommitAt, latenciesMs: latencies, rssPeakMb: Math.max(rssPeakMb, rssMb), rssMb, cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        ...(commitTimes ? { commitTimes: [...commitTimes] } : {}),
+      };
       rssPeakMb = rssMb;
       process.send?.({ report });
     } else if (m === 'stop') {

@@ -36,6 +36,10 @@ const benches: Record<string, Bench> = {
     summary: 'live zone occupancy, one-month hourly series and bulk CSV export (autocannon; + /health baseline)',
     run: async (a) => (await import('../bench/api.js')).apiBench({ durationS: numberOption(a, 'duration', 10, 1), json: stringOption(a, 'json') }),
   },
+  sta: {
+    summary: 'SensorThings API: latest values, month paging, $count, st_within, MQTT latency and ingest slowdown (+ /health baseline)',
+    run: async (a) => (await import('../bench/sta.js')).staBench({ durationS: numberOption(a, 'duration', 10, 1), rate: numberOption(a, 'rate', 5000, 1), json: stringOption(a, 'json') }),
+  },
   storage: {
     summary: 'batch writer readings/s beside single-row INSERTs and COPY; one-month hourly series p50/p99',
     run: async (a) => (await import('../bench/storage.js')).storageBench({ readings: numberOption(a, 'readings', 10_000_000, 1000), json: stringOption(a, 'json') }),

@@ -43,6 +43,8 @@ export interface EmbeddedBrokerOptions {
 
 export interface EmbeddedBroker {
   url: string;
+  /** The aedes instance, for in-process publishers (SensorThings MQTT) that follow subscriptions. */
+  aedes: Aedes;
   /** Let publishers in. */
   open(): void;
   /** Publish again what a crash left in the inbox; resolves when all were acknowledged. */
@@ -151,6 +153,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   return {
     url: `mqtt://${host}:${port}`,
+    aedes: broker,
     open: () => {
       open = true;
     },

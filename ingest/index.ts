@@ -13,12 +13,14 @@ import { RawFrameResolver } from './raw-frames.js';
 import { DownlinkMaintenance } from './downlink-maintenance.js';
 import { GatewayRoutes } from './gateway-routes.js';
 import { DownlinkPublisher } from './outgoing-downlinks.js';
+import { OpsHistory } from './ops-history.js';
 import * as metrics from './metrics.js';
 import type { WriteBatch, WriteResult } from '../storage/index.js';
 
 export type { Uplink, Reception, RadioMeta, UplinkSource } from './types.js';
 export { DeviceDirectory } from './device-directory.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+export { compileTopicFilter } from './topic-filter.js';
 
 export interface IngestOptions {
   config: Readonly<Config>;
@@ -35,6 +37,8 @@ export interface Ingest {
   filters: string[];
   connected(): boolean;
   inFlight(): number;
+  /** Writes the ops history counted so far now instead of at the next minute (tests, shutdown). */
+  flushHistory(): Promise<void>;
   /** Stop taking messages, write what was taken (waiting at most timeoutMs, default 7 s), acknowledge it, disconnect. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -63,7 +67,10 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     ackTimeoutMs: config.lorawan.downlinkAckTimeoutMs, maxAttempts: config.lorawan.downlinkMaxAttempts,
   });
   const gateways = new GatewayRoutes();
+  const history = new OpsHistory({ pool: options.pool, log: log.child({ stage: 'ingest', part: 'ops-history' }) });
+  history.start();
   const pipeline = new IngestPipeline({
+    history,
     pool: options.pool,
     log: log.child({ stage: 'ingest' }),
     sources: sourcesFromConfig(config),
@@ -121,6 +128,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     filters,
     connected: () => consumer?.connected() ?? false,
     inFlight: () => consumer?.inFlight() ?? 0,
+    flushHistory: () => history.flush(),
     async stop(timeoutMs = 7_000) {
       accepting = false;
       // With the database down the flush would retry forever: give up after timeoutMs and
@@ -133,6 +141,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       clearTimeout(timer);
       if (gaveUp) log.warn('shutdown: pending batch not committed in time; it stays unacknowledged and will be redelivered');
       pipeline.stop();
+      await history.stop();
       await consumer?.close();
       await stopDownlinks();
     },

@@ -28,6 +28,7 @@ import type { GatewayRoutes } from './gateway-routes.js';
 import { txAckOutcome } from './lorawan/gateway-downlink.js';
 import type { DownlinkPublisher } from './outgoing-downlinks.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
+import type { OpsHistory } from './ops-history.js';
 import { compileTopicFilter } from './topic-filter.js';
 import type { Uplink } from './types.js';
 
@@ -51,6 +52,8 @@ export interface PipelineOptions {
   onCommitted?: (batch: WriteBatch, result: WriteResult) => void;
   /** A closed batch no longer waits for the database (see `busy`): the consumer may read again. */
   onRoom?: () => void;
+  /** Counts committed batches for the ops cockpit's history (written once a minute). */
+  history?: OpsHistory;
   /** The raw-frame layer; without it concentrator frames are dead-lettered. */
   rawFrames?: {
     resolver: RawFrameResolver;
@@ -259,7 +262,12 @@ export class IngestPipeline {
         for (const u of batch.uplinks) if (result.inserted.has(u.id)) perSource.set(u.source, (perSource.get(u.source) ?? 0) + 1);
         for (const [source, n] of perSource) metrics.ingestUplinks.inc({ source }, n);
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
-        for (const item of items) for (const message of item.messages) message.ack();
+        let messages = 0;
+        for (const item of items) for (const message of item.messages) { message.ack(); messages++; }
+        this.options.history?.record({
+          at: Date.now(), messages, uplinks: batch.uplinks.filter((u) => result.inserted.has(u.id)), readings: result.readings,
+          deadLetters: batch.deadLetters.length, writeSeconds: Number(done - built) / 1e9,
+        });
         if (result.downlinks && result.downlinks.length > 0) this.options.downlinks?.publishRecorded(result.downlinks);
         for (const r of batch.downlinkRoutes ?? []) this.options.devices.invalidate(r.devEui);
         if (result.joins) downlinkMetrics.joinsAccepted.inc(result.joins.size);

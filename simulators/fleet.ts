@@ -29,11 +29,17 @@ export interface SimDevice {
   longitude: number;
 }
 
-export const MODELS: Record<DeviceKind, { id: string; name: string; builtin: string; fPort: number; intervalS: number }> = {
-  air: { id: 'stadtfunk-air-v1', name: 'Lamp air-quality sensor (stadtfunk reference)', builtin: 'stadtfunk-air', fPort: 10, intervalS: 300 },
-  parking: { id: 'stadtfunk-parking-v1', name: 'Parking sensor (stadtfunk reference)', builtin: 'stadtfunk-parking', fPort: 11, intervalS: 120 },
+/**
+ * The reference models. Battery-powered ones run on a 3.6 V lithium-thionyl chloride cell
+ * (device-state.ts starts them at 3.2–3.6 V): its voltage stays nearly flat for most of its
+ * life and falls only at the end, so such a device is low below 3.1 V, not at 3.3 V.
+ * Mains-powered controllers and counters report no battery.
+ */
+export const MODELS: Record<DeviceKind, { id: string; name: string; builtin: string; fPort: number; intervalS: number; batteryLowVolts?: number }> = {
+  air: { id: 'stadtfunk-air-v1', name: 'Lamp air-quality sensor (stadtfunk reference)', builtin: 'stadtfunk-air', fPort: 10, intervalS: 300, batteryLowVolts: 3.1 },
+  parking: { id: 'stadtfunk-parking-v1', name: 'Parking sensor (stadtfunk reference)', builtin: 'stadtfunk-parking', fPort: 11, intervalS: 120, batteryLowVolts: 3.1 },
   streetlight: { id: 'stadtfunk-streetlight-v1', name: 'Streetlight controller (stadtfunk reference)', builtin: 'stadtfunk-streetlight', fPort: 12, intervalS: 900 },
-  water: { id: 'stadtfunk-water-v1', name: 'Water gauge (stadtfunk reference)', builtin: 'stadtfunk-water', fPort: 13, intervalS: 600 },
+  water: { id: 'stadtfunk-water-v1', name: 'Water gauge (stadtfunk reference)', builtin: 'stadtfunk-water', fPort: 13, intervalS: 600, batteryLowVolts: 3.1 },
   traffic: { id: 'stadtfunk-traffic-v1', name: 'Traffic counter (stadtfunk reference)', builtin: 'stadtfunk-traffic', fPort: 14, intervalS: 300 },
 };
 

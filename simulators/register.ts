@@ -12,7 +12,7 @@ import { otaaIdentityOf } from './otaa-city.js';
 export async function registerFleet(pool: pg.Pool, fleet: SimDevice[], masterKey: Buffer | null): Promise<void> {
   const vault = masterKey ? createKeyVault(masterKey) : null;
   for (const model of Object.values(MODELS)) {
-    await upsertDeviceModel(pool, { id: model.id, name: model.name, decoderKind: 'builtin', builtinName: model.builtin, expectedIntervalS: model.intervalS });
+    await upsertDeviceModel(pool, { id: model.id, name: model.name, decoderKind: 'builtin', builtinName: model.builtin, expectedIntervalS: model.intervalS, batteryLowVolts: model.batteryLowVolts ?? null });
   }
   await inTransaction(pool, async (client) => {
     for (const device of fleet) {

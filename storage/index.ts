@@ -11,6 +11,7 @@ export { selectCounterSeries } from './sql/counter-series.js';
 export type { UplinkRow, ReadingRow, DeadLetterRow, WriteBatch, WriteResult } from './rows.js';
 export { selectDeviceReadings, selectDeviceLatest, type ReadingOut, type DeviceReadingsQuery } from './sql/select-readings.js';
 export { upsertDeviceModel, upsertAsset, upsertDevice, type DeviceModelInput, type AssetInput, type DeviceInput } from './sql/registry.js';
+export { insertNewAsset, insertNewDevice } from './sql/registration.js';
 export {
   selectAbpCandidates, claimFrameIds, mergeReceptions, upsertConcentratorStats,
   type AbpCandidateRow, type FrameIdRow, type CounterRow, type ReceptionMergeRow, type ConcentratorStatsRow,
@@ -28,10 +29,15 @@ export {
   selectDeadLetters, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize, selectCompressionState,
   type DeadLetterOut, type ConcentratorOut,
 } from './sql/ops.js';
+export {
+  addIngestMinutes, addConcentratorMinutes, deleteOpsHistoryBefore, selectIngestHistory, selectDeadLetterHistory, selectConcentratorHistory,
+  type IngestMinuteRow, type ConcentratorMinuteRow, type IngestBucketRow, type ConcentratorBucketRow,
+} from './sql/ops-history.js';
 export { applyTimescalePolicies, type TimescalePolicies } from './timescale-policies.js';
 export { selectUplinksForRedecode, deleteReadingsOfUplinks, updateDecoded, type StoredUplink } from './sql/redecode.js';
 export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
+export * from './sta/index.js';
 export {
   selectOtaaDevices, selectDevAddrsInUse, claimJoins, promoteSessions, joinKey,
   type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,

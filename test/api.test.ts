@@ -76,7 +76,7 @@ describe('roles', () => {
     ['GET', '/api/v1/devices/00000000000000a1/readings', undefined, ['operator', 'technician', 'admin']],
     ['GET', '/api/v1/assets', undefined, ['operator', 'technician', 'admin']],
     ['GET', '/api/v1/devices', undefined, ['operator', 'technician', 'admin']],
-    ['POST', '/api/v1/assets', { id: 'matrix-x', kind: 'water_gauge', latitude: 51, longitude: 6 }, ['technician', 'admin']],
+    ['POST', '/api/v1/assets', { id: 'matrix-x', kind: 'water_gauge', latitude: 50.94, longitude: 6.96 }, ['technician', 'admin']],
     ['PUT', '/api/v1/device-models/matrix-m', { id: 'matrix-m', name: 'm', decoder: { kind: 'builtin', name: 'cayenne-lpp' } }, ['technician', 'admin']],
     ['GET', '/api/v1/api-keys', undefined, ['admin']],
     ['GET', '/api/v1/audit', undefined, ['admin']],
@@ -137,10 +137,10 @@ describe('registry', () => {
   it('imports the good CSV rows and reports the bad ones by row and field', async () => {
     const csv = [
       'devEui,modelId,assetId,assetKind,latitude,longitude,zone',
-      '00000000000000c1,air-v1,lamp-c1,street_lamp,51.22,6.77,altstadt',
-      '00000000000000c2,no-such-model,lamp-c2,street_lamp,51.22,6.77,altstadt',
-      'xyz,air-v1,lamp-c3,street_lamp,51.22,6.77,altstadt',
-      '00000000000000c4,air-v1,lamp-c4,street_lamp,951.22,6.77,altstadt',
+      '00000000000000c1,air-v1,lamp-c1,street_lamp,50.94,6.96,altstadt',
+      '00000000000000c2,no-such-model,lamp-c2,street_lamp,50.94,6.96,altstadt',
+      'xyz,air-v1,lamp-c3,street_lamp,50.94,6.96,altstadt',
+      '00000000000000c4,air-v1,lamp-c4,street_lamp,950.94,6.96,altstadt',
       '"00000000000000c5",air-v1,lamp-1,,,,',
     ].join('\r\n');
     const res = await call('POST', '/api/v1/devices/import', 'technician', csv, { 'content-type': 'text/csv' });
@@ -158,7 +158,7 @@ describe('registry', () => {
     ['POST', '/api/v1/assets', { id: 'x', kind: 'tree', latitude: 1, longitude: 1 }, /kind/],
     ['POST', '/api/v1/assets', { id: 'x y', kind: 'garage', latitude: 1, longitude: 1 }, /^id:/],
     ['POST', '/api/v1/assets', { kind: 'garage', latitude: 1, longitude: 1 }, /^id: is required/],
-    ['POST', '/api/v1/assets', { id: 'lamp-1', kind: 'street_lamp', latitude: 1, longitude: 1 }, /exists already/],
+    ['POST', '/api/v1/assets', { id: 'lamp-1', kind: 'street_lamp', latitude: 50.94, longitude: 6.96 }, /exists already/],
     ['POST', '/api/v1/devices', { modelId: 'air-v1' }, /devEui: is required/],
     ['POST', '/api/v1/devices', { devEui: '00000000000000d1', modelId: 'nope' }, /modelId: no device model/],
     ['POST', '/api/v1/devices', { devEui: '00000000000000d1', modelId: 'air-v1', nwkSKey: '00'.repeat(16) }, /devAddr: is required/],
@@ -167,7 +167,7 @@ describe('registry', () => {
     ['POST', '/api/v1/devices', { devEui: '00000000000000d1', modelId: 'air-v1', colour: 'red' }, /colour: is not a known field/],
     ['PUT', '/api/v1/device-models/m2', { id: 'm2', name: 'x', decoder: { kind: 'builtin', name: 'nope' } }, /decoder.name: unknown built-in/],
     ['POST', '/api/v1/devices/0000000000000000/move', { assetId: 'nowhere' }, /device 0000000000000000 not found/],
-    ['POST', '/api/v1/assets', { id: 'lamp-nul', kind: 'street_lamp', latitude: 51, longitude: 6, name: 'Lamp \u0000 7' }, /U\+0000/],
+    ['POST', '/api/v1/assets', { id: 'lamp-nul', kind: 'street_lamp', latitude: 50.94, longitude: 6.96, name: 'Lamp \u0000 7' }, /U\+0000/],
     ['PUT', '/api/v1/device-models/m-nul', { id: 'm-nul', name: 'x', decoder: { kind: 'builtin', name: 'cayenne-lpp' }, mapping: [{ path: 'a\u0000', metric: 'pm2_5' }] }, /U\+0000|mapping/],
     ['GET', '/api/v1/devices/xyz', undefined, /devEui/],
     ['GET', '/api/v1/devices/00000000000000a1/readings?from=yesterday', undefined, /^from:/],

@@ -37,6 +37,8 @@ export function startIngestProcess(o: IngestProcessOptions): IngestProcess {
     env: {
       PATH: process.env.PATH ?? '', DATABASE_URL: o.databaseUrl, MQTT_URL: o.mqttUrl, HTTP_PORT: String(o.httpPort), LOG_LEVEL: o.logLevel,
       MQTT_CLIENT_ID: o.clientId, INGEST_CHIRPSTACK_PREFIX: o.prefix, INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off',
+      // A city profile of its own: the demonstration profile warns at start, and these tests count warnings.
+      CITY_NAME: 'Teststadt', CITY_PUBLISHER: 'Stadt Teststadt', CITY_CONTACT_EMAIL: 'opendata@teststadt.example',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

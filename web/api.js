@@ -1,21 +1,48 @@
 // Talking to the stadtfunk API as the signed-in user (session cookie, sent by the browser) or
-// with an API key; errors carry the API's message, code and status.
+// with an API key. Errors are ApiError with the API's status, code and details, so views can
+// say them in the chosen language (i18n errorText).
 export const key = () => sessionStorage.getItem('stadtfunk.key');
 export const setKey = (k) => (k ? sessionStorage.setItem('stadtfunk.key', k) : sessionStorage.removeItem('stadtfunk.key'));
 // The session's CSRF token (web/session.js sets it): every change made with the cookie sends it.
 let csrf = null;
 export const setCsrf = (token) => { csrf = token; };
 
-export async function api(path, { method = 'GET', body, headers = {} } = {}) {
-  const res = await fetch(path, {
-    method,
-    headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+export class ApiError extends Error {
+  constructor({ status = 0, code = null, details = null, message = '', network = false, retryAfterS = null }) {
+    super(message || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.network = network;
+    this.retryAfterS = retryAfterS;
+  }
+}
+
+export async function api(path, { method = 'GET', body, headers = {}, signal } = {}) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      signal,
+      headers: { ...(key() ? { authorization: `Bearer ${key()}` } : {}), ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error;
+    throw new ApiError({ network: true, message: String(error?.message ?? error) });
+  }
   const text = await res.text();
-  const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+  let json = text;
+  if (text && res.headers.get('content-type')?.includes('json')) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+  }
   if (res.status === 401) window.dispatchEvent(new CustomEvent('stadtfunk:unauthenticated', { detail: { path } }));
-  if (!res.ok) throw Object.assign(new Error(json?.message ?? `${res.status}`), { status: res.status, code: json?.code, retryAfterS: Number(res.headers.get('retry-after')) || null });
+  if (!res.ok) throw new ApiError({ status: res.status, code: json?.code ?? null, details: json?.details ?? null, message: json?.message ?? '', retryAfterS: Number(res.headers.get('retry-after')) || null });
   return json;
 }
 
@@ -71,5 +98,14 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 export function announce(text) {
-  document.getElementById('status').textContent = text;
+  const status = document.getElementById('status');
+  if (status) status.textContent = text;
+}
+
+/** An AbortController that also aborts when `parent` does: a chart or a poll within a view. */
+export function linked(parent) {
+  const controller = new AbortController();
+  if (parent?.aborted) controller.abort();
+  else parent?.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller;
 }

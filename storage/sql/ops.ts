@@ -50,26 +50,36 @@ export async function selectConcentrators(db: Db): Promise<ConcentratorOut[]> {
   return rows;
 }
 
-/** Devices silent for more than three times their expected interval (device's own, else the model's). */
-export async function selectSilentDevices(db: Db, limit: number): Promise<{ devEui: string; assetId: string | null; lastSeenAt: Date | null; expectedIntervalS: number }[]> {
-  const { rows } = await db.query<{ devEui: string; assetId: string | null; lastSeenAt: Date | null; expectedIntervalS: number }>(
-    `select d.dev_eui as "devEui", d.asset_id as "assetId", l.last_seen_at as "lastSeenAt",
+/**
+ * Devices silent for more than three times their expected interval (the device's own, else
+ * its model's). A device never heard counts from its registration, so a fleet registered a
+ * minute ago is not silent yet.
+ */
+export async function selectSilentDevices(db: Db, limit: number): Promise<{ devEui: string; assetId: string | null; modelId: string; lastSeenAt: Date | null; expectedIntervalS: number }[]> {
+  const { rows } = await db.query<{ devEui: string; assetId: string | null; modelId: string; lastSeenAt: Date | null; expectedIntervalS: number }>(
+    `select d.dev_eui as "devEui", d.asset_id as "assetId", d.model_id as "modelId", l.last_seen_at as "lastSeenAt",
             coalesce(d.expected_interval_s, m.expected_interval_s) as "expectedIntervalS"
      from devices d join device_models m on m.id = d.model_id left join latest_state l on l.dev_eui = d.dev_eui
      where d.decommissioned_at is null and coalesce(d.expected_interval_s, m.expected_interval_s) is not null
-       and (l.last_seen_at is null or l.last_seen_at < now() - make_interval(secs => 3 * coalesce(d.expected_interval_s, m.expected_interval_s)))
+       and coalesce(l.last_seen_at, d.created_at) < now() - make_interval(secs => 3 * coalesce(d.expected_interval_s, m.expected_interval_s))
      order by l.last_seen_at nulls first limit $1`,
     [limit],
   );
   return rows;
 }
 
-/** Devices whose latest battery reading is low: under 20 % or under 3.3 V. */
-export async function selectLowBatteries(db: Db, limit: number): Promise<{ devEui: string; metric: string; value: number; time: Date }[]> {
-  const { rows } = await db.query<{ devEui: string; metric: string; value: number; time: Date }>(
-    `select dev_eui as "devEui", metric, value, time from latest_readings
-     where (metric = 'battery_level' and value < 20) or (metric = 'battery_voltage' and value < 3.3)
-     order by value limit $1`,
+/**
+ * Devices whose latest battery reading is below their model's threshold: battery_voltage
+ * below the model's battery_low_volts (not judged without one: the right voltage depends
+ * on the cell), battery_level below battery_low_percent, default 20 %.
+ */
+export async function selectLowBatteries(db: Db, limit: number): Promise<{ devEui: string; modelId: string; metric: string; value: number; threshold: number; time: Date }[]> {
+  const { rows } = await db.query<{ devEui: string; modelId: string; metric: string; value: number; threshold: number; time: Date }>(
+    `select r.dev_eui as "devEui", d.model_id as "modelId", r.metric, r.value, t.threshold, r.time
+     from latest_readings r join devices d on d.dev_eui = r.dev_eui join device_models m on m.id = d.model_id,
+          lateral (select case r.metric when 'battery_voltage' then m.battery_low_volts else coalesce(m.battery_low_percent, 20) end as threshold) t
+     where r.metric in ('battery_voltage', 'battery_level') and r.channel = '' and d.decommissioned_at is null and r.value < t.threshold
+     order by r.value / t.threshold limit $1`,
     [limit],
   );
   return rows;

@@ -51,13 +51,16 @@ export interface DeviceModelRow {
   mapping: unknown[];
   examples: unknown[];
   expectedIntervalS: number | null;
+  batteryLowVolts: number | null;
+  batteryLowPercent: number | null;
   category: string | null;
   mappingNotes: unknown[];
   source: Record<string, unknown> | null;
 }
 
 const MODEL_COLUMNS = `id, name, decoder_kind as "decoderKind", builtin_name as "builtinName", codec_script as "codecScript",
-  mapping, examples, expected_interval_s as "expectedIntervalS", category, mapping_notes as "mappingNotes", source`;
+  mapping, examples, expected_interval_s as "expectedIntervalS", battery_low_volts as "batteryLowVolts", battery_low_percent as "batteryLowPercent",
+  category, mapping_notes as "mappingNotes", source`;
 
 export async function selectDeviceModel(db: Db, id: string): Promise<DeviceModelRow | null> {
   const { rows } = await db.query<DeviceModelRow>(`select ${MODEL_COLUMNS} from device_models where id = $1`, [id]);

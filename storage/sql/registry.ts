@@ -9,6 +9,10 @@ export interface DeviceModelInput {
   mapping?: unknown[];
   examples?: unknown[];
   expectedIntervalS?: number | null;
+  /** Battery voltage below which a device of this model counts as low, V; null: not judged by voltage. */
+  batteryLowVolts?: number | null;
+  /** Battery level below which a device counts as low, %; null: 20 %. */
+  batteryLowPercent?: number | null;
   category?: string | null;
   mappingNotes?: unknown[];
   source?: Record<string, unknown> | null;
@@ -16,15 +20,17 @@ export interface DeviceModelInput {
 
 export async function upsertDeviceModel(db: pg.Pool | pg.ClientBase, m: DeviceModelInput): Promise<void> {
   await db.query(
-    `insert into device_models (id, name, decoder_kind, builtin_name, codec_script, mapping, examples, expected_interval_s, category, mapping_notes, source)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `insert into device_models (id, name, decoder_kind, builtin_name, codec_script, mapping, examples, expected_interval_s, category, mapping_notes, source,
+       battery_low_volts, battery_low_percent)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      on conflict (id) do update set name = excluded.name, decoder_kind = excluded.decoder_kind,
        builtin_name = excluded.builtin_name, codec_script = excluded.codec_script, mapping = excluded.mapping,
        examples = excluded.examples, expected_interval_s = excluded.expected_interval_s, category = excluded.category,
-       mapping_notes = excluded.mapping_notes, source = excluded.source, updated_at = now()`,
+       mapping_notes = excluded.mapping_notes, source = excluded.source,
+       battery_low_volts = excluded.battery_low_volts, battery_low_percent = excluded.battery_low_percent, updated_at = now()`,
     [m.id, m.name, m.decoderKind, m.builtinName ?? null, m.codecScript ?? null, JSON.stringify(m.mapping ?? []),
      JSON.stringify(m.examples ?? []), m.expectedIntervalS ?? null, m.category ?? null, JSON.stringify(m.mappingNotes ?? []),
-     m.source ? JSON.stringify(m.source) : null],
+     m.source ? JSON.stringify(m.source) : null, m.batteryLowVolts ?? null, m.batteryLowPercent ?? null],
   );
 }
 

@@ -1,0 +1,290 @@
+/**
+ * Where SensorThings MQTT messages go (OGC 18-088 §14.2, "receive updates via MQTT").
+ *
+ * Embedded broker (aedes, in this process): messages are handed to aedes directly, and
+ * only for topics someone subscribed to — aedes reports every SUBSCRIBE, so the
+ * publisher knows exactly which topics (also `?$select=…` topics) have an audience.
+ *
+ * External broker: the service cannot see subscriptions there, so it publishes the
+ * configured canonical topics (STA_MQTT_TOPICS) for every public reading. It connects as
+ * its own MQTT 3.1.1 client and writes QoS 0 PUBLISH packets itself, a batch's packets in
+ * one socket write: per message that is a Buffer copy instead of mqtt.js' per-message
+ * packet generation and callbacks. QoS 0: a message sent while the broker is away is not
+ * kept (a subscriber misses it); the client reconnects on its own and publishing goes on
+ * (FROST-Server#2405 was a server that stopped after a reconnect). While the socket's
+ * buffer holds more than `maxBufferedBytes` the messages are dropped and counted, so a
+ * slow broker never grows this process' memory.
+ */
+import type { EventEmitter } from 'node:events';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { compileTopicFilter } from '../../ingest/index.js';
+import type { StaMqttTopic } from '../../config.js';
+import { staMqttDropped, staMqttPublished } from './metrics.js';
+import { ObservationEncoder } from './serialize.js';
+
+/** A topic with its UTF-8 bytes, made once. */
+export interface StaTopic {
+  text: string;
+  bytes: Buffer;
+}
+
+export function staTopic(text: string): StaTopic {
+  return { text, bytes: Buffer.from(text) };
+}
+
+export interface StaTransport {
+  readonly kind: 'embedded' | 'external';
+  /** Changes whenever the set of subscriptions changes (embedded); constant for external. */
+  version(): number;
+  /** Does anyone listen on `topic`? External: only the configured canonical topics are asked for. */
+  interested(topic: string): boolean;
+  /** Subscribed topics `${topic}?$select=…` (embedded only). */
+  selectVariants(topic: string): string[];
+  /** Queue one message; `flush()` sends what is queued. */
+  publish(topic: StaTopic, payload: string): void;
+  /** Queue one raw Observation, written by its Datastream's encoder (see ObservationEncoder). */
+  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void;
+  flush(): void;
+  close(): Promise<void>;
+}
+
+/** The few aedes calls used here (its typings lack the events' arguments). */
+interface AedesLike extends EventEmitter {
+  publish(packet: { cmd: 'publish'; topic: string; payload: Buffer; qos: 0; retain: false; dup: false }, done: (error?: Error) => void): void;
+}
+
+/** No broker to publish to (STA_MQTT_TOPICS=off): series are still registered. */
+export class NoTransport implements StaTransport {
+  readonly kind = 'external';
+  version(): number { return 0; }
+  interested(): boolean { return false; }
+  selectVariants(): string[] { return []; }
+  publish(): void {}
+  publishObservation(): void {}
+  flush(): void {}
+  async close(): Promise<void> {}
+}
+
+export class EmbeddedTransport implements StaTransport {
+  readonly kind = 'embedded';
+  private readonly byClient = new Map<string, Set<string>>();
+  private filters: { filter: string; matches: (topic: string) => boolean }[] = [];
+  private counter = 0;
+  private readonly listeners: [string, (...args: never[]) => void][] = [];
+
+  constructor(private readonly broker: AedesLike) {
+    const on = (event: string, listener: (...args: never[]) => void): void => {
+      broker.on(event, listener as (...args: unknown[]) => void);
+      this.listeners.push([event, listener]);
+    };
+    on('subscribe', (subscriptions: { topic: string }[], client: { id: string } | null) => {
+      if (!client) return;
+      const set = this.byClient.get(client.id) ?? new Set<string>();
+      for (const s of subscriptions) if (s.topic.startsWith('v1.1/') || s.topic === '#' || s.topic.startsWith('+/')) set.add(s.topic);
+      this.byClient.set(client.id, set);
+      this.rebuild();
+    });
+    on('unsubscribe', (topics: string[], client: { id: string } | null) => {
+      const set = client ? this.byClient.get(client.id) : undefined;
+      if (!set) return;
+      for (const t of topics) set.delete(t);
+      this.rebuild();
+    });
+    on('clientDisconnect', (client: { id: string }) => {
+      if (this.byClient.delete(client.id)) this.rebuild();
+    });
+  }
+
+  private rebuild(): void {
+    const all = new Set<string>();
+    for (const set of this.byClient.values()) for (const t of set) all.add(t);
+    this.filters = [...all].map((filter) => ({ filter, matches: compileTopicFilter(filter) }));
+    this.counter++;
+  }
+
+  version(): number {
+    return this.counter;
+  }
+
+  interested(topic: string): boolean {
+    return this.filters.some((f) => f.matches(topic));
+  }
+
+  selectVariants(topic: string): string[] {
+    const prefix = `${topic}?$select=`;
+    return this.filters.filter((f) => f.filter.startsWith(prefix) && !/[+#]/.test(f.filter)).map((f) => f.filter);
+  }
+
+  publish(topic: StaTopic, payload: string): void {
+    this.broker.publish({ cmd: 'publish', topic: topic.text, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
+    staMqttPublished.inc();
+  }
+
+  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
+    const payload = Buffer.allocUnsafe(encoder.length(...fields));
+    encoder.write(payload, 0, ...fields);
+    this.broker.publish({ cmd: 'publish', topic: topic.text, payload, qos: 0, retain: false, dup: false }, () => undefined);
+    staMqttPublished.inc();
+  }
+
+  flush(): void {
+    // aedes delivers as it is handed each message.
+  }
+
+  async close(): Promise<void> {
+    for (const [event, listener] of this.listeners) this.broker.off(event, listener as (...args: unknown[]) => void);
+  }
+}
+
+/** Bytes of the remaining-length field (MQTT 3.1.1 §2.2.3) for `n`. */
+function varintLength(n: number): number {
+  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
+}
+
+/** Writes a QoS 0 PUBLISH header (fixed header, remaining length, topic) at `at`; returns the offset after it. */
+function writePublishHeader(target: Buffer, at: number, topic: Buffer, payloadLength: number): number {
+  let i = at;
+  target[i++] = 0x30;
+  let remaining = 2 + topic.length + payloadLength;
+  do {
+    let byte = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) byte |= 0x80;
+    target[i++] = byte;
+  } while (remaining > 0);
+  target.writeUInt16BE(topic.length, i);
+  i += 2;
+  return i + topic.copy(target, i);
+}
+
+/** MQTT 3.1.1 PUBLISH, QoS 0 (MQTT 3.1.1 §3.3): fixed header, remaining length, topic, payload. */
+export function publishPacket(topic: string, payload: string): Buffer {
+  const topicLength = Buffer.byteLength(topic);
+  const payloadLength = Buffer.byteLength(payload);
+  let remaining = 2 + topicLength + payloadLength;
+  const lengthBytes: number[] = [];
+  do {
+    let byte = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) byte |= 0x80;
+    lengthBytes.push(byte);
+  } while (remaining > 0);
+  const packet = Buffer.allocUnsafe(1 + lengthBytes.length + 2 + topicLength + payloadLength);
+  let at = 0;
+  packet[at++] = 0x30;
+  for (const b of lengthBytes) packet[at++] = b;
+  packet.writeUInt16BE(topicLength, at);
+  at += 2;
+  at += packet.write(topic, at);
+  packet.write(payload, at);
+  return packet;
+}
+
+/** The topics each STA_MQTT_TOPICS kind publishes (Observations, and the registry's changes). */
+const TOPIC_PATTERNS: Record<StaMqttTopic, RegExp> = {
+  datastreams: /^v1\.1\/(Datastreams\(\d+\)\/Observations|Datastreams)$/,
+  observations: /^v1\.1\/Observations$/,
+  things: /^v1\.1\/(Things\(\d+\)\/Datastreams(\(\d+\))?\/Observations|Things(\(\d+\)(\/(Datastreams|Locations|HistoricalLocations))?)?|Locations|HistoricalLocations)$/,
+  features: /^v1\.1\/FeaturesOfInterest\(\d+\)\/Observations$/,
+};
+
+export interface ExternalTransportOptions {
+  url: string;
+  clientId: string;
+  username?: string | null;
+  password?: string | null;
+  log: Logger;
+  /** Which topics to publish (the service cannot know who listens on an external broker). */
+  topics: readonly StaMqttTopic[];
+  /** Socket buffer beyond which messages are dropped. Default 8 MiB. */
+  maxBufferedBytes?: number;
+}
+
+export class ExternalTransport implements StaTransport {
+  readonly kind = 'external';
+  private readonly client: MqttClient;
+  private readonly patterns: RegExp[];
+  /** Messages of the current batch, written into one Buffer at flush. */
+  private queue: { topic: Buffer; text: string | null; encoder: ObservationEncoder | null; fields: [string, string, string, string] | null; payloadLength: number }[] = [];
+  private queuedBytes = 0;
+  private readonly maxBufferedBytes: number;
+
+  constructor(private readonly options: ExternalTransportOptions) {
+    this.patterns = options.topics.map((t) => TOPIC_PATTERNS[t]);
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.client = mqtt.connect(options.url, {
+      clientId: options.clientId,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      ...(options.username ? { username: options.username } : {}),
+      ...(options.password ? { password: options.password } : {}),
+    });
+    this.client.on('connect', () => options.log.info('SensorThings MQTT publisher connected'));
+    this.client.on('offline', () => options.log.warn('SensorThings MQTT publisher offline; reconnecting'));
+    this.client.on('error', (error) => options.log.warn({ reason: error.message }, 'SensorThings MQTT publisher error'));
+  }
+
+  /** Resolves once connected (for tests and start-up logs); publishing does not wait for it. */
+  connected(): Promise<void> {
+    if (this.client.connected) return Promise.resolve();
+    return new Promise((resolve) => this.client.once('connect', () => resolve()));
+  }
+
+  version(): number {
+    return 0;
+  }
+
+  interested(topic: string): boolean {
+    return this.patterns.some((p) => p.test(topic));
+  }
+
+  selectVariants(): string[] {
+    return [];
+  }
+
+  publish(topic: StaTopic, payload: string): void {
+    const payloadLength = Buffer.byteLength(payload);
+    this.queue.push({ topic: topic.bytes, text: payload, encoder: null, fields: null, payloadLength });
+    this.queuedBytes += 1 + varintLength(2 + topic.bytes.length + payloadLength) + 2 + topic.bytes.length + payloadLength;
+  }
+
+  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
+    const payloadLength = encoder.length(...fields);
+    this.queue.push({ topic: topic.bytes, text: null, encoder, fields, payloadLength });
+    this.queuedBytes += 1 + varintLength(2 + topic.bytes.length + payloadLength) + 2 + topic.bytes.length + payloadLength;
+  }
+
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const messages = this.queue;
+    const bytes = this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    const stream = this.client.stream as (NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }) | undefined;
+    if (!this.client.connected || !stream || stream.destroyed) {
+      staMqttDropped.labels('disconnected').inc(messages.length);
+      return;
+    }
+    // A batch goes out whole unless the socket still holds more than the limit from earlier ones.
+    if ((stream.writableLength ?? 0) > this.maxBufferedBytes) {
+      staMqttDropped.labels('backlog').inc(messages.length);
+      return;
+    }
+    // One Buffer for the batch, written in place: no packet of its own per message.
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const m of messages) {
+      at = writePublishHeader(out, at, m.topic, m.payloadLength);
+      at = m.encoder ? m.encoder.write(out, at, ...m.fields!) : at + out.write(m.text!, at);
+    }
+    stream.write(out);
+    staMqttPublished.inc(messages.length);
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true).catch(() => undefined);
+  }
+}

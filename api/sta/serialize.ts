@@ -1,0 +1,262 @@
+/**
+ * Rows → SensorThings JSON (OGC 18-088 §8 and §9): @iot.id and an absolute
+ * @iot.selfLink on every entity, its properties, a navigation link per relation, and
+ * expanded entities inline (`Datastreams: [...]`, with `Datastreams@iot.count` and
+ * `Datastreams@iot.nextLink` when asked for / when there is more).
+ *
+ * As FROST-Server does (FROST-Server.Tests util/EntityUtils.checkEntity), entities inside
+ * an expansion carry their navigation links only when $select names them, and $select
+ * without id leaves out @iot.id.
+ */
+import { ENTITY_TYPES, LEVELS, datastreamId, microsToIso, type EntityType, type QueryOptions, type Row } from '../../storage/index.js';
+import { STA_METRICS } from './vocabulary.js';
+
+export interface Expansion {
+  rows: Row[];
+  more: boolean;
+  count: number | null;
+  /** The expansion's options, for its next link. */
+  options: QueryOptions;
+  top: number;
+}
+
+/** Rows carry their expansions under this key (never a column name). */
+export const EXPANDED = Symbol('expanded');
+export type ExpandedRow = Row & { [EXPANDED]?: Map<string, Expansion> };
+
+export interface Links {
+  /** The service root, e.g. https://daten.stadt.example/sta/v1.1 */
+  base: string;
+  licence: { id: string; name: string; url: string };
+  attribution: string;
+}
+
+/** Epoch microseconds (a JavaScript number: exact until the year 2255) → ISO 8601. */
+function isoOfMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const rest = micros - ms * 1000;
+  const text = new Date(ms).toISOString();
+  return rest === 0 ? text : `${text.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
+}
+const iso = (micros: unknown): string | null => (micros === null || micros === undefined ? null : Number.isSafeInteger(micros) ? isoOfMicros(micros as number) : microsToIso(BigInt(micros as number)));
+const interval = (start: unknown, end: unknown): string | null => (start === null || start === undefined ? null : `${iso(start)}/${iso(end)}`);
+const point = (row: Row): object | null => (row.latitude === null || row.longitude === null ? null : { type: 'Point', coordinates: [row.longitude, row.latitude] });
+
+/** The @iot.id of a row of `type`. */
+export function idOf(type: EntityType, row: Row): number | string {
+  return type.name === 'Observation' ? `${row.datastream_id}-${row.t0}` : Number(row.id);
+}
+
+/** OData key syntax: numbers as they are, strings quoted with '' for '. */
+export function keyText(id: number | string): string {
+  return typeof id === 'number' ? String(id) : `'${id.replace(/'/g, "''")}'`;
+}
+
+export function selfLink(links: Links, type: EntityType, row: Row): string {
+  return `${links.base}/${type.plural}(${keyText(idOf(type, row))})`;
+}
+
+const METRICS = new Map(STA_METRICS.map((m) => [m.id, m]));
+
+/** The properties of an entity (without @iot.* and links), in the order of the standard's tables. */
+export function propertiesOf(type: EntityType, row: Row, links: Links): Record<string, unknown> {
+  switch (type.name) {
+    case 'Thing': return { name: row.name, description: row.description, properties: row.properties };
+    case 'Location': return { name: row.name, description: row.description, encodingType: 'application/geo+json', location: point(row) };
+    case 'HistoricalLocation': return { time: iso(row.time) };
+    case 'Sensor': return { name: row.name, description: row.description, encodingType: 'text/plain', metadata: row.metadata, properties: row.properties };
+    case 'ObservedProperty': return { name: row.name, definition: row.definition, description: row.description, properties: row.properties };
+    case 'FeatureOfInterest': return { name: row.name, description: row.description, encodingType: 'application/geo+json', feature: point(row), properties: row.properties };
+    case 'Datastream': {
+      const level = row.level as string;
+      const metric = METRICS.get(row.metric as string);
+      // Each series links its hourly and daily means, and each mean its raw series.
+      const related: Record<string, unknown> = {};
+      for (const other of LEVELS) {
+        if (other === level) continue;
+        const id = datastreamId(other, row.asset_id as string, row.metric as string, row.channel as string);
+        related[other === 'raw' ? 'raw' : other === 'hour' ? 'hourly' : 'daily'] = { '@iot.id': id, '@iot.selfLink': `${links.base}/Datastreams(${id})` };
+      }
+      return {
+        name: row.name,
+        description: row.description,
+        unitOfMeasurement: { name: row.unit_name, symbol: row.unit_symbol, definition: row.unit_definition },
+        observationType: 'http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement',
+        observedArea: point(row),
+        phenomenonTime: interval(row.phenomenon_start, row.phenomenon_end),
+        resultTime: level === 'raw' ? interval(row.phenomenon_start, row.phenomenon_end) : null,
+        properties: {
+          ...(row.properties as object),
+          ...(level === 'raw' ? { aggregates: { hourly: related.hourly, daily: related.daily } } : { aggregateOf: related.raw, siblings: level === 'hour' ? { daily: related.daily } : { hourly: related.hourly } }),
+          ...(metric && metric.min !== undefined ? { plausibleRange: [metric.min, metric.max] } : {}),
+          licence: links.licence,
+          attribution: links.attribution,
+        },
+      };
+    }
+    case 'Observation': {
+      const aggregate = row.level !== 'raw';
+      const out: Record<string, unknown> = {
+        phenomenonTime: aggregate ? interval(row.t0, row.t1) : iso(row.t0),
+        resultTime: iso(row.result_time),
+        result: row.value,
+      };
+      if (row.result_quality !== null && row.result_quality !== undefined) out.resultQuality = row.result_quality;
+      if (row.parameters !== null && row.parameters !== undefined) out.parameters = row.parameters;
+      return out;
+    }
+  }
+}
+
+/**
+ * One Datastream's raw Observations as MQTT payload bytes: the JSON GET answers (a unit test
+ * holds the two equal), from parts encoded once per Datastream, so a reading costs copying
+ * them and writing its id digits, time and value. Publishing runs for every public reading
+ * ingest commits (tens of thousands a second), where building the object and serialising
+ * it cost 5 µs of CPU per message on the loaded test machine.
+ */
+export class ObservationEncoder {
+  /** The payload is parts[0] id parts[1] id parts[2] time parts[3] time parts[4] value [quality] parts[5] id parts[6] id parts[7]. */
+  private readonly parts: Buffer[];
+  private readonly fixed: number;
+
+  constructor(links: Links, datastreamId: number) {
+    const obs = `${links.base}/Observations('${datastreamId}-`;
+    this.parts = [
+      `{"@iot.selfLink":"${obs}`, `')","@iot.id":"${datastreamId}-`, '","phenomenonTime":"', '","resultTime":"', '","result":',
+      `,"Datastream@iot.navigationLink":"${obs}`, `')/Datastream","FeatureOfInterest@iot.navigationLink":"${obs}`, `')/FeatureOfInterest"}`,
+    ].map((p) => Buffer.from(p));
+    this.fixed = this.parts.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Byte length of a payload; `micros`, `time`, `value`, `quality` as written (ASCII). */
+  length(micros: string, time: string, value: string, quality: string): number {
+    return this.fixed + 4 * micros.length + 2 * time.length + value.length + quality.length;
+  }
+
+  /** Writes the payload at `at`; returns the offset after it. */
+  write(target: Buffer, at: number, micros: string, time: string, value: string, quality: string): number {
+    const p = this.parts;
+    let i = at;
+    target.set(p[0]!, i);
+    i += p[0]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[1]!, i);
+    i += p[1]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[2]!, i);
+    i += p[2]!.length;
+    i += target.write(time, i, 'latin1');
+    target.set(p[3]!, i);
+    i += p[3]!.length;
+    i += target.write(time, i, 'latin1');
+    target.set(p[4]!, i);
+    i += p[4]!.length;
+    i += target.write(value, i, 'latin1');
+    if (quality) i += target.write(quality, i, 'latin1');
+    target.set(p[5]!, i);
+    i += p[5]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[6]!, i);
+    i += p[6]!.length;
+    i += target.write(micros, i, 'latin1');
+    target.set(p[7]!, i);
+    i += p[7]!.length;
+    return i;
+  }
+
+  /** The fields of a reading as the payload writes them. */
+  static fields(ms: number, value: number, quality: string): [string, string, string, string] {
+    return [`${ms}000`, new Date(ms).toISOString(), JSON.stringify(value), quality === 'ok' ? '' : `,"resultQuality":${JSON.stringify(quality)}`];
+  }
+
+  /** The payload as a Buffer of its own. */
+  payload(ms: number, value: number, quality: string): Buffer {
+    const f = ObservationEncoder.fields(ms, value, quality);
+    const out = Buffer.allocUnsafe(this.length(...f));
+    this.write(out, 0, ...f);
+    return out;
+  }
+}
+
+/**
+ * One entity as JSON text. (Writing Observations as template strings instead was measured
+ * slower than V8's JSON.stringify of the object: 3.5-5.4 against 2.7-3.1 ms of CPU per
+ * 1,000 Observations, Node 20.)
+ */
+export function entityText(type: EntityType, row: ExpandedRow, options: QueryOptions, links: Links, topLevel: boolean): string {
+  return JSON.stringify(entityJson(type, row, options, links, topLevel));
+}
+
+/** One entity as JSON. `topLevel`: not inside an expansion (navigation links by default). */
+export function entityJson(type: EntityType, row: ExpandedRow, options: QueryOptions, links: Links, topLevel: boolean): Record<string, unknown> {
+  const select = options.select ? new Set(options.select) : null;
+  const out: Record<string, unknown> = {};
+  const self = selfLink(links, type, row);
+  if (!select || select.has('id')) {
+    out['@iot.selfLink'] = self;
+    out['@iot.id'] = idOf(type, row);
+  } else if (select.has('@iot.selfLink')) {
+    out['@iot.selfLink'] = self;
+  }
+  const props = propertiesOf(type, row, links);
+  for (const [name, value] of Object.entries(props)) {
+    if (!select || select.has(name)) out[name] = value;
+  }
+  const expanded = row[EXPANDED];
+  for (const [name, rel] of Object.entries(type.relations)) {
+    const show = select ? select.has(name) : topLevel;
+    if (show) out[`${name}@iot.navigationLink`] = `${self}/${name}`;
+    const e = expanded?.get(name);
+    if (!e) continue;
+    const target = ENTITY_TYPES[rel.target];
+    if (rel.many) {
+      if (e.count !== null) out[`${name}@iot.count`] = e.count;
+      out[name] = e.rows.map((r) => entityJson(target, r as ExpandedRow, e.options, links, false));
+      if (e.more) out[`${name}@iot.nextLink`] = nextLink(`${self}/${name}`, e.options, e.top, e.options.skip + e.top);
+    } else {
+      out[name] = e.rows[0] ? entityJson(target, e.rows[0] as ExpandedRow, e.options, links, false) : null;
+    }
+  }
+  return out;
+}
+
+/**
+ * A next link: the same request at the next $skip. The query options are written again
+ * from the parsed tree's source text (kept per request), so the link asks for exactly the
+ * same collection, $count included.
+ */
+export function nextLink(path: string, options: QueryOptions, top: number, skip: number): string {
+  const params: string[] = [];
+  for (const [name, value] of Object.entries(options.text ?? {})) if (name !== '$top' && name !== '$skip') params.push(`${name}=${encodeQueryValue(value)}`);
+  params.push(`$top=${top}`, `$skip=${skip}`);
+  return `${path}?${params.join('&')}`;
+}
+
+/** Percent-encoding that keeps OData's $ ( ) ' , ; : / = readable; & + # % and spaces are encoded. */
+function encodeQueryValue(value: string): string {
+  return encodeURIComponent(value).replace(/%(24|2C|3B|3A|2F|3D|40)/g, (m) => decodeURIComponent(m));
+}
+
+/**
+ * Observations as data arrays (OGC 18-088 §14.3): one block per Datastream with the
+ * components asked for ($select) and a row of values per Observation.
+ */
+export function dataArrayJson(rows: Row[], options: QueryOptions, links: Links, observation: EntityType): Record<string, unknown>[] {
+  // Without $select every property (FROST-Server.Tests c06dataarrays/DataArrayTests.OBSERVATION_PROPERTIES).
+  const components = options.select ? options.select.filter((c) => c === 'id' || c in observation.properties) : ['id', 'phenomenonTime', 'result', 'resultTime', 'resultQuality', 'validTime', 'parameters'];
+  const blocks = new Map<number, { rows: unknown[][] }>();
+  for (const row of rows) {
+    const ds = Number(row.datastream_id);
+    let block = blocks.get(ds);
+    if (!block) blocks.set(ds, (block = { rows: [] }));
+    const props = propertiesOf(observation, row, links);
+    block.rows.push(components.map((c) => (c === 'id' ? idOf(observation, row) : props[c] ?? null)));
+  }
+  return [...blocks.entries()].map(([ds, block]) => ({
+    'Datastream@iot.navigationLink': `${links.base}/Datastreams(${ds})`,
+    components,
+    'dataArray@iot.count': block.rows.length,
+    dataArray: block.rows,
+  }));
+}
