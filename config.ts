@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadAuthConfig, type AuthConfig } from './auth-config.js';
 import { loadCityProfile, type CityProfile } from './city-profile.js';
 import { ConfigError } from './config-error.js';
+import { loadLorawanConfig, type LorawanConfig } from './lorawan-config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type ChirpstackEncoding = 'json' | 'protobuf';
@@ -97,6 +98,8 @@ export interface Config {
   };
   /** Who publishes and where the city is (CITY_* variables): city-profile.ts. */
   city: Readonly<CityProfile>;
+  /** Joins, downlinks, regions and MAC timings of the raw-frame path (LORAWAN_* variables): lorawan-config.ts. */
+  lorawan: Readonly<LorawanConfig>;
   /** Sessions and the OpenID Connect identity provider (SESSION_*, OIDC_* variables): auth-config.ts. */
   auth: Readonly<AuthConfig>;
   /** SensorThings API (/sta/v1.1) and its MQTT topics: docs/sensorthings.md. */
@@ -305,6 +308,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       trustedProxies: trustedProxies(env),
     },
     city: loadCityProfile(env),
+    lorawan: loadLorawanConfig(env),
     auth: loadAuthConfig(env, publicUrl),
     sta: staConfig(env),
   };

@@ -85,6 +85,10 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     log.warn({ publisher: config.city.publisher, contact: config.city.contactEmail },
       'no CITY_* variable is set: open data, the catalog and DATEX II name the demonstration publisher. Set CITY_NAME, CITY_PUBLISHER, CITY_CONTACT_EMAIL and CITY_ARS (README, Configuration)');
   }
+  const band450 = Object.values(config.ingest.concentratorBands).find((b) => config.lorawan.regions[b] && b !== 'EU868');
+  if (config.lorawan.band450IsPlaceholder && band450 && config.ingest.concentratorPrefixes.some((p) => config.ingest.concentratorBands[p] === band450)) {
+    log.warn({ band: band450 }, 'no LORAWAN_450_* variable is set: joins and downlinks in the 450 MHz band use a placeholder channel plan (451.35-451.65 MHz, RX2 451.75 MHz DR0). Set it from your licence (docs/otaa-and-downlinks.md)');
+  }
   await assertPortFree(config.httpPort, 'HTTP API', 'HTTP_PORT', config.httpHost);
   const db = await openDatabase(config, log);
   const cleanups: (() => Promise<unknown>)[] = [async () => db.embedded?.stop(), () => db.pool.end()];
@@ -139,7 +143,7 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       pool: db.pool, log, version, status, liveBus, timescale: db.timescale, masterKey: config.masterKey,
       onDeviceChanged: (devEui) => devices.invalidate(devEui),
       openDataRateLimitPerMinute: config.api.openDataRateLimitPerMinute, parkingStaleAfterS: config.api.parkingStaleAfterS,
-      city: config.city, publicUrl: config.api.publicUrl, trustedProxies: config.api.trustedProxies,
+      city: config.city, publicUrl: config.api.publicUrl, trustedProxies: config.api.trustedProxies, lorawan: config.lorawan,
       sta: {
         queryTimeoutMs: config.sta.queryTimeoutMs,
         mqttEndpoint: config.sta.mqttPublicUrl !== null ? { url: config.sta.mqttPublicUrl }

@@ -27,6 +27,10 @@ import { registryRoutes } from './registry.js';
 import { registrationRoutes } from './registration.js';
 import { staRoutes, type StaOptions } from './sta/index.js';
 import { webRoutes } from './web.js';
+import { downlinkRoutes } from './downlinks.js';
+import { DownlinkRequests } from './downlink-requests.js';
+import { lampRoutes } from './lamps.js';
+import type { LorawanConfig } from '../lorawan-config.js';
 import { oidcRoutes } from './oidc-routes.js';
 import { authenticateRequest } from './request-auth.js';
 import { sessionRoutes } from './session-routes.js';
@@ -70,6 +74,8 @@ export interface AppDeps {
   trustedProxies?: readonly string[];
   /** Publisher, attribution and map settings (city-profile.ts). Default: the demonstration profile. */
   city?: Readonly<CityProfile>;
+  /** Regions of the concentrator bands, for the size check of downlinks (lorawan-config.ts). */
+  lorawan?: Readonly<LorawanConfig>;
   /** SensorThings API (/sta/v1.1): MQTT endpoints to announce, query time limit. */
   sta?: StaOptions;
   /** Session lifetimes and the OpenID Connect provider (auth-config.ts). Default: 1 h idle, 12 h at most, no OIDC. */
@@ -132,5 +138,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(userRoutes, { ctx });
   await app.register(oidcRoutes, { ctx });
   await app.register(webRoutes);
+  // Application downlinks and street lamps share one encoder (codec worker), closed with the app.
+  const downlinkRequests = new DownlinkRequests(deps.pool, deps.lorawan ?? null);
+  app.addHook('onClose', async () => downlinkRequests.close());
+  await app.register(downlinkRoutes, { ctx, requests: downlinkRequests });
+  await app.register(lampRoutes, { ctx, requests: downlinkRequests });
   return app;
 }

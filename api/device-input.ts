@@ -1,7 +1,7 @@
 /**
  * A device as a client describes it, turned into the row the registry stores: the
  * DevEUI/JoinEUI from the TR005 QR string or the fields, references checked, ABP keys
- * sealed. Shared by registration, the device routes and the CSV import.
+ * or the OTAA AppKey sealed. Shared by registration, the device routes and the CSV import.
  */
 import type pg from 'pg';
 import { keyAad, type KeyVault } from '../ingest/lorawan/index.js';
@@ -42,10 +42,16 @@ export async function prepareDevice(
   }
   if ((body.nwkSKey || body.appSKey) && !vault) throw badRequest(`${field}nwkSKey: the server has no MASTER_KEY to keep keys encrypted; ask the operator to set it`);
   if ((body.nwkSKey || body.appSKey) && !body.devAddr) throw badRequest(`${field}devAddr: is required with ABP keys`);
+  if (body.appKey && !vault) throw badRequest(`${field}appKey: the server has no MASTER_KEY to keep keys encrypted; ask the operator to set it`);
+  if (body.appKey && (body.nwkSKey || body.appSKey)) throw badRequest(`${field}appKey: a device joins by OTAA (AppKey) or has ABP session keys, not both`);
+  if (body.appKey && !joinEui) throw badRequest(`${field}joinEui: is required with an AppKey (type it or give the TR005 QR code)`);
   return {
     devEui, joinEui, modelId: body.modelId, assetId: body.assetId ?? null, name: body.name ?? null, devAddr: body.devAddr?.toLowerCase() ?? null,
     nwkSKeySealed: body.nwkSKey && vault ? vault.sealKey(Buffer.from(body.nwkSKey, 'hex'), keyAad(devEui, 'nwkSKey')) : null,
     appSKeySealed: body.appSKey && vault ? vault.sealKey(Buffer.from(body.appSKey, 'hex'), keyAad(devEui, 'appSKey')) : null,
+    // OTAA: the AppKey, sealed like the session keys (the join derives them from it).
+    appKeySealed: body.appKey && vault ? vault.sealKey(Buffer.from(body.appKey, 'hex'), keyAad(devEui, 'appKey')) : null,
+    macVersion: body.macVersion ?? null,
     allowCounterReset: body.allowCounterReset ?? false, expectedIntervalS: body.expectedIntervalS ?? null,
   };
 }

@@ -63,7 +63,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> 
     ctx.onDeviceChanged?.(devEui);
     const actor = { actor: request.principal?.name ?? 'anonymous', role: request.principal?.role ?? null, remoteAddr: request.ip };
     if (asset) ctx.audit.record({ ...actor, action: 'asset.create', target: asset.id, detail: { kind: asset.kind, zone: asset.zone ?? null, with: devEui } });
-    ctx.audit.record({ ...actor, action: 'device.create', target: devEui, detail: { modelId: device.modelId, assetId: row.assetId ?? null, keys: Boolean(device.nwkSKey) } });
+    ctx.audit.record({ ...actor, action: 'device.create', target: devEui, detail: { modelId: device.modelId, assetId: row.assetId ?? null, keys: Boolean(device.nwkSKey), otaa: Boolean(device.appKey) } });
     const storedAsset = asset ? await selectAsset(ctx.pool, asset.id) : null;
     return reply.status(201).send({ asset: storedAsset ? assetOut(storedAsset) : null, device: deviceOut((await selectDevice(ctx.pool, devEui))!) });
   });

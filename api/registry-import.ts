@@ -59,7 +59,7 @@ export async function importDevicesCsv(text: string, deps: ImportDeps): Promise<
       values[k] = NUMBER_FIELDS.has(k) && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
     }
     const device: Record<string, unknown> = {};
-    for (const k of ['devEui', 'qr', 'joinEui', 'name', 'modelId', 'assetId', 'devAddr', 'nwkSKey', 'appSKey', 'allowCounterReset', 'expectedIntervalS']) if (k in values) device[k] = values[k];
+    for (const k of ['devEui', 'qr', 'joinEui', 'name', 'modelId', 'assetId', 'devAddr', 'nwkSKey', 'appSKey', 'appKey', 'macVersion', 'allowCounterReset', 'expectedIntervalS']) if (k in values) device[k] = values[k];
     const problems: ImportProblem[] = [];
     for (const e of checkDevice.Errors(device)) {
       problems.push({ row, field: field(e.path), problem: e.message });

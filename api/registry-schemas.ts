@@ -77,6 +77,8 @@ export const DeviceInput = Type.Object({
   devAddr: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}$' })),
   nwkSKey: Type.Optional(Key),
   appSKey: Type.Optional(Key),
+  appKey: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: 'OTAA: the AppKey, 16 bytes as 32 hex digits; write-only (with joinEui, or the TR005 QR code)' })),
+  macVersion: Type.Optional(Type.Union(['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'].map((v) => Type.Literal(v)), { description: 'LoRaWAN version of the device (DevNonce rule of its joins); default 1.0.3' })),
   allowCounterReset: Type.Optional(Type.Boolean()),
   expectedIntervalS: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false });
@@ -86,6 +88,8 @@ export const Device = Type.Object({
   devEui: Type.String(), name: Type.Union([Type.String(), Type.Null()]), modelId: Type.String(), assetId: Type.Union([Type.String(), Type.Null()]),
   joinEui: Type.Union([Type.String(), Type.Null()]), devAddr: Type.Union([Type.String(), Type.Null()]),
   nwkSKeySet: Type.Boolean(), appSKeySet: Type.Boolean(), allowCounterReset: Type.Boolean(), fCntUp: Type.Union([Type.Integer(), Type.Null()]),
+  appKeySet: Type.Boolean({ description: 'OTAA: an AppKey is registered (never returned)' }), macVersion: Type.String(),
+  joinPending: Type.Boolean({ description: 'OTAA: joined, the new session not yet proven by an uplink' }),
   expectedIntervalS: Type.Union([Type.Integer(), Type.Null()]), lastSeenAt: Type.Union([Type.String(), Type.Null()]),
   decommissionedAt: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(), updatedAt: Type.String(),
 });

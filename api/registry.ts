@@ -29,6 +29,7 @@ export const assetOut = (a: AssetRow) => ({ ...a, decommissionedAt: iso(a.decomm
 export const deviceOut = (d: DeviceRow) => ({
   devEui: d.devEui, name: d.name, modelId: d.modelId, assetId: d.assetId, joinEui: d.joinEui, devAddr: d.devAddr,
   nwkSKeySet: d.nwkSKeySet, appSKeySet: d.appSKeySet, allowCounterReset: d.allowCounterReset, fCntUp: d.fCntUp,
+  appKeySet: d.appKeySet, macVersion: d.macVersion, joinPending: d.joinPending,
   expectedIntervalS: d.expectedIntervalS, lastSeenAt: iso(d.lastSeenAt), decommissionedAt: iso(d.decommissionedAt),
   createdAt: d.createdAt.toISOString(), updatedAt: d.updatedAt.toISOString(),
 });
@@ -206,7 +207,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     if (await selectDevice(ctx.pool, devEui)) throw new HttpError(409, 'STADTFUNK_ERR_DEVICE_EXISTS', `devEui: device ${devEui} is registered already`, { details: { field: 'devEui', id: devEui } });
     await upsertDevice(ctx.pool, await prepareDevice(request.body, devEui, joinEui));
     ctx.onDeviceChanged?.(devEui);
-    audit(request, 'device.create', devEui, { modelId: request.body.modelId, assetId: request.body.assetId ?? null, keys: Boolean(request.body.nwkSKey) });
+    audit(request, 'device.create', devEui, { modelId: request.body.modelId, assetId: request.body.assetId ?? null, keys: Boolean(request.body.nwkSKey), otaa: Boolean(request.body.appKey) });
     return reply.status(201).send(deviceOut((await selectDevice(ctx.pool, devEui))!));
   });
 
@@ -249,6 +250,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
       ...((request.body.devAddr ?? current.devAddr) ? { devAddr: (request.body.devAddr ?? current.devAddr)! } : {}),
       ...(request.body.nwkSKey ? { nwkSKey: request.body.nwkSKey } : {}),
       ...(request.body.appSKey ? { appSKey: request.body.appSKey } : {}),
+      ...(request.body.appKey ? { appKey: request.body.appKey } : {}),
+      ...(request.body.macVersion ? { macVersion: request.body.macVersion } : {}),
       ...((request.body.name ?? current.name) !== null ? { name: (request.body.name ?? current.name)! } : {}),
       allowCounterReset: request.body.allowCounterReset ?? current.allowCounterReset,
       ...((request.body.expectedIntervalS ?? current.expectedIntervalS) !== null ? { expectedIntervalS: (request.body.expectedIntervalS ?? current.expectedIntervalS)! } : {}),
@@ -291,7 +294,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
     schema: {
       tags: ['registry'], summary: 'Import devices (and their assets) from CSV; good rows are imported, bad rows reported', security,
       consumes: ['text/csv'],
-      body: Type.String({ description: 'CSV with a header row: devEui or qr, modelId, assetId, assetKind, latitude, longitude, zone, name, devAddr, nwkSKey, appSKey' }),
+      body: Type.String({ description: 'CSV with a header row: devEui or qr, joinEui, modelId, assetId, assetKind, latitude, longitude, zone, name, devAddr, nwkSKey, appSKey (ABP) or appKey, macVersion (OTAA)' }),
       response: { 200: Type.Object({ imported: Type.Integer(), failed: Type.Integer(), problems: Type.Array(Type.Object({ row: Type.Integer(), field: Type.String(), problem: Type.String() })) }), 400: ErrorResponse },
     },
   }, async (request) => {

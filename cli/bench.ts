@@ -48,6 +48,15 @@ const benches: Record<string, Bench> = {
     summary: 'built-in decoder and sandboxed vendor codec decodes/s (+ unsandboxed baseline)',
     run: async (a) => (await import('../bench/decoders.js')).decodersBench({ durationS: numberOption(a, 'duration', 3, 0.1), json: stringOption(a, 'json') }),
   },
+  joins: {
+    summary: 'OTAA join storm through three concentrators: joins/s, join-request → accept p99, queued downlink → RX1 p99 (+ broker round trip and join crypto baselines)',
+    run: async (a) =>
+      (await import('../bench/joins.js')).joinsBench({
+        devices: numberOption(a, 'devices', 10_000, 1),
+        rate: numberOption(a, 'rate', 1000, 1),
+        json: stringOption(a, 'json'),
+      }),
+  },
   portals: {
     summary: 'DATEX II parking status (500 garages, 200 zones) plain and 304, DCAT-AP.de catalog (+ /health baseline)',
     run: async (a) => (await import('../bench/portals.js')).portalsBench({ durationS: numberOption(a, 'duration', 10, 1), json: stringOption(a, 'json') }),

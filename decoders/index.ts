@@ -54,6 +54,8 @@ export interface DecodersOptions {
 export { CodecSandbox, DEFAULT_CODEC_LIMITS, type CodecOutcome, type CodecLimits } from './codec-sandbox.js';
 export { CodecRunner } from './codec-runner.js';
 export { loadGuardedQuickJS } from './codec-memory.js';
+export { encodeDownlink, canEncodeDownlink, type EncodeOutcome } from './encode-downlink.js';
+export { encodeStreetlightCommand, decodeStreetlightCommand, STREETLIGHT_FPORT, type StreetlightCommand } from './stadtfunk-streetlight-command.js';
 export { normalize } from './normalize.js';
 export { checkExamples, loadCodecYaml, runCodecExamples, type CodecExample, type ExampleResult, type RunCodec } from './codec-examples.js';
 export { codecTestCommand } from './codec-test-command.js';

@@ -10,6 +10,9 @@ import type { SourceAdapter } from './sources/types.js';
 import { ttsSource } from './sources/tts.js';
 import { concentratorSource } from './sources/concentrator.js';
 import { RawFrameResolver } from './raw-frames.js';
+import { DownlinkMaintenance } from './downlink-maintenance.js';
+import { GatewayRoutes } from './gateway-routes.js';
+import { DownlinkPublisher } from './outgoing-downlinks.js';
 import { OpsHistory } from './ops-history.js';
 import * as metrics from './metrics.js';
 import type { WriteBatch, WriteResult } from '../storage/index.js';
@@ -54,6 +57,16 @@ export function sourcesFromConfig(config: Readonly<Config>): SourceAdapter[] {
 
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const { config, log } = options;
+  // Downlinks leave through a client of their own (outgoing-downlinks.ts).
+  const publisher = new DownlinkPublisher({
+    url: options.mqttUrl, clientId: `${config.mqtt.clientId}-down`, protocolVersion: config.mqtt.protocolVersion,
+    username: config.mqtt.username, password: config.mqtt.password, log: log.child({ stage: 'ingest', part: 'downlinks' }),
+  });
+  const maintenance = new DownlinkMaintenance({
+    pool: options.pool, publisher, log: log.child({ stage: 'ingest', part: 'downlinks' }),
+    ackTimeoutMs: config.lorawan.downlinkAckTimeoutMs, maxAttempts: config.lorawan.downlinkMaxAttempts,
+  });
+  const gateways = new GatewayRoutes();
   const history = new OpsHistory({ pool: options.pool, log: log.child({ stage: 'ingest', part: 'ops-history' }) });
   history.start();
   const pipeline = new IngestPipeline({
@@ -69,13 +82,27 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
     onRoom: () => consumer?.resume(),
     ...(config.masterKey && config.ingest.concentratorPrefixes.length > 0
-      ? { rawFrames: { resolver: new RawFrameResolver(options.pool, config.masterKey), dedupWindowMs: config.ingest.dedupWindowMs } }
+      ? {
+          rawFrames: {
+            resolver: new RawFrameResolver(options.pool, config.masterKey, { lorawan: config.lorawan, gateways }),
+            dedupWindowMs: config.ingest.dedupWindowMs,
+            joinDedupWindowMs: config.lorawan.joinDedupWindowMs,
+            gateways,
+          },
+        }
       : {}),
+    downlinks: publisher,
+    downlinkMaxAttempts: config.lorawan.downlinkMaxAttempts,
   });
+  maintenance.start();
   const filters = pipeline.filters();
   const group = config.mqtt.sharedGroup;
   let consumer: MqttConsumer | null = null;
   let accepting = true;
+  const stopDownlinks = async (): Promise<void> => {
+    await maintenance.stop();
+    await publisher.close();
+  };
   consumer = await startMqttConsumer({
     url: options.mqttUrl,
     clientId: config.mqtt.clientId,
@@ -93,6 +120,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       pipeline.accept(message);
       metrics.ingestInFlight.set(consumer?.inFlight() ?? 0);
     },
+  }).catch(async (error: unknown) => {
+    await stopDownlinks();
+    throw error;
   });
   return {
     filters,
@@ -113,6 +143,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       pipeline.stop();
       await history.stop();
       await consumer?.close();
+      await stopDownlinks();
     },
   };
 }

@@ -23,6 +23,10 @@ import { DeadLetterReason, IngestError } from './errors.js';
 import * as metrics from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
 import { RawFrameCollector, type RawFrameItem, type RawFrameResolver } from './raw-frames.js';
+import * as downlinkMetrics from './downlink-metrics.js';
+import type { GatewayRoutes } from './gateway-routes.js';
+import { txAckOutcome } from './lorawan/gateway-downlink.js';
+import type { DownlinkPublisher } from './outgoing-downlinks.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
 import type { OpsHistory } from './ops-history.js';
 import { compileTopicFilter } from './topic-filter.js';
@@ -51,7 +55,18 @@ export interface PipelineOptions {
   /** Counts committed batches for the ops cockpit's history (written once a minute). */
   history?: OpsHistory;
   /** The raw-frame layer; without it concentrator frames are dead-lettered. */
-  rawFrames?: { resolver: RawFrameResolver; dedupWindowMs: number };
+  rawFrames?: {
+    resolver: RawFrameResolver;
+    dedupWindowMs: number;
+    /** Join-requests gather this long. Default dedupWindowMs. */
+    joinDedupWindowMs?: number;
+    /** Concentrators' topic prefixes and encodings, learnt from their uplinks, for downlinks. */
+    gateways?: GatewayRoutes;
+  };
+  /** Publishes recorded downlinks after each commit; without it none are planned. */
+  downlinks?: DownlinkPublisher;
+  /** Application downlinks give up after this many transmissions. Default 3. */
+  downlinkMaxAttempts?: number;
 }
 
 type ItemResult = SourceResult | RawFrameItem | { kind: 'error'; reason: string; detail: string; devEui: string | null };
@@ -75,6 +90,8 @@ const REFUSALS_BEFORE_DEAD_LETTER = 3;
 const REFUSED_DEAD_LETTERS_PER_MINUTE = 20;
 /** Batches in the database at once. */
 const MAX_CONCURRENT_BATCHES = 2;
+/** Longest a batch waits once it holds something a device waits an answer for, ms. */
+const URGENT_BATCH_MS = 5;
 
 export class IngestPipeline {
   private batch: Item[] = [];
@@ -95,6 +112,8 @@ export class IngestPipeline {
     this.frames = options.rawFrames
       ? new RawFrameCollector({
           windowMs: options.rawFrames.dedupWindowMs,
+          ...(options.rawFrames.joinDedupWindowMs ? { joinWindowMs: options.rawFrames.joinDedupWindowMs } : {}),
+          ...(options.rawFrames.gateways ? { gateways: options.rawFrames.gateways } : {}),
           emit: (item) => this.push({ messages: item.messages, receivedAt: new Date(), result: item }),
           onError: (error) => options.log.error({ err: error }, 'dedup window failed'),
         })
@@ -107,7 +126,7 @@ export class IngestPipeline {
     const result = this.parse(message);
     if (result.kind === 'frame') {
       // Copies wait in the dedup window; the group enters a batch when the window closes.
-      if (this.frames) return this.frames.offer(message, result.frame, result.band, receivedAt);
+      if (this.frames) return this.frames.offer(message, result.frame, result.band, receivedAt, result.prefix, result.encoding);
       return this.push({ messages: [message], receivedAt, result: { kind: 'error', reason: 'frame_layer_disabled', detail: 'raw frames need MASTER_KEY', devEui: null } });
     }
     this.push({ messages: [message], receivedAt, result });
@@ -115,9 +134,31 @@ export class IngestPipeline {
 
   private push(item: Item): void {
     this.batch.push(item);
-    if (this.batch.length >= this.options.batchMaxSize) this.closeBatch();
-    else if (this.timer === null) this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+    if (this.batch.length >= this.options.batchMaxSize) return this.closeBatch();
+    if (this.timer === null) {
+      this.timerDueAt = performance.now() + this.options.batchMaxAgeMs;
+      this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+    }
+    // A join-request or a confirmed uplink is answered in a receive window seconds away:
+    // its batch goes to the database as soon as a slot is free, within URGENT_BATCH_MS,
+    // instead of waiting out INGEST_BATCH_MAX_AGE_MS. While both slots are taken it fills
+    // on and goes the moment one frees (startWaiting), so a join storm makes larger
+    // batches, not more of them.
+    if (isUrgent(item)) {
+      this.urgent = true;
+      if (this.inDatabase.size < MAX_CONCURRENT_BATCHES && this.waiting.length === 0 && this.timerDueAt - performance.now() > URGENT_BATCH_MS) {
+        clearTimeout(this.timer);
+        this.timerDueAt = performance.now() + URGENT_BATCH_MS;
+        this.timer = setTimeout(() => this.closeBatch(), URGENT_BATCH_MS);
+      }
+    }
   }
+
+  /** The open batch holds something a device waits an answer for. */
+  private urgent = false;
+
+  /** When the open batch's timer fires (performance.now() time). */
+  private timerDueAt = 0;
 
   /**
    * True while a closed batch waits for a database slot. Reading more then only holds
@@ -168,6 +209,7 @@ export class IngestPipeline {
     if (this.batch.length === 0) return;
     const items = this.batch;
     this.batch = [];
+    this.urgent = false;
     this.waiting.push(items);
     this.startWaiting();
   }
@@ -185,7 +227,9 @@ export class IngestPipeline {
       const items = this.waiting.shift()!;
       const current: Promise<void> = this.commit(items).finally(() => {
         this.inDatabase.delete(current);
-        this.startWaiting();
+        // A slot is free: an open batch waiting with a device's answer in it goes now.
+        if (this.urgent && this.waiting.length === 0 && !this.stopped) this.closeBatch();
+        else this.startWaiting();
       });
       this.inDatabase.add(current);
     }
@@ -224,6 +268,9 @@ export class IngestPipeline {
           at: Date.now(), messages, uplinks: batch.uplinks.filter((u) => result.inserted.has(u.id)), readings: result.readings,
           deadLetters: batch.deadLetters.length, writeSeconds: Number(done - built) / 1e9,
         });
+        if (result.downlinks && result.downlinks.length > 0) this.options.downlinks?.publishRecorded(result.downlinks);
+        for (const r of batch.downlinkRoutes ?? []) this.options.devices.invalidate(r.devEui);
+        if (result.joins) downlinkMetrics.joinsAccepted.inc(result.joins.size);
         this.options.onCommitted?.(batch, result);
         return;
       } catch (error) {
@@ -263,7 +310,10 @@ export class IngestPipeline {
   }
 
   private async buildBatch(items: Item[]): Promise<WriteBatch> {
-    const batch: WriteBatch = { uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], counters: [], receptionMerges: [], concentratorStats: [] };
+    const batch: WriteBatch = {
+      uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], counters: [], receptionMerges: [], concentratorStats: [],
+      txAcks: [], networkServerReports: [], downlinkRoutes: [], downlinkMaxAttempts: this.options.downlinkMaxAttempts ?? 3,
+    };
     const frameItems = items.filter((i): i is Item & { result: RawFrameItem } => i.result.kind === 'frame_group' || i.result.kind === 'late_reception');
     const frames = frameItems.length > 0 && this.options.rawFrames ? await this.options.rawFrames.resolver.resolve(frameItems.map((i) => i.result)) : null;
     const frameUplinks = new Map<RawFrameItem, Uplink>();
@@ -271,9 +321,17 @@ export class IngestPipeline {
       batch.frameIds = frames.frameIds;
       batch.counters = frames.counters;
       batch.receptionMerges = frames.merges;
+      batch.joins = frames.joins;
+      batch.promotions = frames.promotions;
+      batch.deviceAcks = frames.deviceAcks;
+      // Without a publisher nothing would send them: then they are not recorded either.
+      batch.downlinks = this.options.downlinks ? frames.downlinks : [];
+      downlinkMetrics.joinCopies.inc(frames.duplicates.size);
       let u = 0;
       for (const item of frameItems) {
-        if (item.result.kind === 'frame_group' && !frames.rejections.has(item.result)) frameUplinks.set(item.result, frames.uplinks[u++]!);
+        const r = item.result;
+        // Joins become no uplink: only accepted data frames are in frames.uplinks, in order.
+        if (r.kind === 'frame_group' && !frames.rejections.has(r) && !frames.duplicates.has(r) && !isJoinItem(r)) frameUplinks.set(r, frames.uplinks[u++]!);
       }
     }
     const devEuis: string[] = [];
@@ -295,6 +353,15 @@ export class IngestPipeline {
       switch (r.kind) {
         case 'frame':
           break; // never batched: frames go through the dedup window
+        case 'tx_ack': {
+          const outcome = txAckOutcome(r.ack);
+          downlinkMetrics.downlinkTxAcks.inc({ status: outcome.status });
+          batch.txAcks!.push({ gatewayId: r.ack.gatewayId, downlinkId: r.ack.downlinkId, status: outcome.status, window: outcome.window });
+          break;
+        }
+        case 'downlink_report':
+          batch.networkServerReports!.push(r.report);
+          break;
         case 'concentrator_stats':
           batch.concentratorStats!.push({
             gatewayId: r.stats.gatewayId,
@@ -310,6 +377,7 @@ export class IngestPipeline {
         case 'late_reception':
         case 'frame_group': {
           const rejection = frames?.rejections.get(r);
+          if (frames?.duplicates.has(r) || (r.kind === 'frame_group' && isJoinItem(r) && !rejection)) break;
           if (rejection) {
             if (r.kind === 'late_reception') metrics.ingestDropped.inc({ reason: rejection.reason });
             else addDeadLetter(batch, item, rejection.reason, rejection.detail, rejection.devEui);
@@ -322,6 +390,7 @@ export class IngestPipeline {
             addDeadLetter(batch, item, DeadLetterReason.unknownDevice, `device ${uplink.devEui} is not registered or decommissioned`, uplink.devEui);
             break;
           }
+          learnRoute(batch, device, { devEui: uplink.devEui, route: 'concentrator', topic: null });
           jobs.push({ uplink, device, item });
           break;
         }
@@ -344,6 +413,7 @@ export class IngestPipeline {
           } else if (device.decommissioned) {
             addDeadLetter(batch, item, DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
           } else {
+            if (r.route) learnRoute(batch, device, r.route);
             jobs.push({ uplink: r.uplink, device, item });
           }
           break;
@@ -364,13 +434,17 @@ export class IngestPipeline {
     let decoded: Record<string, unknown> | null = null;
     let decodeError: string | null = null;
     let readings: Reading[] = [];
-    try {
-      const result = await this.options.decoder.decode(modelOf(device), { bytes: uplink.payload, fPort: uplink.fPort ?? 0, recvTime: uplink.receivedAt });
-      decoded = result.decoded;
-      readings = result.readings;
-      if (result.errors.length > 0) decodeError = result.errors.join('; ');
-    } catch (error) {
-      decodeError = (error as Error).message ?? String(error);
+    // FPort 0 carries MAC commands (the frame layer read them) and a frame without a port
+    // carries nothing: neither is the application's, so no decoder sees them.
+    if (uplink.fPort !== 0 && uplink.fPort !== null) {
+      try {
+        const result = await this.options.decoder.decode(modelOf(device), { bytes: uplink.payload, fPort: uplink.fPort, recvTime: uplink.receivedAt });
+        decoded = result.decoded;
+        readings = result.readings;
+        if (result.errors.length > 0) decodeError = result.errors.join('; ');
+      } catch (error) {
+        decodeError = (error as Error).message ?? String(error);
+      }
     }
     // Built field by field, not by spreads: this runs for every uplink and its garbage counts.
     const row: UplinkRow = {
@@ -385,6 +459,27 @@ export class IngestPipeline {
     if (best?.snrDb != null) rows.push(readingRow(uplink.receivedAt, 'snr', '', best.snrDb, 'ok', uplink, device));
     return { row, readings: rows, error: decodeError };
   }
+}
+
+/** Join-requests and confirmed uplinks: the device listens for the answer (MType 000 or 100). */
+function isUrgent(item: Item): boolean {
+  if (item.result.kind !== 'frame_group') return false;
+  const mType = (item.result.group.phyPayload[0] ?? 0) >> 5;
+  return mType === 0 || mType === 4;
+}
+
+/** A join-request group: answered by a join-accept, stored as no uplink. */
+function isJoinItem(item: Extract<RawFrameItem, { kind: 'frame_group' }>): boolean {
+  return item.join ?? (item.group.phyPayload.length > 0 && item.group.phyPayload[0]! >> 5 === 0);
+}
+
+/**
+ * Records how the device is reached when it changed from what its cached context says
+ * (after commit the context is dropped from the cache, so the change is written once).
+ */
+function learnRoute(batch: WriteBatch, device: DeviceContext, route: { devEui: string; route: 'concentrator' | 'chirpstack' | 'tts'; topic: string | null }): void {
+  if (device.downlinkRoute === route.route && device.downlinkTopic === route.topic) return;
+  batch.downlinkRoutes!.push(route);
 }
 
 /** The dead letter of an item: its first message, with the reason. */

@@ -14,11 +14,20 @@
  * batch are checked against each other; the database then claims each frame identity
  * and advances the stored counter in the same transaction as the uplink, so a restart
  * cannot reopen the replay window and two workers cannot both accept one frame.
+ *
+ * Join-requests gather in a window of their own (LORAWAN_JOIN_DEDUP_WINDOW_MS, shorter:
+ * the device listens five seconds later and only the best concentrator matters) and are
+ * resolved by join-resolver.ts; after an accepted uplink, data-downlinks.ts plans what to
+ * answer (ACK, MAC answers, the device's queued downlink).
  */
 import type pg from 'pg';
-import { selectAbpCandidates, type CounterRow, type FrameIdRow, type ReceptionMergeRow } from '../storage/index.js';
+import type { LorawanConfig } from '../lorawan-config.js';
+import {
+  selectAbpCandidates, type CounterRow, type DeviceAckRow, type FrameIdRow, type JoinRow, type PlannedDownlink, type ReceptionMergeRow, type SessionPromotionRow,
+} from '../storage/index.js';
 import {
   DedupWindow,
+  KeyVaultError,
   createKeyVault,
   frameKey,
   isDevStatusAns,
@@ -33,16 +42,36 @@ import {
   type LateReception,
 } from './lorawan/index.js';
 import { FifoMap } from './fifo-map.js';
+import { AdrTracker } from './lorawan/adr.js';
+import { isJoinRequest } from './lorawan/join-request.js';
+import type { BridgeEncoding } from './lorawan/gateway-downlink.js';
+import { planDataDownlinks, type AcceptedUplink } from './data-downlinks.js';
+import type { GatewayRoutes } from './gateway-routes.js';
+import { JoinResolver } from './join-resolver.js';
 import type { InboundMessage } from './mqtt-consumer.js';
+import { outgoingOf } from './outgoing-downlinks.js';
 import type { DeviceHealth } from './sources/types.js';
 import type { Uplink } from './types.js';
 
 export type RawFrameItem =
-  | { kind: 'frame_group'; group: FrameGroup; band: string | null; messages: InboundMessage[] }
+  | {
+      kind: 'frame_group';
+      group: FrameGroup;
+      band: string | null;
+      messages: InboundMessage[];
+      /** A join-request (MType 000): the join resolver takes it. */
+      join?: boolean;
+      /** performance.now() when the dedup window closed (downlink latency is measured from here). */
+      closedAt?: number;
+    }
   | { kind: 'late_reception'; late: LateReception; messages: InboundMessage[] };
 
 export interface RawFrameCollectorOptions {
   windowMs: number;
+  /** Window for join-requests. Default windowMs. */
+  joinWindowMs?: number;
+  /** Learns each concentrator's prefix and encoding for downlinks. */
+  gateways?: GatewayRoutes;
   /** Receives each closed group or late copy, with the messages to acknowledge after commit. */
   emit(item: RawFrameItem): void;
   onError(error: unknown): void;
@@ -51,12 +80,20 @@ export interface RawFrameCollectorOptions {
 /** Gathers copies into groups and keeps each group's MQTT messages with it. */
 export class RawFrameCollector {
   private readonly window: DedupWindow;
+  /** Join-requests: a window of their own (all windows of one DedupWindow last as long). */
+  private readonly joinWindow: DedupWindow;
   private readonly pending = new Map<string, { messages: InboundMessage[]; band: string | null }>();
 
   constructor(private readonly options: RawFrameCollectorOptions) {
     this.window = new DedupWindow({
       windowMs: options.windowMs,
-      onGroup: (group) => this.closeGroup(group),
+      onGroup: (group) => this.closeGroup(group, false),
+      onLate: (late) => this.lateCopy(late),
+      onError: (error) => options.onError(error),
+    });
+    this.joinWindow = new DedupWindow({
+      windowMs: options.joinWindowMs ?? options.windowMs,
+      onGroup: (group) => this.closeGroup(group, true),
       onLate: (late) => this.lateCopy(late),
       onError: (error) => options.onError(error),
     });
@@ -64,10 +101,12 @@ export class RawFrameCollector {
 
   private lateMessage: InboundMessage | null = null;
 
-  offer(message: InboundMessage, frame: GatewayUplinkFrame, band: string | null, arrivedAt: Date): void {
+  offer(message: InboundMessage, frame: GatewayUplinkFrame, band: string | null, arrivedAt: Date, prefix?: string, encoding?: BridgeEncoding): void {
     const key = frameKey(frame.phyPayload);
+    if (prefix !== undefined) this.options.gateways?.learn(frame.gatewayId, prefix, encoding ?? 'protobuf');
     this.lateMessage = message;
-    const outcome = this.window.offer(frame.phyPayload, receptionOf(frame, arrivedAt), key);
+    const window = isJoinRequest(frame.phyPayload) ? this.joinWindow : this.window;
+    const outcome = window.offer(frame.phyPayload, receptionOf(frame, arrivedAt), key);
     this.lateMessage = null;
     if (outcome === 'late') return;
     const entry = this.pending.get(key);
@@ -78,12 +117,13 @@ export class RawFrameCollector {
   /** Emits every open group now (shutdown). */
   flush(): void {
     this.window.flush();
+    this.joinWindow.flush();
   }
 
-  private closeGroup(group: FrameGroup): void {
+  private closeGroup(group: FrameGroup, join: boolean): void {
     const entry = this.pending.get(group.key);
     this.pending.delete(group.key);
-    this.options.emit({ kind: 'frame_group', group, band: entry?.band ?? null, messages: entry?.messages ?? [] });
+    this.options.emit({ kind: 'frame_group', group, band: entry?.band ?? null, messages: entry?.messages ?? [], join, closedAt: performance.now() });
   }
 
   private lateCopy(late: LateReception): void {
@@ -100,6 +140,22 @@ export interface ResolvedFrames {
   health: DeviceHealth[];
   /** Per input item: null when it became an uplink or a merge, else why it was rejected. */
   rejections: Map<RawFrameItem, { reason: string; detail: string; devEui: string | null }>;
+  /** Accepted joins, their pending sessions sealed. */
+  joins: JoinRow[];
+  /** Uplinks that proved a pending session. */
+  promotions: (SessionPromotionRow & { uplinkId: string })[];
+  /** Join-accepts and data downlinks (their messages in `outgoingOf`). */
+  downlinks: PlannedDownlink[];
+  /** Uplinks that settle confirmed downlinks. */
+  deviceAcks: (DeviceAckRow & { uplinkId: string })[];
+  /** Items that were copies of something already handled (a join another worker answered): acknowledged, nothing stored. */
+  duplicates: Set<RawFrameItem>;
+}
+
+/** What the resolver needs to answer devices; without it frames are only received. */
+export interface NetworkServerOptions {
+  lorawan: Readonly<LorawanConfig>;
+  gateways: GatewayRoutes;
 }
 
 const REMEMBERED_UPLINKS = 100_000;
@@ -111,23 +167,39 @@ export class RawFrameResolver {
   private readonly uplinkIdByFrame = new FifoMap<string, string>();
   private readonly keyCache = new Map<string, Buffer>();
 
-  constructor(private readonly pool: pg.Pool, masterKey: Buffer) {
+  private readonly joins: JoinResolver | null;
+  private readonly adr = new AdrTracker();
+
+  constructor(private readonly pool: pg.Pool, masterKey: Buffer, private readonly network: NetworkServerOptions | null = null) {
     this.vault = createKeyVault(masterKey);
+    this.joins = network ? new JoinResolver(pool, this.vault, network.lorawan, network.gateways, (sealed, aad) => this.open(sealed, aad)) : null;
   }
 
   async resolve(items: RawFrameItem[]): Promise<ResolvedFrames> {
-    const out: ResolvedFrames = { uplinks: [], frameIds: [], counters: [], merges: [], health: [], rejections: new Map() };
+    const out: ResolvedFrames = { uplinks: [], frameIds: [], counters: [], merges: [], health: [], rejections: new Map(), joins: [], promotions: [], downlinks: [], deviceAcks: [], duplicates: new Set() };
     const devAddrOf = new Map<RawFrameItem, string>();
+    const joinItems: Extract<RawFrameItem, { kind: 'frame_group' }>[] = [];
     for (const item of items) {
       if (item.kind !== 'frame_group') continue;
+      if (isJoinRequest(item.group.phyPayload)) {
+        joinItems.push(item);
+        continue;
+      }
       const parsed = parsePhyPayload(item.group.phyPayload);
       if (parsed.ok) devAddrOf.set(item, parsed.frame.devAddr);
     }
+    await this.resolveJoins(joinItems, out);
     const candidates = await this.candidates([...new Set(devAddrOf.values())]);
+    const accepted: AcceptedUplink[] = [];
     const counters = new Map<string, CounterRow>();
     const devices = { lookupByDevAddr: async (devAddr: string) => candidates.get(devAddr) ?? [] };
     for (const item of items) {
       if (item.kind === 'late_reception') {
+        // A late copy of a join-request: the join was answered (or refused) from its group.
+        if (isJoinRequest(item.late.phyPayload)) {
+          out.duplicates.add(item);
+          continue;
+        }
         const uplinkId = this.uplinkIdByFrame.get(item.late.key);
         if (!uplinkId) {
           out.rejections.set(item, { reason: 'late_copy_unmatched', detail: `late copy from ${item.late.reception.gatewayId} of a frame that did not become an uplink`, devEui: null });
@@ -137,6 +209,7 @@ export class RawFrameResolver {
         out.merges.push({ uplinkId, receptions: [{ gatewayId: r.gatewayId, rssiDbm: r.rssiDbm, snrDb: r.snrDb, receivedAt: r.receivedAt, best: false }] });
         continue;
       }
+      if (!devAddrOf.has(item) && isJoinRequest(item.group.phyPayload)) continue;
       const outcome = await processFrameGroup(item.group, { devices, band: item.band });
       if (outcome.kind === 'rejected') {
         out.rejections.set(item, { reason: outcome.reason, detail: outcome.detail, devEui: outcome.devEui });
@@ -148,11 +221,20 @@ export class RawFrameResolver {
       out.frameIds.push({ id: uplink.id, devEui: uplink.devEui, receivedAt: uplink.receivedAt });
       const previous = counters.get(outcome.devEui);
       const reset = outcome.counter === 'reset-accepted';
-      if (!previous || reset || outcome.fCnt32 > previous.fCnt) counters.set(outcome.devEui, { devEui: outcome.devEui, fCnt: outcome.fCnt32, reset: reset || (previous?.reset ?? false) });
+      if (outcome.session.pending) {
+        // The first uplink of a joined session: it becomes the device's session, its counter starts here.
+        out.promotions.push({ devEui: outcome.devEui, pendingNwkSKeySealed: outcome.session.sealedNwkSKey ?? '', uplinkId: uplink.id });
+        counters.set(outcome.devEui, { devEui: outcome.devEui, fCnt: outcome.fCnt32, reset: true });
+        this.forgetOldSession(candidates, outcome.devEui, outcome.session);
+        this.adr.forget(outcome.devEui);
+      } else if (!previous || reset || outcome.fCnt32 > previous.fCnt) {
+        counters.set(outcome.devEui, { devEui: outcome.devEui, fCnt: outcome.fCnt32, reset: reset || (previous?.reset ?? false) });
+      }
       // The next frame of this device in the same batch is checked against this counter.
       for (const c of candidates.get(devAddrOf.get(item) ?? '') ?? []) {
-        if (c.devEui === outcome.devEui) c.lastFCnt = outcome.fCnt32;
+        if (c.devEui === outcome.devEui && c.pending === outcome.session.pending) c.lastFCnt = outcome.fCnt32;
       }
+      accepted.push({ item, outcome, uplink });
       this.remember(item.group.key, uplink.id);
       for (const command of outcome.macCommands) {
         if (isDevStatusAns(command)) {
@@ -161,7 +243,33 @@ export class RawFrameResolver {
       }
     }
     out.counters.push(...counters.values());
+    if (this.network) await planDataDownlinks(accepted, out, { pool: this.pool, adr: this.adr, ...this.network });
     return out;
+  }
+
+  private async resolveJoins(items: Extract<RawFrameItem, { kind: 'frame_group' }>[], out: ResolvedFrames): Promise<void> {
+    if (items.length === 0) return;
+    if (!this.joins) {
+      for (const item of items) out.rejections.set(item, { reason: 'join_request_unsupported', detail: 'this ingest answers no join-requests (no LoRaWAN network settings)', devEui: null });
+      return;
+    }
+    const resolved = await this.joins.resolve(items);
+    for (const [item, rejection] of resolved.rejections) out.rejections.set(item, rejection);
+    for (const item of resolved.duplicates) out.duplicates.add(item);
+    out.joins.push(...resolved.joins);
+    for (const d of resolved.downlinks) {
+      d.message.windowClosedAt = d.item.closedAt ?? null;
+      outgoingOf.set(d.planned, d.message);
+      out.downlinks.push(d.planned);
+    }
+  }
+
+  /** After a promotion, the old session of that device takes no more frames in this batch. */
+  private forgetOldSession(candidates: Map<string, AbpDeviceCandidate[]>, devEui: string, kept: AbpDeviceCandidate): void {
+    for (const [devAddr, list] of candidates) {
+      const rest = list.filter((c) => c.devEui !== devEui || c === kept);
+      if (rest.length !== list.length) candidates.set(devAddr, rest);
+    }
   }
 
   private remember(frameKey: string, uplinkId: string): void {
@@ -170,23 +278,42 @@ export class RawFrameResolver {
   }
 
   private async candidates(devAddrs: string[]): Promise<Map<string, AbpDeviceCandidate[]>> {
-    const rows = await selectAbpCandidates(this.pool, devAddrs);
+    const interval = this.network && this.network.lorawan.devStatusIntervalS > 0 ? this.network.lorawan.devStatusIntervalS : null;
+    const rows = await selectAbpCandidates(this.pool, devAddrs, interval);
     const byAddr = new Map<string, AbpDeviceCandidate[]>();
     for (const row of rows) {
       if (!row.nwkSKey || !row.appSKey) continue;
+      // A session whose sealed keys do not open (another MASTER_KEY) is no candidate: its
+      // frames end as mic_mismatch or unknown_devaddr instead of failing the whole batch.
+      const keys = this.openSession(row.devEui, row.nwkSKey, row.appSKey);
+      if (!keys) continue;
       const candidate: AbpDeviceCandidate = {
         devEui: row.devEui,
         devAddr: row.devAddr,
-        nwkSKey: this.open(row.nwkSKey, keyAad(row.devEui, 'nwkSKey')),
-        appSKey: this.open(row.appSKey, keyAad(row.devEui, 'appSKey')),
+        nwkSKey: keys.nwkSKey,
+        appSKey: keys.appSKey,
         lastFCnt: row.fCntUp,
         allowCounterReset: row.allowCounterReset,
+        pending: row.pending,
+        sealedNwkSKey: row.pending ? row.nwkSKey : undefined,
+        fCntDown: row.fCntDown,
+        openDownlinks: row.openDownlinks,
+        devStatusDue: row.devStatusDue,
       };
       const list = byAddr.get(row.devAddr);
       if (list) list.push(candidate);
       else byAddr.set(row.devAddr, [candidate]);
     }
     return byAddr;
+  }
+
+  private openSession(devEui: string, nwkSKey: string, appSKey: string): { nwkSKey: Buffer; appSKey: Buffer } | null {
+    try {
+      return { nwkSKey: this.open(nwkSKey, keyAad(devEui, 'nwkSKey')), appSKey: this.open(appSKey, keyAad(devEui, 'appSKey')) };
+    } catch (error) {
+      if (error instanceof KeyVaultError) return null;
+      throw error;
+    }
   }
 
   /** Opened keys are cached by their sealed form: a changed key is a different sealed string. */

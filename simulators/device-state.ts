@@ -28,8 +28,11 @@ export function initialState(device: SimDevice, random: Random): DeviceState {
 
 const round = (v: number, d: number): number => Number(v.toFixed(d));
 
-/** The payload a device sends at time t (its state moves on). */
-export function payloadAt(device: SimDevice, state: DeviceState, t: Date, random: Random): Buffer {
+/**
+ * The payload a device sends at time t (its state moves on). `lamp`: a streetlight that
+ * was commanded reports the commanded state instead of its dusk-to-dawn schedule.
+ */
+export function payloadAt(device: SimDevice, state: DeviceState, t: Date, random: Random, lamp: { on: boolean; dimPercent: number } | null = null): Buffer {
   state.batteryV = Math.max(2.9, state.batteryV - 0.00002 * (1 + random.next()));
   switch (device.kind) {
     case 'air': {
@@ -62,7 +65,7 @@ export function payloadAt(device: SimDevice, state: DeviceState, t: Date, random
       return encodeParking({ kind: 'bay', occupied: state.occupied, fault: random.chance(0.001), battery_voltage: round(state.batteryV, 3) });
     }
     case 'streetlight': {
-      const lamp = lampState(t);
+      lamp ??= lampState(t);
       const powerW = lamp.on ? (38 * lamp.dimPercent) / 100 + random.gaussian(0, 0.5) : 0.4;
       state.energyWh += (powerW * device.intervalS) / 3600;
       return encodeStreetlight({ lamp_on: lamp.on, dim_level: lamp.dimPercent, power: round(Math.max(0, powerW), 1), energy: Math.round(state.energyWh), voltage: round(230 + random.gaussian(0, 1.5), 1) });

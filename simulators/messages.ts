@@ -175,6 +175,56 @@ export function concentratorFrames(device: SimDevice, fCnt: number, payload: Buf
   });
 }
 
+export interface GatewayFrameFields {
+  prefix: string;
+  gatewayId: string;
+  phyPayload: Buffer;
+  frequencyHz: number;
+  spreadingFactor: number;
+  bandwidthHz?: number;
+  rssiDbm: number;
+  snrDb: number;
+  /** The concentrator's timing context (what a Class A downlink is scheduled against). */
+  context: Buffer;
+  /** GPS time of reception; none when the concentrator has no GPS. */
+  gwTime?: Date;
+  encoding?: 'protobuf' | 'json';
+}
+
+/** One concentrator's `event/up` for a frame, as ChirpStack's gateway bridge publishes it (protobuf or protojson). */
+export function gatewayUplinkMessage(f: GatewayFrameFields): SimMessage {
+  const topic = `${f.prefix}/gateway/${f.gatewayId}/event/up`;
+  if (f.encoding === 'json') {
+    const json = {
+      phyPayload: f.phyPayload.toString('base64'),
+      txInfo: { frequency: f.frequencyHz, modulation: { lora: { bandwidth: f.bandwidthHz ?? 125_000, spreadingFactor: f.spreadingFactor, codeRate: 'CR_4_5' } } },
+      rxInfo: { gatewayId: f.gatewayId, rssi: f.rssiDbm, snr: f.snrDb, context: f.context.toString('base64'), crcStatus: 'CRC_OK', ...(f.gwTime ? { gwTime: f.gwTime.toISOString() } : {}) },
+    };
+    return { topic, payload: Buffer.from(JSON.stringify(json)), delayMs: 0 };
+  }
+  const lora = new gwPb.LoraModulationInfo();
+  lora.setBandwidth(f.bandwidthHz ?? 125_000);
+  lora.setSpreadingFactor(f.spreadingFactor);
+  lora.setCodeRate(1);
+  const modulation = new gwPb.Modulation();
+  modulation.setLora(lora);
+  const tx = new gwPb.UplinkTxInfo();
+  tx.setFrequency(f.frequencyHz);
+  tx.setModulation(modulation);
+  const rx = new gwPb.UplinkRxInfo();
+  rx.setGatewayId(f.gatewayId);
+  rx.setRssi(f.rssiDbm);
+  rx.setSnr(f.snrDb);
+  rx.setContext(new Uint8Array(f.context));
+  rx.setCrcStatus(gwPb.CRCStatus.CRC_OK);
+  if (f.gwTime) rx.setGwTime(timestamp(f.gwTime));
+  const frame = new gwPb.UplinkFrame();
+  frame.setPhyPayload(new Uint8Array(f.phyPayload));
+  frame.setTxInfo(tx);
+  frame.setRxInfo(rx);
+  return { topic, payload: Buffer.from(frame.serializeBinary()), delayMs: 0 };
+}
+
 /** A concentrator's periodic `event/stats` (gw.GatewayStats), as the gateway bridge sends it every 30 s. */
 export function concentratorStats(gw: Concentrator, t: Date, received: number, prefixes: TopicPrefixes): SimMessage {
   const location = new commonPb.Location();

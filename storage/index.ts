@@ -39,6 +39,21 @@ export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
 export * from './sta/index.js';
 export {
+  selectOtaaDevices, selectDevAddrsInUse, claimJoins, promoteSessions, joinKey,
+  type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,
+} from './sql/joins.js';
+export {
+  claimDownlinkCounters, nextDownlinkIds, insertDownlinks, markQueueSent, applyTxAcks, expireDownlinks, applyDeviceAcks, selectQueueHeads,
+  markDevStatusRequested, type DownlinkCounterRow, type DownlinkRecordRow, type QueueSentRow, type TxAckRow, type DeviceAckRow, type QueueHeadRow,
+} from './sql/downlinks.js';
+export {
+  updateDownlinkRoutes, selectDownlinkTarget, insertQueueItems, selectQueueItems, selectQueueItem, selectRecentQueueItems, cancelQueueItem,
+  claimNetworkServerItems, applyNetworkServerReports, releaseQueueItems,
+  type DownlinkRoute, type DownlinkRouteRow, type DownlinkTarget, type QueueInsert, type QueueItemRow, type NetworkServerItem, type NetworkServerReport,
+} from './sql/downlink-queue.js';
+export type { PlannedDownlink } from './rows.js';
+export { selectLamps, type LampRow } from './sql/lamps.js';
+export {
   insertUser, selectUserByUsername, selectUserById, selectUsers, updateUser, claimSignInAttempt, recordSignInSuccess, unlockUser,
   upgradePasswordHash, upsertOidcUser, type UserRow,
 } from './sql/users.js';

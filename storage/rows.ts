@@ -1,6 +1,22 @@
 /** Row shapes the writer stores: what ingest hands to storage. */
 import type { RadioMeta, UplinkSource } from '../ingest/types.js';
 import type { ConcentratorStatsRow, CounterRow, FrameIdRow, ReceptionMergeRow } from './sql/frames.js';
+import type { DeviceAckRow, DownlinkCounterRow, DownlinkRecordRow, TxAckRow } from './sql/downlinks.js';
+import type { DownlinkRouteRow, NetworkServerReport } from './sql/downlink-queue.js';
+import type { JoinRow, SessionPromotionRow } from './sql/joins.js';
+
+/**
+ * A downlink decided while building the batch, written (and afterwards published) only
+ * if what it answers was stored by this same transaction: the join it accepts, or the
+ * uplink it follows; a data downlink also only if its FCntDown could be claimed.
+ */
+export interface PlannedDownlink {
+  record: Omit<DownlinkRecordRow, 'id'>;
+  after: { joinKey: string } | { uplinkId: string };
+  counter: DownlinkCounterRow | null;
+  /** It carries a DevStatusReq: the device's request time moves. */
+  devStatusReq: boolean;
+}
 
 export interface UplinkRow {
   id: string;
@@ -51,6 +67,22 @@ export interface WriteBatch {
   /** Late copies of frames already stored. */
   receptionMerges?: ReceptionMergeRow[];
   concentratorStats?: ConcentratorStatsRow[];
+  /** OTAA: accepted joins (recorded once across workers) and their pending sessions. */
+  joins?: JoinRow[];
+  /** OTAA: uplinks that verified with a pending session, which then becomes the current one. */
+  promotions?: (SessionPromotionRow & { uplinkId: string })[];
+  /** Join-accepts and data downlinks to record, then publish after commit. */
+  downlinks?: PlannedDownlink[];
+  /** Gateway bridges' answers to published downlinks (event/ack). */
+  txAcks?: TxAckRow[];
+  /** Uplinks of devices with a confirmed downlink out: the ACK bit settles it. */
+  deviceAcks?: (DeviceAckRow & { uplinkId: string })[];
+  /** ChirpStack / The Things Stack reports about downlinks handed to them. */
+  networkServerReports?: NetworkServerReport[];
+  /** Devices whose downlink route (concentrator, ChirpStack, The Things Stack) changed. */
+  downlinkRoutes?: DownlinkRouteRow[];
+  /** Application downlinks give up after this many transmissions. Default 3. */
+  downlinkMaxAttempts?: number;
 }
 
 export interface WriteResult {
@@ -64,4 +96,8 @@ export interface WriteResult {
    * batch stored and its health readings: what moved the latest state, for the live bus.
    */
   latest: ReadingRow[];
+  /** Downlinks recorded by this batch, with their gw DownlinkFrame.downlink_id: publish these. */
+  downlinks?: { planned: PlannedDownlink; id: number }[];
+  /** Joins this batch recorded first (`joinKey`). */
+  joins?: Set<string>;
 }

@@ -22,6 +22,10 @@ import { copyUplinks } from './sql/copy-uplinks.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 import { upsertLatestState, type DeviceSeen } from './sql/upsert-latest-state.js';
+import { claimJoins, promoteSessions } from './sql/joins.js';
+import { applyDeviceAcks, applyTxAcks, claimDownlinkCounters, insertDownlinks, markDevStatusRequested, markQueueSent, nextDownlinkIds } from './sql/downlinks.js';
+import { applyNetworkServerReports, updateDownlinkRoutes } from './sql/downlink-queue.js';
+import type { PlannedDownlink } from './rows.js';
 
 /** The newest reading per (device, metric, channel), in no particular order. */
 export function newestPerKey(rows: ReadingRow[]): ReadingRow[] {
@@ -64,9 +68,12 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   let uplinks = batch.uplinks;
   const merges = [...(batch.receptionMerges ?? [])];
   const progress = new Map<string, DeviceProgressRow>();
+  // Raw-frame uplinks this transaction stored first: only they may move sessions or send downlinks.
+  let claimedFrames = new Set<string>();
   if (batch.frameIds && batch.frameIds.length > 0) {
     // A frame another worker (or an earlier delivery) already stored: keep one uplink, add our receptions to it.
     const claimed = await claimFrameIds(client, batch.frameIds);
+    claimedFrames = claimed;
     const frameIds = new Set(batch.frameIds.map((f) => f.id));
     uplinks = batch.uplinks.filter((u) => !frameIds.has(u.id) || claimed.has(u.id));
     for (const u of batch.uplinks) if (frameIds.has(u.id) && !claimed.has(u.id)) merges.push({ uplinkId: u.id, receptions: u.radio.receptions });
@@ -75,6 +82,14 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
       if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, fCnt: c.fCnt, reset: c.reset });
     }
   }
+  // Sessions first: a promotion clears the counters the progress update and the downlinks then set.
+  await promoteSessions(client, (batch.promotions ?? []).filter((p) => claimedFrames.has(p.uplinkId)));
+  const joins = await claimJoins(client, batch.joins ?? []);
+  await applyDeviceAcks(client, (batch.deviceAcks ?? []).filter((a) => claimedFrames.has(a.uplinkId)), batch.downlinkMaxAttempts ?? 3);
+  const downlinks = await writeDownlinks(client, batch.downlinks ?? [], joins, claimedFrames);
+  await applyTxAcks(client, batch.txAcks ?? [], batch.downlinkMaxAttempts ?? 3);
+  await applyNetworkServerReports(client, batch.networkServerReports ?? []);
+  await updateDownlinkRoutes(client, batch.downlinkRoutes ?? []);
   let inserted: Set<string>;
   if (how.uplinks === 'copy') {
     await copyUplinks(client, uplinks);
@@ -102,5 +117,22 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   await insertDeadLetters(client, batch.deadLetters);
   await mergeReceptions(client, merges);
   await upsertConcentratorStats(client, batch.concentratorStats ?? []);
-  return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest };
+  return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest, downlinks, joins };
+}
+
+/**
+ * Records the downlinks whose join or uplink this transaction stored and whose counter it
+ * could move, with ids from the downlink sequence; marks the queue items they carry sent.
+ */
+async function writeDownlinks(client: pg.PoolClient, planned: PlannedDownlink[], joins: Set<string>, frames: Set<string>): Promise<{ planned: PlannedDownlink; id: number }[]> {
+  if (planned.length === 0) return [];
+  const eligible = planned.filter((p) => ('joinKey' in p.after ? joins.has(p.after.joinKey) : frames.has(p.after.uplinkId)));
+  const counters = await claimDownlinkCounters(client, eligible.flatMap((p) => (p.counter ? [p.counter] : [])));
+  const going = eligible.filter((p) => p.counter === null || counters.has(p.counter.devEui));
+  const ids = await nextDownlinkIds(client, going.length);
+  const written = going.map((p, i) => ({ planned: p, id: ids[i]! }));
+  await insertDownlinks(client, written.map((w) => ({ ...w.planned.record, id: w.id })));
+  await markQueueSent(client, written.flatMap((w) => (w.planned.record.queueId !== null && w.planned.counter ? [{ queueId: w.planned.record.queueId, downlinkId: w.id, fCntDown: w.planned.counter.next }] : [])));
+  await markDevStatusRequested(client, written.filter((w) => w.planned.devStatusReq).map((w) => w.planned.record.devEui));
+  return written;
 }

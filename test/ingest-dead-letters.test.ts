@@ -98,7 +98,7 @@ describe('malformed messages through the broker', () => {
       { name: 'gateway frame: other gateway than the topic', topic: `${conc}/gateway/${GATEWAY}/event/up`, payload: gatewayFrame(Buffer.from('40aabbccdd0001000163b5a58cc5', 'hex'), gwPb.CRCStatus.CRC_OK, '0016c001f15000ff'), reason: 'invalid_message' },
       { name: 'gateway frame: bad CRC', topic: `${conc}/gateway/${GATEWAY}/event/up`, payload: gatewayFrame(Buffer.from('40aabbccdd0002000163b5a58cc5', 'hex'), gwPb.CRCStatus.BAD_CRC), reason: 'crc_not_ok' },
       { name: 'gateway frame: three bytes of PHYPayload', topic: `${conc}/gateway/${GATEWAY}/event/up`, payload: gatewayFrame(Buffer.from([0x40, 1, 2])), reason: 'malformed_frame' },
-      { name: 'gateway frame: join request', topic: `${conc}/gateway/${GATEWAY}/event/up`, payload: gatewayFrame(joinRequest), reason: 'join_request_unsupported' },
+      { name: 'gateway frame: join request', topic: `${conc}/gateway/${GATEWAY}/event/up`, payload: gatewayFrame(joinRequest), reason: 'unknown_deveui' },
       {
         name: 'gateway frame: nobody has this DevAddr', topic: `${conc}/gateway/${GATEWAY}/event/up`, reason: 'unknown_devaddr',
         payload: gatewayFrame(buildUplinkFrame({ devAddr: '26011bda', fCnt32: 1, fPort: 1, payload: Buffer.from([1]), nwkSKey: Buffer.alloc(16, 1), appSKey: Buffer.alloc(16, 2) })),

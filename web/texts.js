@@ -260,3 +260,38 @@ const authTexts = {
   },
 };
 for (const language of Object.keys(authTexts)) Object.assign(texts[language], authTexts[language]);
+
+// Street lamps, downlinks and OTAA registration (issue 23): a block of its own.
+const downlinkTexts = {
+  de: {
+    'lamps.title': 'Straßenlampen', 'lamps.allZones': 'Alle Zonen', 'lamps.level': 'Helligkeit (%)', 'lamps.dimZone': 'Zone dimmen',
+    'lamps.lamp': 'Lampe', 'lamps.reported': 'Gemeldet', 'lamps.command': 'Befehl', 'lamps.actions': 'Schalten',
+    'lamps.on': 'an', 'lamps.off': 'aus', 'lamps.dim': 'Dimmen', 'lamps.dimTo': 'Dimmen:', 'lamps.switchOff': 'Ausschalten:',
+    'lamps.pending': 'ausstehend', 'lamps.confirmed': 'bestätigt', 'lamps.not_confirmed': 'nicht bestätigt', 'lamps.failed': 'fehlgeschlagen', 'lamps.queued': 'Befehle eingereiht',
+    'downlinks.title': 'Letzte Downlinks', 'downlinks.port': 'FPort', 'downlinks.state': 'Zustand', 'downlinks.gateway': 'Gateway', 'downlinks.when': 'Zeit',
+    'downlinks.queued': 'eingereiht', 'downlinks.sent': 'gesendet', 'downlinks.acknowledged': 'bestätigt', 'downlinks.failed': 'fehlgeschlagen',
+    'otaa.title': 'OTAA (Beitritt über die Luft)', 'otaa.hint': 'JoinEUI steht im QR-Code; der AppKey wird nie wieder angezeigt.', 'otaa.version': 'LoRaWAN-Version',
+    'err.STADTFUNK_ERR_DECOMMISSIONED': 'Das Gerät ist außer Betrieb genommen.',
+    'err.STADTFUNK_ERR_NO_DOWNLINK_PATH': 'Das Gerät ist noch nicht erreichbar: Es hat keine Schlüssel und hat noch nichts über ChirpStack oder The Things Stack gesendet.',
+    'err.STADTFUNK_ERR_TOO_LONG': 'Die Nachricht ist zu lang für die Datenrate des Geräts.',
+    'err.STADTFUNK_ERR_ENCODE': 'Das Gerätemodell konnte den Befehl nicht übersetzen.',
+    'err.STADTFUNK_ERR_BAD_FPORT': 'Der FPort muss zwischen 1 und 223 liegen.',
+    'err.STADTFUNK_ERR_NOT_QUEUED': 'Der Downlink wartet nicht mehr und kann nicht zurückgenommen werden.',
+  },
+  en: {
+    'lamps.title': 'Street lamps', 'lamps.allZones': 'All zones', 'lamps.level': 'Brightness (%)', 'lamps.dimZone': 'Dim zone',
+    'lamps.lamp': 'Lamp', 'lamps.reported': 'Reported', 'lamps.command': 'Command', 'lamps.actions': 'Switch',
+    'lamps.on': 'on', 'lamps.off': 'off', 'lamps.dim': 'Dim', 'lamps.dimTo': 'Dim:', 'lamps.switchOff': 'Switch off:',
+    'lamps.pending': 'pending', 'lamps.confirmed': 'confirmed', 'lamps.not_confirmed': 'not confirmed', 'lamps.failed': 'failed', 'lamps.queued': 'commands queued',
+    'downlinks.title': 'Latest downlinks', 'downlinks.port': 'FPort', 'downlinks.state': 'State', 'downlinks.gateway': 'Gateway', 'downlinks.when': 'Time',
+    'downlinks.queued': 'queued', 'downlinks.sent': 'sent', 'downlinks.acknowledged': 'acknowledged', 'downlinks.failed': 'failed',
+    'otaa.title': 'OTAA (joins over the air)', 'otaa.hint': 'The JoinEUI is in the QR code; the AppKey is never shown again.', 'otaa.version': 'LoRaWAN version',
+    'err.STADTFUNK_ERR_DECOMMISSIONED': 'The device is decommissioned.',
+    'err.STADTFUNK_ERR_NO_DOWNLINK_PATH': 'The device cannot be reached yet: it has no keys and has sent nothing through ChirpStack or The Things Stack.',
+    'err.STADTFUNK_ERR_TOO_LONG': 'The message is too long for the device\'s data rate.',
+    'err.STADTFUNK_ERR_ENCODE': 'The device model could not encode the command.',
+    'err.STADTFUNK_ERR_BAD_FPORT': 'The FPort must be between 1 and 223.',
+    'err.STADTFUNK_ERR_NOT_QUEUED': 'The downlink is no longer queued and cannot be taken back.',
+  },
+};
+for (const language of Object.keys(downlinkTexts)) Object.assign(texts[language], downlinkTexts[language]);

@@ -6,8 +6,26 @@
 export const FrameRejectReason = {
   /** Not a well-formed LoRaWAN 1.0.x uplink data frame (length, FOpts, major version…). */
   malformedFrame: 'malformed_frame',
-  /** Join-request / rejoin-request: stadtfunk serves ABP devices only. */
+  /** Rejoin-request (LoRaWAN 1.1: stadtfunk serves 1.0.x joins only), or a join-request given to the data-frame parser. */
   joinRequestUnsupported: 'join_request_unsupported',
+  /** Join-request from a DevEUI that is not registered (or decommissioned). */
+  unknownDevEui: 'unknown_deveui',
+  /** Join-request whose JoinEUI is not the one registered for its DevEUI. */
+  unknownJoinEui: 'unknown_joineui',
+  /** Join-request from a device registered without an AppKey (ABP). */
+  notOtaa: 'not_otaa',
+  /** The device's sealed AppKey does not open (another MASTER_KEY, or tampered). */
+  keyUnreadable: 'key_unreadable',
+  /** LoRaWAN 1.0.0–1.0.3: a DevNonce this device used before (a replayed join-request). */
+  devNonceReused: 'devnonce_reused',
+  /** LoRaWAN 1.0.4: a DevNonce not above the last one (a replayed or old join-request). */
+  devNonceNotIncreasing: 'devnonce_not_increasing',
+  /** The device's 24-bit JoinNonce is used up: it needs a new AppKey. */
+  joinNonceExhausted: 'join_nonce_exhausted',
+  /** No region parameters for the band the frame came in on: it cannot be answered. */
+  noRegion: 'no_region',
+  /** Neither receive window can carry the downlink (its data rate unknown, or too long). */
+  noDownlinkWindow: 'no_downlink_window',
   /** MType 111: vendor-specific frame without a LoRaWAN MIC. */
   proprietaryFrame: 'proprietary_frame',
   /** Join-accept or data down: a concentrator heard another network server's downlink. */

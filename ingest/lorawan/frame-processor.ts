@@ -44,6 +44,16 @@ export interface AbpDeviceCandidate {
   lastFCnt: number | null;
   /** Accept a counter at or below the last one (device restarts at 0). Disables replay protection. */
   allowCounterReset: boolean;
+  /** OTAA: the session of a join no uplink has proven yet (an uplink that verifies with it promotes it). */
+  pending?: boolean;
+  /** The pending session's NwkSKey as stored (sealed): the promotion is guarded by it. */
+  sealedNwkSKey?: string;
+  /** Last used downlink counter of this session; null before the first downlink. */
+  fCntDown?: number | null;
+  /** Application downlinks are queued or waiting for the device's ACK. */
+  openDownlinks?: boolean;
+  /** A DevStatusReq is due. */
+  devStatusDue?: boolean;
 }
 
 /** Storage implements this; several devices may share one DevAddr. */
@@ -72,6 +82,12 @@ export type FrameOutcome =
       macWarnings: string[];
       /** The device's ADR bit. */
       adr: boolean;
+      /** ADRACKReq: the device wants any downlink to know the network still hears it. */
+      adrAckReq: boolean;
+      /** The uplink's ACK bit: it acknowledges the last confirmed downlink. */
+      ack: boolean;
+      /** The session the MIC verified with. */
+      session: AbpDeviceCandidate;
     }
   | {
       kind: 'rejected';
@@ -126,6 +142,9 @@ export async function processFrameGroup(group: FrameGroup, options: FrameProcess
     macCommands: mac.commands,
     macWarnings: mac.warnings,
     adr: frame.fCtrl.adr,
+    adrAckReq: frame.fCtrl.adrAckReq,
+    ack: frame.fCtrl.ack,
+    session: candidate,
   };
 }
 

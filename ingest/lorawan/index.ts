@@ -1,11 +1,13 @@
 /**
- * The LoRaWAN frame layer for raw concentrators (stadtfunk as network server, ABP,
- * LoRaWAN 1.0.x, uplink only):
+ * The LoRaWAN frame layer for raw concentrators (stadtfunk as network server,
+ * LoRaWAN 1.0.x, ABP and OTAA):
  *
  *   gateway-bridge message → decode (gateway-frame) → dedup-window →
  *   frame-processor (parse → candidates → MIC → counter → decrypt → Uplink)
+ *   join-processor (join-request → MIC → DevNonce → DevAddr, keys → join-accept)
+ *   downlink-planner (ACK, MAC answers, queued data → data downlink) → gateway-downlink
  *
- * Database-free: storage supplies `AbpDeviceLookup` and persists the counter.
+ * Database-free: storage supplies the devices and persists counters and sessions.
  */
 export { FrameRejectReason, GatewayFrameRejectReason, KeyVaultError } from './errors.js';
 export type { FrameRejectReasonCode, GatewayFrameRejectReasonCode } from './errors.js';
@@ -30,3 +32,13 @@ export {
   type GatewayDecodeResult,
 } from './gateway-frame.js';
 export { buildUplinkFrame, type UplinkFrameFields } from './frame-builder.js';
+export { buildJoinRequest, parseJoinRequest, isJoinRequest, type JoinRequest } from './join-request.js';
+export { buildJoinAccept, openJoinAccept, deriveSessionKeys, type SessionKeys } from './join-accept.js';
+export { buildDownlinkFrame, openDownlinkFrame, type OpenedDownlink } from './downlink-frame.js';
+export { encodeDownlinkMac, parseDownlinkMac, type DownlinkMacCommand } from './mac-downlink.js';
+export { EU868, dataRateIndex, maxPayloadBytes, rx1DataRate, type RegionParameters } from './region.js';
+export { MAC_VERSIONS, type MacVersion } from './join-processor.js';
+export {
+  decodeGatewayDownlink, encodeGatewayDownlink, decodeGatewayTxAck, encodeGatewayTxAck, txAckOutcome, gatewayDownlinkTopic,
+  type GatewayDownlink, type GatewayTxAck, type BridgeEncoding,
+} from './gateway-downlink.js';

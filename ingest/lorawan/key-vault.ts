@@ -22,8 +22,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Names of the keys a device row holds. */
-export type SessionKeyName = 'nwkSKey' | 'appSKey';
+/** Names of the keys a device row holds (the OTAA root key AppKey and the session keys). */
+export type SessionKeyName = 'nwkSKey' | 'appSKey' | 'appKey';
 
 export interface KeyVault {
   /** Seals a key; `aad` must be given again to open it (use `keyAad`). */

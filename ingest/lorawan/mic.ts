@@ -22,12 +22,25 @@ const B0_BYTES = 16;
  * @param fCnt32 Full 32-bit uplink frame counter.
  */
 export function computeUplinkMic(nwkSKey: Buffer, micInput: Buffer, devAddrWire: Buffer, fCnt32: number): Buffer {
+  return computeDataMic(nwkSKey, micInput, devAddrWire, fCnt32, 0);
+}
+
+/**
+ * The 4-byte MIC of a downlink data frame: B0 with Dir = 1 and the 32-bit FCntDown
+ * (spec 1.0.4 §4.4; in 1.0.x the ConfFCnt bytes of 1.1 stay 0).
+ */
+export function computeDownlinkMic(nwkSKey: Buffer, micInput: Buffer, devAddrWire: Buffer, fCntDown32: number): Buffer {
+  return computeDataMic(nwkSKey, micInput, devAddrWire, fCntDown32, 1);
+}
+
+function computeDataMic(nwkSKey: Buffer, micInput: Buffer, devAddrWire: Buffer, fCnt32: number, dir: 0 | 1): Buffer {
   if (devAddrWire.length !== 4) throw new TypeError('DevAddr must be 4 bytes');
   if (!Number.isInteger(fCnt32) || fCnt32 < 0 || fCnt32 > 0xffffffff) throw new RangeError(`FCnt ${fCnt32} is not a 32-bit counter`);
   if (micInput.length > 255) throw new RangeError('MIC input longer than a PHYPayload');
   const block = Buffer.alloc(B0_BYTES + micInput.length);
   block[0] = 0x49;
-  // bytes 1–4 stay 0x00; byte 5 is Dir = 0 for uplink
+  // bytes 1–4 stay 0x00; byte 5 is Dir (0 up, 1 down)
+  block[5] = dir;
   devAddrWire.copy(block, 6);
   block.writeUInt32LE(fCnt32, 10);
   // byte 14 stays 0x00

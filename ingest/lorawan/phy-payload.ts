@@ -82,7 +82,7 @@ export function parsePhyPayload(phyPayload: Buffer): ParsePhyPayloadResult {
   const major = mhdr & 0b11;
   switch (mType) {
     case MType.joinRequest:
-      return reject(FrameRejectReason.joinRequestUnsupported, 'join-request (OTAA) frames are not served; devices use ABP');
+      return reject(FrameRejectReason.joinRequestUnsupported, 'a join-request is not a data frame (joins go through join-processor.ts)');
     case MType.rejoinRequest:
       return reject(FrameRejectReason.joinRequestUnsupported, 'rejoin-request (LoRaWAN 1.1) frames are not served');
     case MType.proprietary:

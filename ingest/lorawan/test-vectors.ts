@@ -58,6 +58,41 @@ export const chirpstackLrwn = {
   relayMic: 'bdc9ae51',
 } as const;
 
+/**
+ * ChirpStack `lrwn` join vectors (github.com/chirpstack/chirpstack @ 0679f10f): the
+ * "Join-request example" and "LoRaWAN 1.0.x Join-accept example" doc-tests of
+ * lrwn/src/phy_payload.rs, and the `lorawan_1_0` test of lrwn/src/keys.rs (@ 235a4dd4).
+ */
+export const chirpstackJoin = {
+  appKey: '0102030405060708090a0b0c0d0e0f10',
+  /** JoinEUI 0101010101010101, DevEUI 0202020202020202, DevNonce 771 (0x0303), MIC 09b97b32. */
+  joinRequest: '00' + '0101010101010101' + '0202020202020202' + '0303' + '09b97b32',
+  joinRequestMic: '09b97b32',
+  /** JoinNonce 65793, NetID 020202, DevAddr 01020304, DLSettings 0, RxDelay 0, no CFList: MIC 3449f212, then encrypted. */
+  joinAccept: '2023cf335489aae3183c0be0baa8dee5f3',
+  joinAcceptMic: '3449f212',
+  /** keys.rs lorawan_1_0: key 01..08 01..08, NetID 010203, JoinNonce 65536, DevNonce 258. */
+  keyDerivation: {
+    key: '01020304050607080102030405060708',
+    netId: '010203',
+    joinNonce: 65536,
+    devNonce: 258,
+    nwkSKey: Buffer.from([223, 83, 195, 95, 48, 52, 204, 206, 208, 255, 53, 76, 112, 222, 4, 223]).toString('hex'),
+    appSKey: Buffer.from([146, 123, 156, 145, 17, 131, 207, 254, 76, 178, 255, 75, 117, 84, 95, 109]).toString('hex'),
+  },
+  /** lrwn/src/netid.rs tests: NetID → DevAddr prefix (bits), one per NetID type. */
+  devAddrPrefixes: [
+    { netId: '00006d', prefix: '5a000000', bits: 7 },
+    { netId: '20006d', prefix: 'ad000000', bits: 8 },
+    { netId: '40036d', prefix: 'd6d00000', bits: 12 },
+    { netId: '76db6d', prefix: 'e6da0000', bits: 15 },
+    { netId: '96db6d', prefix: 'f5b68000', bits: 17 },
+    { netId: 'b6db6d', prefix: 'fb6da000', bits: 19 },
+    { netId: 'd6db6d', prefix: 'fd6db400', bits: 22 },
+    { netId: 'f6db6d', prefix: 'fe6db680', bits: 25 },
+  ],
+} as const;
+
 /** RFC 4493 §4 test vectors (AES-CMAC, K = 2b7e1516 28aed2a6 abf71588 09cf4f3c). */
 export const rfc4493 = {
   key: '2b7e151628aed2a6abf7158809cf4f3c',

@@ -1,9 +1,12 @@
 /**
  * Source adapter for concentrators speaking the ChirpStack gateway-bridge format:
- * `{prefix}/gateway/{gatewayId}/event/up` (gw.UplinkFrame) and `…/event/stats`
- * (gw.GatewayStats), protobuf or JSON (a message starting with `{` is JSON). Frames go
- * on to the LoRaWAN frame layer; stats become concentrator health.
+ * `{prefix}/gateway/{gatewayId}/event/up` (gw.UplinkFrame), `…/event/stats`
+ * (gw.GatewayStats) and `…/event/ack` (gw.DownlinkTxAck, the answer to a downlink),
+ * protobuf or JSON (a message starting with `{` is JSON). Frames go on to the LoRaWAN
+ * frame layer with the prefix and encoding to answer them in; stats become concentrator
+ * health; acks settle the downlinks stadtfunk published.
  */
+import { decodeGatewayTxAck } from '../lorawan/gateway-downlink.js';
 import {
   decodeGatewayStatsJson,
   decodeGatewayStatsProtobuf,
@@ -43,7 +46,7 @@ export function concentratorSource(options: ConcentratorOptions): SourceAdapter 
         if (frame.gatewayId !== gatewayId) {
           throw new IngestError(DeadLetterReason.invalidMessage, `rxInfo.gatewayId ${frame.gatewayId} does not match the topic's ${gatewayId}`);
         }
-        return { kind: 'frame', frame, band: options.band };
+        return { kind: 'frame', frame, band: options.band, prefix: options.prefix, encoding: json ? 'json' : 'protobuf' };
       }
       if (event === 'stats') {
         const stats = unwrap(json ? decodeGatewayStatsJson(payload) : decodeGatewayStatsProtobuf(payload));
@@ -51,6 +54,13 @@ export function concentratorSource(options: ConcentratorOptions): SourceAdapter 
           throw new IngestError(DeadLetterReason.invalidMessage, `gatewayId ${stats.gatewayId} does not match the topic's ${gatewayId}`);
         }
         return { kind: 'concentrator_stats', stats, band: options.band };
+      }
+      if (event === 'ack') {
+        const ack = unwrap(decodeGatewayTxAck(payload, json));
+        if (ack.gatewayId !== gatewayId) {
+          throw new IngestError(DeadLetterReason.invalidMessage, `gatewayId ${ack.gatewayId} does not match the topic's ${gatewayId}`);
+        }
+        return { kind: 'tx_ack', ack };
       }
       return { kind: 'ignored' };
     },

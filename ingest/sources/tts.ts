@@ -14,6 +14,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DeadLetterReason, IngestError } from '../errors.js';
 import type { Reception } from '../types.js';
 import { markBest, parseJson, parseTime } from './chirpstack-json.js';
+import { ttsDownlinkReport, ttsDownlinkTopic } from './network-server-downlinks.js';
 import type { SourceAdapter, SourceResult } from './types.js';
 
 const RxMetadata = Type.Object({
@@ -62,9 +63,19 @@ export function ttsSource(options: TtsOptions): SourceAdapter {
   const now = options.now ?? (() => new Date());
   return {
     name: 'tts',
-    filters: [`${options.prefix}/+/devices/+/+`],
+    filters: [`${options.prefix}/+/devices/+/+`, `${options.prefix}/+/devices/+/down/+`],
     parse(topic, payload): SourceResult {
       const levels = topic.split('/');
+      if (levels.length === depth + 5 && levels[depth + 1] === 'devices' && levels[depth + 3] === 'down') {
+        // Reports about downlinks we pushed; those about other downlinks are not ours.
+        let report;
+        try {
+          report = ttsDownlinkReport(levels[depth + 4]!, payload);
+        } catch (error) {
+          throw new IngestError(DeadLetterReason.invalidJson, `down/${levels[depth + 4]} event: ${(error as Error).message}`);
+        }
+        return report ? { kind: 'downlink_report', report } : { kind: 'ignored' };
+      }
       if (levels.length !== depth + 4 || levels[depth + 1] !== 'devices' || !levels[depth] || !levels[depth + 2]) {
         throw new IngestError(DeadLetterReason.unexpectedTopic, `topic does not look like ${options.prefix}/{application}[@{tenant}]/devices/{device}/{event}`);
       }
@@ -74,7 +85,8 @@ export function ttsSource(options: TtsOptions): SourceAdapter {
         const first = [...checkUp.Errors(value)][0];
         throw new IngestError(DeadLetterReason.invalidMessage, `uplink message ${first ? `${first.path}: ${first.message}` : 'invalid'}`);
       }
-      return { kind: 'uplink', uplink: toUplink(value, levels[depth + 2]!, now(), options.band ?? null) };
+      const uplink = toUplink(value, levels[depth + 2]!, now(), options.band ?? null);
+      return { kind: 'uplink', uplink, route: { devEui: uplink.devEui, route: 'tts', topic: ttsDownlinkTopic(options.prefix, levels[depth]!, levels[depth + 2]!) } };
     },
   };
 }

@@ -9,17 +9,37 @@ export interface AbpCandidateRow {
   appSKey: string | null;
   fCntUp: number | null;
   allowCounterReset: boolean;
+  /** The session of a join not yet proven by an uplink (its keys are the pending_* columns). */
+  pending: boolean;
+  /** Last used downlink counter of the current session; null before the first downlink (always null for a pending session). */
+  fCntDown: number | null;
+  /** The device has application downlinks queued or waiting for its ACK. */
+  openDownlinks: boolean;
+  /** A DevStatusReq is due (never asked, or asked longer ago than the interval). */
+  devStatusDue: boolean;
 }
 
-/** ABP devices under the given DevAddrs (several devices may share one), sealed keys included. */
-export async function selectAbpCandidates(db: pg.Pool | pg.ClientBase, devAddrs: string[]): Promise<AbpCandidateRow[]> {
+/**
+ * Sessions under the given DevAddrs (several devices may share one), sealed keys included:
+ * each device's current session and, after a join, its pending one.
+ * @param devStatusIntervalS DevStatusReq interval; null never marks one due.
+ */
+export async function selectAbpCandidates(db: pg.Pool | pg.ClientBase, devAddrs: string[], devStatusIntervalS: number | null = null): Promise<AbpCandidateRow[]> {
   if (devAddrs.length === 0) return [];
   const { rows } = await db.query<AbpCandidateRow>(
     `select dev_eui as "devEui", dev_addr as "devAddr", nwk_s_key as "nwkSKey", app_s_key as "appSKey",
-            f_cnt_up as "fCntUp", allow_counter_reset as "allowCounterReset"
-     from devices
-     where dev_addr = any($1::text[]) and decommissioned_at is null and nwk_s_key is not null`,
-    [textArray(devAddrs)],
+            f_cnt_up as "fCntUp", allow_counter_reset as "allowCounterReset", false as pending, f_cnt_down as "fCntDown",
+            exists (select 1 from downlink_queue q where q.dev_eui = d.dev_eui and q.state in ('queued', 'sent')) as "openDownlinks",
+            $2::int is not null and coalesce(dev_status_requested_at, created_at) < now() - make_interval(secs => $2::int) as "devStatusDue"
+     from devices d
+     where dev_addr = any($1::text[]) and decommissioned_at is null and nwk_s_key is not null
+     union all
+     select dev_eui, pending_dev_addr, pending_nwk_s_key, pending_app_s_key, null, false, true, null,
+            exists (select 1 from downlink_queue q where q.dev_eui = d.dev_eui and q.state in ('queued', 'sent')),
+            false
+     from devices d
+     where pending_dev_addr = any($1::text[]) and decommissioned_at is null`,
+    [textArray(devAddrs), devStatusIntervalS],
   );
   return rows;
 }

@@ -23,15 +23,15 @@ export async function insertNewAsset(db: pg.ClientBase, a: AssetInput): Promise<
 export async function insertNewDevice(db: pg.ClientBase, d: DeviceInput): Promise<boolean> {
   const { rows } = await db.query<{ n: number }>(
     `with d as (
-       insert into devices (dev_eui, model_id, asset_id, name, join_eui, dev_addr, nwk_s_key, app_s_key, allow_counter_reset, expected_interval_s)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       insert into devices (dev_eui, model_id, asset_id, name, join_eui, dev_addr, nwk_s_key, app_s_key, allow_counter_reset, expected_interval_s, app_key, mac_version)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, '1.0.3'))
        on conflict (dev_eui) do nothing
        returning dev_eui, asset_id),
      m as (insert into device_mounts (dev_eui, asset_id) select dev_eui, asset_id from d where asset_id is not null)
      select count(*)::int as n from d`,
     [d.devEui.toLowerCase(), d.modelId, d.assetId ?? null, d.name ?? null, d.joinEui?.toLowerCase() ?? null,
      d.devAddr?.toLowerCase() ?? null, d.nwkSKeySealed ?? null, d.appSKeySealed ?? null, d.allowCounterReset ?? false,
-     d.expectedIntervalS ?? null],
+     d.expectedIntervalS ?? null, d.appKeySealed ?? null, d.macVersion ?? null],
   );
   return rows[0]?.n === 1;
 }

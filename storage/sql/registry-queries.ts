@@ -82,6 +82,9 @@ export interface DeviceRow {
   devAddr: string | null;
   nwkSKeySet: boolean;
   appSKeySet: boolean;
+  appKeySet: boolean;
+  macVersion: string;
+  joinPending: boolean;
   allowCounterReset: boolean;
   fCntUp: number | null;
   expectedIntervalS: number | null;
@@ -94,6 +97,7 @@ export interface DeviceRow {
 
 const DEVICE_COLUMNS = `dev_eui as "devEui", name, model_id as "modelId", asset_id as "assetId", join_eui as "joinEui",
   dev_addr as "devAddr", nwk_s_key is not null as "nwkSKeySet", app_s_key is not null as "appSKeySet",
+  app_key is not null as "appKeySet", mac_version as "macVersion", pending_dev_addr is not null as "joinPending",
   allow_counter_reset as "allowCounterReset", f_cnt_up as "fCntUp", expected_interval_s as "expectedIntervalS",
   (select l.last_seen_at from latest_state l where l.dev_eui = devices.dev_eui) as "lastSeenAt", notes, decommissioned_at as "decommissionedAt", created_at as "createdAt", updated_at as "updatedAt"`;
 

@@ -69,6 +69,10 @@ export interface DeviceInput {
   /** Keys already sealed by the key vault; never plain key material. */
   nwkSKeySealed?: string | null;
   appSKeySealed?: string | null;
+  /** OTAA root key, already sealed by the key vault. */
+  appKeySealed?: string | null;
+  /** LoRaWAN version (DevNonce rule of OTAA joins). Default 1.0.3. */
+  macVersion?: string | null;
   allowCounterReset?: boolean;
   expectedIntervalS?: number | null;
 }
@@ -77,11 +81,12 @@ export interface DeviceInput {
 export async function upsertDevice(db: pg.Pool | pg.ClientBase, d: DeviceInput): Promise<void> {
   await db.query(
     `with d as (
-       insert into devices (dev_eui, model_id, asset_id, name, join_eui, dev_addr, nwk_s_key, app_s_key, allow_counter_reset, expected_interval_s)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       insert into devices (dev_eui, model_id, asset_id, name, join_eui, dev_addr, nwk_s_key, app_s_key, allow_counter_reset, expected_interval_s, app_key, mac_version)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, '1.0.3'))
        on conflict (dev_eui) do update set model_id = excluded.model_id, asset_id = excluded.asset_id, name = excluded.name,
-         join_eui = excluded.join_eui, dev_addr = excluded.dev_addr,
+         join_eui = excluded.join_eui, dev_addr = coalesce(excluded.dev_addr, devices.dev_addr),
          nwk_s_key = coalesce(excluded.nwk_s_key, devices.nwk_s_key), app_s_key = coalesce(excluded.app_s_key, devices.app_s_key),
+         app_key = coalesce(excluded.app_key, devices.app_key), mac_version = coalesce($12, devices.mac_version),
          allow_counter_reset = excluded.allow_counter_reset, expected_interval_s = excluded.expected_interval_s, updated_at = now()
        returning dev_eui, asset_id)
      insert into device_mounts (dev_eui, asset_id)
@@ -90,6 +95,6 @@ export async function upsertDevice(db: pg.Pool | pg.ClientBase, d: DeviceInput):
        select 1 from device_mounts m where m.dev_eui = d.dev_eui and m.asset_id = d.asset_id and m.unmounted_at is null)`,
     [d.devEui.toLowerCase(), d.modelId, d.assetId ?? null, d.name ?? null, d.joinEui?.toLowerCase() ?? null,
      d.devAddr?.toLowerCase() ?? null, d.nwkSKeySealed ?? null, d.appSKeySealed ?? null, d.allowCounterReset ?? false,
-     d.expectedIntervalS ?? null],
+     d.expectedIntervalS ?? null, d.appKeySealed ?? null, d.macVersion ?? null],
   );
 }

@@ -8,6 +8,7 @@ import { api, el, key, linked } from '../api.js';
 import { timeChart } from '../chart.js';
 import { errorText, fmtDateTime, fmtNumber, fmtValue, metricName, t } from '../i18n.js';
 import { requireKey } from '../signin.js';
+import { renderLampsPanel } from '../panels/lamps.js';
 
 const none = () => el('p', { class: 'none' }, t('none'));
 
@@ -27,7 +28,11 @@ const reasonName = (reason) => {
 
 export async function render(main, signal) {
   main.append(el('h1', {}, t('opsTitle')));
-  requireKey(main, () => cockpit(main, signal));
+  requireKey(main, () => {
+    cockpit(main, signal);
+    const stopLamps = renderLampsPanel(main);
+    signal.addEventListener('abort', stopLamps, { once: true });
+  });
 }
 
 function cockpit(main, signal) {

@@ -9,6 +9,7 @@ import { errorText, kindName, t } from '../i18n.js';
 import { cityProfile, createMap, fitToPoints } from '../map.js';
 import { requireKey } from '../signin.js';
 import { csvImport, watchDevice } from './tech-device.js';
+import { otaaFields } from './otaa-fields.js';
 import { checkPosition, parseCoordinate } from './position.js';
 
 const KINDS = ['street_lamp', 'parking_bay', 'garage', 'traffic_site', 'water_gauge'];
@@ -49,6 +50,7 @@ async function form(main, signal) {
   const devAddr = el('input', { id: 'devaddr', placeholder: '26011234', autocomplete: 'off' });
   const nwk = el('input', { id: 'nwk', type: 'password', autocomplete: 'off' });
   const app = el('input', { id: 'app', type: 'password', autocomplete: 'off' });
+  const otaa = otaaFields();
   const error = el('p', { id: 'form-error', class: 'error', role: 'alert' });
   const actions = el('div', { class: 'actions' });
   const result = el('section', { 'aria-live': 'polite' });
@@ -93,6 +95,7 @@ async function form(main, signal) {
         existingBox, newBox, mapBox, el('p', { class: 'muted' }, t('mapHint'))),
       el('details', {}, el('summary', {}, t('abp')),
         el('label', { for: 'devaddr' }, 'DevAddr'), devAddr, el('label', { for: 'nwk' }, 'NwkSKey'), nwk, el('label', { for: 'app' }, 'AppSKey'), app),
+      otaa.element,
       el('p', {}, el('button', { type: 'submit' }, t('save'))), error, actions),
     result,
     csvImport(),
@@ -182,6 +185,7 @@ async function form(main, signal) {
     const id = qr.value.trim();
     const device = { ...(id.startsWith('LW:') ? { qr: id } : { devEui: id }), modelId: model.value };
     if (devAddr.value) Object.assign(device, { devAddr: devAddr.value.trim(), nwkSKey: nwk.value.trim(), appSKey: app.value.trim() });
+    Object.assign(device, otaa.values());
     const body = { device };
     if (mode() === 'new') {
       const [latitude, longitude] = [parseCoordinate(lat.value), parseCoordinate(lon.value)];
@@ -199,6 +203,7 @@ async function form(main, signal) {
       const saved = await api('/api/v1/registrations', { method: 'POST', body, signal });
       nwk.value = '';
       app.value = '';
+      otaa.clear();
       announce(t('saved'));
       if (saved.asset) addAsset(saved.asset, [saved.device]);
       stopWatching();

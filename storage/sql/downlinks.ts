@@ -1,0 +1,197 @@
+/**
+ * Downlinks on the raw-frame path: the counters they use, the gw.DownlinkFrames published
+ * (`downlinks`), what the gateway bridges answered, and what that means for the
+ * application queue (`downlink_queue`, see downlink-queue.ts for the API's side).
+ */
+import type pg from 'pg';
+import { boolArray, numberArray, textArray, timeArray } from './pg-array.js';
+
+export interface DownlinkCounterRow {
+  devEui: string;
+  /** The counter stored now (null: no downlink in this session yet). */
+  previous: number | null;
+  next: number;
+}
+
+/**
+ * Moves each device's FCntDown from `previous` to `next`; returns the devices where it
+ * moved. A device whose counter another worker moved meanwhile is left out: its downlink
+ * is not sent (its queued item waits for the next uplink). In key order.
+ */
+export async function claimDownlinkCounters(db: pg.ClientBase, rows: DownlinkCounterRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const sorted = [...rows].sort((a, b) => (a.devEui < b.devEui ? -1 : 1));
+  const result = await db.query<{ dev_eui: string }>(
+    `update devices d set f_cnt_down = v.next
+     from unnest($1::text[], $2::int8[], $3::int8[]) as v(dev_eui, previous, next)
+     where d.dev_eui = v.dev_eui and d.f_cnt_down is not distinct from v.previous
+     returning d.dev_eui`,
+    [textArray(sorted.map((r) => r.devEui)), numberArray(sorted.map((r) => r.previous)), numberArray(sorted.map((r) => r.next))],
+  );
+  return new Set(result.rows.map((r) => r.dev_eui));
+}
+
+/** Ids for `count` new downlinks (gw DownlinkFrame.downlink_id, uint32, wrapping). */
+export async function nextDownlinkIds(db: pg.ClientBase, count: number): Promise<number[]> {
+  if (count === 0) return [];
+  const { rows } = await db.query<{ id: number }>(`select nextval('downlink_id_seq') as id from generate_series(1, $1)`, [count]);
+  return rows.map((r) => r.id);
+}
+
+export interface DownlinkRecordRow {
+  id: number;
+  devEui: string;
+  kind: 'join_accept' | 'data';
+  gatewayId: string;
+  fCntDown: number | null;
+  fPort: number | null;
+  queueId: number | null;
+  confirmed: boolean;
+  ack: boolean;
+  macCommands: string[];
+}
+
+export async function insertDownlinks(db: pg.ClientBase, rows: DownlinkRecordRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `insert into downlinks (id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, mac_commands)
+     select id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, coalesce(string_to_array(nullif(macs, ''), ','), '{}')
+     from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int[], $7::int8[], $8::bool[], $9::bool[], $10::text[])
+       as v(id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, macs)
+     on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
+       f_cnt_down = excluded.f_cnt_down, f_port = excluded.f_port, queue_id = excluded.queue_id, confirmed = excluded.confirmed,
+       ack = excluded.ack, mac_commands = excluded.mac_commands, created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null`,
+    [
+      numberArray(rows.map((r) => r.id)), textArray(rows.map((r) => r.devEui)), textArray(rows.map((r) => r.kind)), textArray(rows.map((r) => r.gatewayId)),
+      numberArray(rows.map((r) => r.fCntDown)), numberArray(rows.map((r) => r.fPort)), numberArray(rows.map((r) => r.queueId)),
+      boolArray(rows.map((r) => r.confirmed)), boolArray(rows.map((r) => r.ack)), textArray(rows.map((r) => r.macCommands.join(','))),
+    ],
+  );
+}
+
+export interface QueueSentRow {
+  queueId: number;
+  downlinkId: number;
+  fCntDown: number;
+}
+
+/** Application downlinks handed to a concentrator: sent, one attempt more, waiting for the bridge's ack. */
+export async function markQueueSent(db: pg.ClientBase, rows: QueueSentRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `update downlink_queue q set state = 'sent', attempts = q.attempts + 1, downlink_id = v.downlink_id, f_cnt_down = v.f_cnt_down,
+       tx_status = null, sent_at = now(), updated_at = now()
+     from unnest($1::int8[], $2::int8[], $3::int8[]) as v(id, downlink_id, f_cnt_down)
+     where q.id = v.id and q.state = 'queued'`,
+    [numberArray(rows.map((r) => r.queueId)), numberArray(rows.map((r) => r.downlinkId)), numberArray(rows.map((r) => r.fCntDown))],
+  );
+}
+
+export interface TxAckRow {
+  gatewayId: string;
+  downlinkId: number;
+  /** OK, or the first failure when no item went out (TxAckStatus name). */
+  status: string;
+  window: 'rx1' | 'rx2' | null;
+}
+
+/**
+ * What the gateway bridges answered (event/ack). Only a downlink still waiting takes an
+ * answer (a repeated ack changes nothing). An application downlink that went out stays
+ * `sent` (a confirmed one now waits for the device's ACK); one that did not goes back to
+ * the queue, or fails once it had `maxAttempts` transmissions.
+ */
+export async function applyTxAcks(db: pg.ClientBase, rows: TxAckRow[], maxAttempts: number): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `with acked as (
+       update downlinks d set tx_status = v.status, tx_window = v.win, tx_acked_at = now()
+       from unnest($1::text[], $2::int8[], $3::text[], $4::text[]) as v(gateway_id, id, status, win)
+       where d.id = v.id and d.gateway_id = v.gateway_id and d.tx_status is null
+       returning d.id, d.queue_id, v.status)
+     update downlink_queue q set tx_status = a.status, updated_at = now(),
+       state = case when a.status = 'OK' then q.state when q.attempts >= $5 then 'failed' else 'queued' end,
+       error = case when a.status <> 'OK' and q.attempts >= $5 then 'gateway did not send it: ' || a.status else q.error end
+     from acked a where q.id = a.queue_id and q.downlink_id = a.id and q.state = 'sent'`,
+    [textArray(rows.map((r) => r.gatewayId)), numberArray(rows.map((r) => r.downlinkId)), textArray(rows.map((r) => r.status)), textArray(rows.map((r) => r.window)), maxAttempts],
+  );
+}
+
+/**
+ * Downlinks without an answer after `timeoutMs` are lost (NO_ACK): their application
+ * downlink goes back to the queue, or fails after `maxAttempts`. Returns how many were lost.
+ */
+export async function expireDownlinks(db: pg.Pool | pg.ClientBase, timeoutMs: number, maxAttempts: number): Promise<number> {
+  const { rows } = await db.query<{ lost: number }>(
+    `with lost as (
+       update downlinks d set tx_status = 'NO_ACK', tx_acked_at = now()
+       where d.tx_status is null and d.created_at < now() - make_interval(secs => $1::float8 / 1000)
+       returning d.id, d.queue_id),
+     requeued as (
+       update downlink_queue q set tx_status = 'NO_ACK', updated_at = now(),
+         state = case when q.attempts >= $2 then 'failed' else 'queued' end,
+         error = case when q.attempts >= $2 then 'no answer from the gateway bridge (lost)' else q.error end
+       from lost l where q.id = l.queue_id and q.downlink_id = l.id and q.state = 'sent'
+       returning q.id)
+     select (select count(*) from lost)::int as lost`,
+    [timeoutMs, maxAttempts],
+  );
+  return rows[0]?.lost ?? 0;
+}
+
+export interface DeviceAckRow {
+  devEui: string;
+  /** The uplink's ACK bit. */
+  ack: boolean;
+  /** The uplink's time: only confirmed downlinks sent before it are settled by it. */
+  at: Date;
+}
+
+/**
+ * A device's uplink settles its confirmed downlink that went out: with the ACK bit it is
+ * acknowledged, without it goes back to the queue (or fails after `maxAttempts`).
+ */
+export async function applyDeviceAcks(db: pg.ClientBase, rows: DeviceAckRow[], maxAttempts: number): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `update downlink_queue q set updated_at = now(),
+       state = case when v.ack then 'acknowledged' when q.attempts >= $4 then 'failed' else 'queued' end,
+       acknowledged_at = case when v.ack then v.at else null end,
+       error = case when not v.ack and q.attempts >= $4 then 'the device did not acknowledge it' else q.error end
+     from unnest($1::text[], $2::bool[], $3::timestamptz[]) as v(dev_eui, ack, at)
+     where q.dev_eui = v.dev_eui and q.state = 'sent' and q.confirmed and q.tx_status = 'OK' and q.sent_at < v.at`,
+    [textArray(rows.map((r) => r.devEui)), boolArray(rows.map((r) => r.ack)), timeArray(rows.map((r) => r.at)), maxAttempts],
+  );
+}
+
+export interface QueueHeadRow {
+  id: number;
+  devEui: string;
+  fPort: number;
+  payload: Buffer;
+  confirmed: boolean;
+}
+
+/**
+ * The next application downlink of each device on the concentrator route that has none
+ * in flight (published and not answered, or confirmed and not yet acknowledged).
+ */
+export async function selectQueueHeads(db: pg.Pool | pg.ClientBase, devEuis: string[]): Promise<QueueHeadRow[]> {
+  if (devEuis.length === 0) return [];
+  const { rows } = await db.query<QueueHeadRow>(
+    `select distinct on (q.dev_eui) q.id, q.dev_eui as "devEui", q.f_port as "fPort", q.payload, q.confirmed
+     from downlink_queue q
+     where q.dev_eui = any($1::text[]) and q.state = 'queued' and q.route = 'concentrator'
+       and not exists (select 1 from downlink_queue s where s.dev_eui = q.dev_eui and s.state = 'sent' and s.route = 'concentrator'
+                       and (s.tx_status is null or s.confirmed))
+     order by q.dev_eui, q.id`,
+    [textArray(devEuis)],
+  );
+  return rows;
+}
+
+/** DevStatusReq went out to these devices now. */
+export async function markDevStatusRequested(db: pg.ClientBase, devEuis: string[]): Promise<void> {
+  if (devEuis.length === 0) return;
+  await db.query('update devices set dev_status_requested_at = now() where dev_eui = any($1::text[])', [textArray([...devEuis].sort())]);
+}

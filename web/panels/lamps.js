@@ -1,0 +1,75 @@
+// Street lamps and downlinks panel (ops view, operator and admin): every lamp with a
+// controller, what it reports and what it was told, with switch and dim per lamp or zone,
+// and the latest downlinks with their delivery state. A command shows as confirmed once
+// the lamp's next report shows the commanded state.
+import { announce, api, el } from '../api.js';
+import { t } from '../i18n.js';
+
+export function renderLampsPanel(container) {
+  const zone = el('select', { id: 'lamp-zone' }, el('option', { value: '' }, t('lamps.allZones')));
+  const level = el('input', { id: 'lamp-level', type: 'number', min: '0', max: '100', step: '10', value: '40', inputmode: 'numeric' });
+  const list = el('div', { 'aria-live': 'polite' });
+  const downlinks = el('div', {});
+  const error = el('p', { class: 'error', role: 'alert' });
+  let zonesKnown = false;
+
+  const send = async (url, body) => {
+    error.textContent = '';
+    try {
+      const r = await api(url, { method: 'POST', body });
+      announce(`${r.queued.length} ${t('lamps.queued')}${r.failed.length ? `, ${r.failed.length} ${t('lamps.failed')}` : ''}`);
+      await draw();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  };
+  const dimValue = () => Math.max(0, Math.min(100, Math.round(Number(level.value) || 0)));
+
+  const draw = async () => {
+    const [lamps, recent] = await Promise.all([
+      api(`/api/v1/lamps${zone.value ? `?zone=${encodeURIComponent(zone.value)}` : ''}`),
+      api('/api/v1/downlinks?limit=15'),
+    ]);
+    if (!zonesKnown) {
+      zonesKnown = true;
+      for (const z of [...new Set(lamps.items.map((l) => l.zone).filter(Boolean))].sort()) zone.append(el('option', { value: z }, z));
+    }
+    list.replaceChildren(el('table', { 'data-testid': 'lamps' },
+      el('caption', { class: 'sr-only' }, t('lamps.title')),
+      el('thead', {}, el('tr', {}, ['lamps.lamp', 'lamps.reported', 'lamps.command', 'lamps.actions'].map((k) => el('th', { scope: 'col' }, t(k))))),
+      el('tbody', {}, lamps.items.map((l) => el('tr', { 'data-asset': l.assetId },
+        el('th', { scope: 'row' }, `${l.assetId} `, el('span', { class: 'muted' }, l.zone ?? '')),
+        el('td', {}, l.reported ? `${l.reported.lampOn ? t('lamps.on') : t('lamps.off')} ${l.reported.lampOn ? `${l.reported.dimLevel ?? '–'} %` : ''}` : t('never')),
+        el('td', { 'data-confirmation': l.command?.confirmation ?? 'none' }, l.command
+          ? [`${l.command.lampOn ? `${l.command.dimLevel} %` : t('lamps.off')} `, el('span', { class: `pill ${pillOf(l.command.confirmation)}` }, t(`lamps.${l.command.confirmation}`))]
+          : '–'),
+        el('td', {},
+          el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('lamps.dimTo')} ${l.assetId}`, onclick: () => send(`/api/v1/lamps/${encodeURIComponent(l.assetId)}/command`, { lamp_on: true, dim_level: dimValue() }) }, t('lamps.dim')),
+          ' ',
+          el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('lamps.switchOff')} ${l.assetId}`, onclick: () => send(`/api/v1/lamps/${encodeURIComponent(l.assetId)}/command`, { lamp_on: false }) }, t('lamps.off'))))))));
+    downlinks.replaceChildren(el('table', { 'data-testid': 'downlinks' },
+      el('caption', { class: 'sr-only' }, t('downlinks.title')),
+      el('thead', {}, el('tr', {}, ['device', 'downlinks.port', 'downlinks.state', 'downlinks.gateway', 'downlinks.when'].map((k) => el('th', { scope: 'col' }, t(k))))),
+      el('tbody', {}, recent.items.map((d) => el('tr', {},
+        el('td', {}, d.devEui), el('td', {}, `${d.fPort}${d.confirmed ? ' ✓' : ''}`),
+        el('td', { 'data-state': d.state }, el('span', { class: `pill ${d.state === 'failed' ? 'bad' : d.state === 'queued' ? 'unknown' : 'good'}` }, t(`downlinks.${d.state}`)), d.error ? ` ${d.error}` : ''),
+        el('td', {}, d.txStatus ?? '–'), el('td', {}, new Date(d.updatedAt).toLocaleString()))))));
+  };
+
+  zone.addEventListener('change', () => draw().catch((e) => (error.textContent = e.message)));
+  container.append(el('section', { 'aria-labelledby': 'lamps-h' },
+    el('h2', { id: 'lamps-h' }, t('lamps.title')),
+    el('div', { class: 'row' },
+      el('div', {}, el('label', { for: 'lamp-zone' }, t('zone')), zone),
+      el('div', {}, el('label', { for: 'lamp-level' }, t('lamps.level')), level),
+      el('div', {}, el('button', { type: 'button', onclick: () => zone.value && send(`/api/v1/zones/${encodeURIComponent(zone.value)}/lamps/command`, { lamp_on: true, dim_level: dimValue() }) }, t('lamps.dimZone')))),
+    error, list,
+    el('h2', {}, t('downlinks.title')), downlinks));
+  draw().catch((e) => (error.textContent = e.message));
+  const timer = setInterval(() => draw().catch(() => undefined), 3000);
+  return () => clearInterval(timer);
+}
+
+function pillOf(confirmation) {
+  return confirmation === 'confirmed' ? 'good' : confirmation === 'pending' ? 'unknown' : 'bad';
+}
