@@ -47,6 +47,9 @@ export interface DownlinkPublisherOptions {
   log: Logger;
 }
 
+/** Connection failures are logged as a warning once they last this long. */
+const OUTAGE_WARNING_AFTER_MS = 5_000;
+
 export class DownlinkPublisher {
   private readonly client: MqttClient;
 
@@ -63,12 +66,21 @@ export class DownlinkPublisher {
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
     });
-    // Connection trouble is logged by reason only (the error object can hold the options), once per outage:
-    // the embedded broker refuses clients until ingest has subscribed, so the first attempt may fail.
+    // Connection trouble is logged by reason only (the error object can hold the options), once per outage,
+    // and only once it lasts: the embedded broker refuses clients until ingest has subscribed, so the
+    // first attempts at start-up fail as a matter of course.
+    let failingSince: number | null = null;
     let warned = false;
-    this.client.on('connect', () => (warned = false));
+    this.client.on('connect', () => {
+      failingSince = null;
+      warned = false;
+    });
     this.client.on('error', (error) => {
-      if (warned) return;
+      failingSince ??= Date.now();
+      if (warned || Date.now() - failingSince < OUTAGE_WARNING_AFTER_MS) {
+        options.log.debug({ reason: error.message }, 'downlink publisher: broker connection failed; retrying');
+        return;
+      }
       warned = true;
       options.log.warn({ reason: error.message }, 'downlink publisher: broker connection failed; retrying every second');
     });
