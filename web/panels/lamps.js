@@ -3,7 +3,7 @@
 // and the latest downlinks with their delivery state. A command shows as confirmed once
 // the lamp's next report shows the commanded state.
 import { announce, api, el } from '../api.js';
-import { t } from '../i18n.js';
+import { errorText, fmtDateTime, t } from '../i18n.js';
 
 export function renderLampsPanel(container) {
   const zone = el('select', { id: 'lamp-zone' }, el('option', { value: '' }, t('lamps.allZones')));
@@ -20,7 +20,7 @@ export function renderLampsPanel(container) {
       announce(`${r.queued.length} ${t('lamps.queued')}${r.failed.length ? `, ${r.failed.length} ${t('lamps.failed')}` : ''}`);
       await draw();
     } catch (err) {
-      error.textContent = err.message;
+      error.textContent = errorText(err);
     }
   };
   const dimValue = () => Math.max(0, Math.min(100, Math.round(Number(level.value) || 0)));
@@ -34,7 +34,8 @@ export function renderLampsPanel(container) {
       zonesKnown = true;
       for (const z of [...new Set(lamps.items.map((l) => l.zone).filter(Boolean))].sort()) zone.append(el('option', { value: z }, z));
     }
-    list.replaceChildren(el('table', { 'data-testid': 'lamps' },
+    const none = () => el('p', { class: 'none' }, t('none'));
+    list.replaceChildren(lamps.items.length === 0 ? none() : el('table', { 'data-testid': 'lamps' },
       el('caption', { class: 'sr-only' }, t('lamps.title')),
       el('thead', {}, el('tr', {}, ['lamps.lamp', 'lamps.reported', 'lamps.command', 'lamps.actions'].map((k) => el('th', { scope: 'col' }, t(k))))),
       el('tbody', {}, lamps.items.map((l) => el('tr', { 'data-asset': l.assetId },
@@ -47,16 +48,16 @@ export function renderLampsPanel(container) {
           el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('lamps.dimTo')} ${l.assetId}`, onclick: () => send(`/api/v1/lamps/${encodeURIComponent(l.assetId)}/command`, { lamp_on: true, dim_level: dimValue() }) }, t('lamps.dim')),
           ' ',
           el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('lamps.switchOff')} ${l.assetId}`, onclick: () => send(`/api/v1/lamps/${encodeURIComponent(l.assetId)}/command`, { lamp_on: false }) }, t('lamps.off'))))))));
-    downlinks.replaceChildren(el('table', { 'data-testid': 'downlinks' },
+    downlinks.replaceChildren(recent.items.length === 0 ? none() : el('table', { 'data-testid': 'downlinks' },
       el('caption', { class: 'sr-only' }, t('downlinks.title')),
       el('thead', {}, el('tr', {}, ['device', 'downlinks.port', 'downlinks.state', 'downlinks.gateway', 'downlinks.when'].map((k) => el('th', { scope: 'col' }, t(k))))),
       el('tbody', {}, recent.items.map((d) => el('tr', {},
         el('td', {}, d.devEui), el('td', {}, `${d.fPort}${d.confirmed ? ' ✓' : ''}`),
         el('td', { 'data-state': d.state }, el('span', { class: `pill ${d.state === 'failed' ? 'bad' : d.state === 'queued' ? 'unknown' : 'good'}` }, t(`downlinks.${d.state}`)), d.error ? ` ${d.error}` : ''),
-        el('td', {}, d.txStatus ?? '–'), el('td', {}, new Date(d.updatedAt).toLocaleString()))))));
+        el('td', {}, d.txStatus ?? '–'), el('td', {}, fmtDateTime(d.updatedAt)))))));
   };
 
-  zone.addEventListener('change', () => draw().catch((e) => (error.textContent = e.message)));
+  zone.addEventListener('change', () => draw().catch((e) => (error.textContent = errorText(e))));
   container.append(el('section', { 'aria-labelledby': 'lamps-h' },
     el('h2', { id: 'lamps-h' }, t('lamps.title')),
     el('div', { class: 'row' },
@@ -65,7 +66,7 @@ export function renderLampsPanel(container) {
       el('div', {}, el('button', { type: 'button', onclick: () => zone.value && send(`/api/v1/zones/${encodeURIComponent(zone.value)}/lamps/command`, { lamp_on: true, dim_level: dimValue() }) }, t('lamps.dimZone')))),
     error, list,
     el('h2', {}, t('downlinks.title')), downlinks));
-  draw().catch((e) => (error.textContent = e.message));
+  draw().catch((e) => (error.textContent = errorText(e)));
   const timer = setInterval(() => draw().catch(() => undefined), 3000);
   return () => clearInterval(timer);
 }
