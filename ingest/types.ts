@@ -32,12 +32,19 @@ export interface RadioMeta {
 export interface Uplink {
   /**
    * Deterministic identity: the same message delivered twice yields the same id
-   * (ChirpStack deduplicationId, TTS correlation of device + FCnt, or DevAddr/DevEUI + 32-bit FCnt).
+   * (ChirpStack deduplicationId, TTS device + FCnt + time, or a hash of its content
+   * when TTS gives no time, or DevAddr/DevEUI + 32-bit FCnt).
    */
   id: string;
   /** 16 lower-case hex digits. */
   devEui: string;
   receivedAt: Date;
+  /**
+   * Set when the source gave no time and receivedAt is this service's clock: a
+   * redelivery would bring another time, so the writer claims the identity (frame_ids)
+   * and stores the uplink only on the first claim.
+   */
+  localTime?: true;
   /** Full 32-bit frame counter, null when the source did not say. */
   fCnt: number | null;
   fPort: number | null;

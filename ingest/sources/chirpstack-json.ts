@@ -129,7 +129,9 @@ export function chirpstackUplinkFromJson(event: ChirpstackUplinkEventJson, topic
       })),
     ),
   };
-  return {
+  // Without a time the deduplicationId alone is the identity; the writer claims it, so a
+  // redelivery (another `now`) is recognised although uplinks are keyed by (id, received_at).
+  const uplink: Uplink = {
     id: event.deduplicationId,
     devEui,
     receivedAt: parseTime(event.time, now),
@@ -140,6 +142,8 @@ export function chirpstackUplinkFromJson(event: ChirpstackUplinkEventJson, topic
     radio,
     confirmed: event.confirmed ?? false,
   };
+  if (!event.time) uplink.localTime = true;
+  return uplink;
 }
 
 export function validateUplinkEventJson(value: unknown, devEui: string | null): ChirpstackUplinkEventJson {

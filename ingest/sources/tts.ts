@@ -7,8 +7,13 @@
  *
  * Identity: The Things Stack has no deduplication id in the message, but the message is
  * the same bytes on every redelivery, so `tts:{devEui}:{f_cnt}:{uplink received_at}` is
- * stable for one uplink and different for a counter reset (new received_at).
+ * stable for one uplink and different for a counter reset (new received_at). A message
+ * without received_at gets `tts:{devEui}:{f_cnt}:h{hash}`, the hash over its port, payload
+ * and correlation ids (which name this one uplink in The Things Stack), and this
+ * service's clock as its time; the writer claims that identity so a redelivery, which
+ * would bring another clock time, is not stored again.
  */
+import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DeadLetterReason, IngestError } from '../errors.js';
@@ -46,6 +51,7 @@ const TtsUp = Type.Object({
     device_id: Type.String(),
     dev_eui: Type.String({ pattern: '^[0-9a-fA-F]{16}$' }),
   }),
+  correlation_ids: Type.Optional(Type.Array(Type.String())),
   received_at: Type.Optional(Type.String({ maxLength: 64 })),
   uplink_message: UplinkMessage,
 });
@@ -97,7 +103,8 @@ function toUplink(up: TtsUp, topicDeviceId: string, now: Date, band: string | nu
     throw new IngestError(DeadLetterReason.invalidMessage, `end_device_ids.device_id ${up.end_device_ids.device_id} does not match the topic's ${topicDeviceId}`, { devEui });
   }
   const m = up.uplink_message;
-  const receivedAt = parseTime(m.received_at ?? up.received_at, now);
+  const sourceTime = m.received_at ?? up.received_at;
+  const receivedAt = parseTime(sourceTime, now);
   const lora = m.settings?.data_rate?.lora;
   const receptions: Omit<Reception, 'best'>[] = (m.rx_metadata ?? []).map((rx) => ({
     gatewayId: rx.gateway_ids?.eui?.toLowerCase() ?? rx.gateway_ids?.gateway_id ?? '',
@@ -107,9 +114,10 @@ function toUplink(up: TtsUp, topicDeviceId: string, now: Date, band: string | nu
   }));
   const fCnt = m.f_cnt ?? 0;
   return {
-    id: `tts:${devEui}:${fCnt}:${receivedAt.toISOString()}`,
+    id: `tts:${devEui}:${fCnt}:${sourceTime ? receivedAt.toISOString() : contentHash(up)}`,
     devEui,
     receivedAt,
+    ...(sourceTime ? {} : { localTime: true as const }),
     fCnt,
     fPort: m.f_port ?? 0,
     payload: Buffer.from(m.frm_payload ?? '', 'base64'),
@@ -124,4 +132,11 @@ function toUplink(up: TtsUp, topicDeviceId: string, now: Date, band: string | nu
       receptions: markBest(receptions),
     },
   };
+}
+
+/** `h` and 32 hex digits of SHA-256 over what tells one timeless uplink from another. */
+function contentHash(up: TtsUp): string {
+  const m = up.uplink_message;
+  const content = JSON.stringify([m.f_port ?? 0, m.frm_payload ?? '', up.correlation_ids ?? []]);
+  return `h${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
 }
