@@ -262,6 +262,8 @@ export class IngestPipeline {
         for (const u of batch.uplinks) if (result.inserted.has(u.id)) perSource.set(u.source, (perSource.get(u.source) ?? 0) + 1);
         for (const [source, n] of perSource) metrics.ingestUplinks.inc({ source }, n);
         for (const d of batch.deadLetters) metrics.ingestDropped.inc({ reason: d.reason });
+        for (const d of result.readingConflicts ?? []) metrics.ingestDropped.inc({ reason: d.reason });
+        countUnmerged(result.receptions);
         let messages = 0;
         for (const item of items) for (const message of item.messages) { message.ack(); messages++; }
         this.options.history?.record({
@@ -311,7 +313,7 @@ export class IngestPipeline {
 
   private async buildBatch(items: Item[]): Promise<WriteBatch> {
     const batch: WriteBatch = {
-      uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], counters: [], receptionMerges: [], concentratorStats: [],
+      uplinks: [], readings: [], healthReadings: [], deadLetters: [], frameIds: [], uplinkClaims: [], counters: [], receptionMerges: [], concentratorStats: [],
       txAcks: [], networkServerReports: [], downlinkRoutes: [], downlinkMaxAttempts: this.options.downlinkMaxAttempts ?? 3,
     };
     const frameItems = items.filter((i): i is Item & { result: RawFrameItem } => i.result.kind === 'frame_group' || i.result.kind === 'late_reception');
@@ -348,6 +350,7 @@ export class IngestPipeline {
     }
     // Decoding starts for every uplink at once: vendor codecs run in a worker, batched.
     const jobs: { uplink: Uplink; device: DeviceContext; item: Item }[] = [];
+    const ids = new Set<string>();
     for (const item of items) {
       const r = item.result;
       switch (r.kind) {
@@ -408,12 +411,16 @@ export class IngestPipeline {
         }
         case 'uplink': {
           const device = devices.get(r.uplink.devEui);
-          if (!device) {
+          if (ids.has(r.uplink.id)) {
+            // The same uplink twice in one batch (a redelivery): one row, one set of readings.
+            metrics.ingestDuplicates.inc();
+          } else if (!device) {
             addDeadLetter(batch, item, DeadLetterReason.unknownDevice, `device ${r.uplink.devEui} is not registered`, r.uplink.devEui);
           } else if (device.decommissioned) {
             addDeadLetter(batch, item, DeadLetterReason.decommissionedDevice, `device ${r.uplink.devEui} is decommissioned`, r.uplink.devEui);
           } else {
             if (r.route) learnRoute(batch, device, r.route);
+            ids.add(r.uplink.id);
             jobs.push({ uplink: r.uplink, device, item });
           }
           break;
@@ -422,6 +429,10 @@ export class IngestPipeline {
     }
     const decoded = await Promise.all(jobs.map((job) => this.decodeUplink(job.uplink, job.device)));
     decoded.forEach((d, n) => {
+      const { uplink, item } = jobs[n]!;
+      const first = item.messages[0];
+      if (first) d.row.origin = { topic: first.topic, payload: first.payload, receivedAt: item.receivedAt };
+      if (uplink.localTime) batch.uplinkClaims!.push({ id: uplink.id, devEui: uplink.devEui, receivedAt: uplink.receivedAt });
       batch.uplinks.push(d.row);
       batch.readings.push(...d.readings);
       if (d.error) addDeadLetter(batch, jobs[n]!.item, DeadLetterReason.decodeFailed, d.error, d.row.devEui);
@@ -459,6 +470,13 @@ export class IngestPipeline {
     if (best?.snrDb != null) rows.push(readingRow(uplink.receivedAt, 'snr', '', best.snrDb, 'ok', uplink, device));
     return { row, readings: rows, error: decodeError };
   }
+}
+
+/** Receptions not merged into their uplink, by reason (each stands for a concentrator's copy acknowledged without effect). */
+function countUnmerged(receptions: WriteResult['receptions']): void {
+  if (!receptions) return;
+  if (receptions.gatewayPresent > 0) metrics.ingestDropped.inc({ reason: 'reception_gateway_present' }, receptions.gatewayPresent);
+  if (receptions.uplinkMissing > 0) metrics.ingestDropped.inc({ reason: 'reception_uplink_missing' }, receptions.uplinkMissing);
 }
 
 /** Join-requests and confirmed uplinks: the device listens for the answer (MType 000 or 100). */

@@ -1,6 +1,6 @@
 /** Row shapes the writer stores: what ingest hands to storage. */
 import type { RadioMeta, UplinkSource } from '../ingest/types.js';
-import type { ConcentratorStatsRow, CounterRow, FrameIdRow, ReceptionMergeRow } from './sql/frames.js';
+import type { ConcentratorStatsRow, CounterRow, FrameIdRow, MergeOutcome, ReceptionMergeRow } from './sql/frames.js';
 import type { DeviceAckRow, DownlinkCounterRow, DownlinkRecordRow, TxAckRow } from './sql/downlinks.js';
 import type { DownlinkRouteRow, NetworkServerReport } from './sql/downlink-queue.js';
 import type { JoinRow, SessionPromotionRow } from './sql/joins.js';
@@ -29,6 +29,8 @@ export interface UplinkRow {
   decodeError: string | null;
   source: UplinkSource;
   radio: RadioMeta;
+  /** The message the uplink came in (the first, for raw frames): what a dead letter about it stores. */
+  origin?: { topic: string; payload: Buffer; receivedAt: Date };
 }
 
 export interface ReadingRow {
@@ -62,6 +64,12 @@ export interface WriteBatch {
   deadLetters: DeadLetterRow[];
   /** Raw frames: identities to claim; an uplink whose identity another worker claimed becomes a reception merge. */
   frameIds?: FrameIdRow[];
+  /**
+   * Identities of uplinks without a source time (their receivedAt is this service's clock),
+   * claimed like frame identities: only the first claim stores the uplink, so a redelivery
+   * with another clock time is not a second row.
+   */
+  uplinkClaims?: FrameIdRow[];
   /** Raw frames: last accepted counter per device, stored with the uplinks. */
   counters?: CounterRow[];
   /** Late copies of frames already stored. */
@@ -100,4 +108,8 @@ export interface WriteResult {
   downlinks?: { planned: PlannedDownlink; id: number }[];
   /** Joins this batch recorded first (`joinKey`). */
   joins?: Set<string>;
+  /** Dead letters (reason reading_conflict) for readings of new uplinks whose key another reading holds; written with the batch. */
+  readingConflicts?: DeadLetterRow[];
+  /** What became of the reception merges (late copies, frames another worker stored). */
+  receptions?: MergeOutcome;
 }

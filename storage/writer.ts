@@ -15,9 +15,10 @@ import { inTransaction } from './database.js';
 import { StoredKeyError } from './sql/copy-in.js';
 import type { ReadingRow, WriteBatch, WriteResult } from './rows.js';
 import { claimFrameIds, mergeReceptions, upsertConcentratorStats } from './sql/frames.js';
+import type { DeadLetterRow, UplinkRow } from './rows.js';
 import { insertDeadLetters } from './sql/insert-dead-letters.js';
 import { copyReadings } from './sql/copy-readings.js';
-import { insertReadings } from './sql/insert-readings.js';
+import { insertNewReadings, insertReadings } from './sql/insert-readings.js';
 import { copyUplinks } from './sql/copy-uplinks.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
@@ -70,14 +71,18 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   const progress = new Map<string, DeviceProgressRow>();
   // Raw-frame uplinks this transaction stored first: only they may move sessions or send downlinks.
   let claimedFrames = new Set<string>();
-  if (batch.frameIds && batch.frameIds.length > 0) {
+  const claims = batch.uplinkClaims ?? [];
+  if ((batch.frameIds && batch.frameIds.length > 0) || claims.length > 0) {
     // A frame another worker (or an earlier delivery) already stored: keep one uplink, add our receptions to it.
-    const claimed = await claimFrameIds(client, batch.frameIds);
+    // An uplink without a source time whose identity is claimed already is a redelivery: nothing to store.
+    const frameIdRows = batch.frameIds ?? [];
+    const claimed = await claimFrameIds(client, claims.length === 0 ? frameIdRows : [...frameIdRows, ...claims]);
     claimedFrames = claimed;
-    const frameIds = new Set(batch.frameIds.map((f) => f.id));
-    uplinks = batch.uplinks.filter((u) => !frameIds.has(u.id) || claimed.has(u.id));
+    const frameIds = new Set(frameIdRows.map((f) => f.id));
+    const claimIds = new Set(claims.map((c) => c.id));
+    uplinks = batch.uplinks.filter((u) => (!frameIds.has(u.id) && !claimIds.has(u.id)) || claimed.has(u.id));
     for (const u of batch.uplinks) if (frameIds.has(u.id) && !claimed.has(u.id)) merges.push({ uplinkId: u.id, receptions: u.radio.receptions });
-    const claimedDevices = new Set(batch.frameIds.filter((f) => claimed.has(f.id)).map((f) => f.devEui));
+    const claimedDevices = new Set(frameIdRows.filter((f) => claimed.has(f.id)).map((f) => f.devEui));
     for (const c of batch.counters ?? []) {
       if (claimedDevices.has(c.devEui)) progress.set(c.devEui, { devEui: c.devEui, fCnt: c.fCnt, reset: c.reset });
     }
@@ -97,9 +102,22 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   } else {
     inserted = await insertUplinks(client, uplinks);
   }
-  // Readings of uplinks stored just now are new unless two uplinks carry the same reading key.
-  const fresh = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
-  let stored = how.readings === 'copy' ? await copyReadings(client, fresh) : await insertReadings(client, fresh);
+  // Readings of uplinks stored just now are new unless two uplinks carry the same reading key:
+  // then COPY fails, and the INSERT that follows says which were not stored; those become dead letters.
+  let fresh = batch.readings.filter((r) => r.uplinkId !== null && inserted.has(r.uplinkId));
+  let stored: number;
+  let conflicts: DeadLetterRow[] = [];
+  if (how.readings === 'copy') {
+    stored = await copyReadings(client, fresh);
+  } else {
+    const written = await insertNewReadings(client, fresh);
+    stored = written.stored;
+    if (written.skipped.length > 0) {
+      const skipped = new Set(written.skipped);
+      fresh = fresh.filter((r) => !skipped.has(r));
+      conflicts = readingConflicts(written.skipped, uplinks);
+    }
+  }
   // Status readings have no uplink identity; a redelivered status event repeats its keys.
   stored += await insertReadings(client, batch.healthReadings);
   const readings = batch.healthReadings.length > 0 ? [...fresh, ...batch.healthReadings] : fresh;
@@ -114,10 +132,42 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   }
   await upsertLatestState(client, latest, [...seen.values()]);
   await updateDeviceProgress(client, [...progress.values()]);
-  await insertDeadLetters(client, batch.deadLetters);
-  await mergeReceptions(client, merges);
+  await insertDeadLetters(client, conflicts.length === 0 ? batch.deadLetters : [...batch.deadLetters, ...conflicts]);
+  const receptions = await mergeReceptions(client, merges);
   await upsertConcentratorStats(client, batch.concentratorStats ?? []);
-  return { inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest, downlinks, joins };
+  return {
+    inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest, downlinks, joins,
+    readingConflicts: conflicts, receptions,
+  };
+}
+
+/**
+ * One dead letter per uplink whose readings were not stored because a reading with the same
+ * key (device, metric, channel, time) is stored already: the uplink's message, so it can be
+ * looked at and replayed, and the keys in the detail.
+ */
+function readingConflicts(skipped: ReadingRow[], uplinks: UplinkRow[]): DeadLetterRow[] {
+  const byUplink = new Map<string, ReadingRow[]>();
+  for (const r of skipped) {
+    const list = byUplink.get(r.uplinkId ?? '');
+    if (list) list.push(r);
+    else byUplink.set(r.uplinkId ?? '', [r]);
+  }
+  const rows = new Map(uplinks.filter((u) => byUplink.has(u.id)).map((u) => [u.id, u]));
+  const letters: DeadLetterRow[] = [];
+  for (const [uplinkId, readings] of byUplink) {
+    const uplink = rows.get(uplinkId);
+    const keys = readings.map((r) => `${r.metric}${r.channel ? `/${r.channel}` : ''}@${r.time.toISOString()}`).join(', ');
+    letters.push({
+      receivedAt: uplink?.origin?.receivedAt ?? uplink?.receivedAt ?? new Date(),
+      topic: uplink?.origin?.topic ?? `uplink/${uplinkId}`,
+      payload: uplink?.origin?.payload ?? uplink?.payload ?? Buffer.alloc(0),
+      reason: 'reading_conflict',
+      detail: `uplink ${uplinkId}: ${readings.length} reading(s) not stored, their key (device, metric, channel, time) is another reading's: ${keys}`,
+      devEui: readings[0]!.devEui,
+    });
+  }
+  return letters;
 }
 
 /**

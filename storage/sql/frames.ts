@@ -77,23 +77,59 @@ export interface ReceptionMergeRow {
   receptions: unknown[];
 }
 
-/** Adds receptions that arrived late (or on another worker) to the stored uplink, skipping gateways it already has. */
-export async function mergeReceptions(db: pg.ClientBase, rows: ReceptionMergeRow[]): Promise<void> {
-  if (rows.length === 0) return;
+/** What became of the receptions offered to mergeReceptions. */
+export interface MergeOutcome {
+  /** Receptions added to their uplink. */
+  added: number;
+  /** Receptions whose gateway the stored uplink already has: nothing to add. */
+  gatewayPresent: number;
+  /** Receptions of uplinks not stored (any more): nothing to add them to. */
+  uplinkMissing: number;
+}
+
+/**
+ * Adds receptions that arrived late (or on another worker) to the stored uplink, skipping
+ * gateways it already has (and repeats among the new ones); says how many were added and
+ * why the others were not. The uplinks are locked first (FOR UPDATE reads the newest
+ * version), so two workers merging into one uplink add each gateway once.
+ */
+export async function mergeReceptions(db: pg.ClientBase, rows: ReceptionMergeRow[]): Promise<MergeOutcome> {
+  const outcome: MergeOutcome = { added: 0, gatewayPresent: 0, uplinkMissing: 0 };
+  if (rows.length === 0) return outcome;
   // UPDATE … FROM applies one source row per target row: gather all receptions of an uplink first.
   const byUplink = new Map<string, unknown[]>();
   for (const row of rows) byUplink.set(row.uplinkId, [...(byUplink.get(row.uplinkId) ?? []), ...row.receptions]);
-  rows = [...byUplink].map(([uplinkId, receptions]) => ({ uplinkId, receptions }));
-  await db.query(
-    `update uplinks u set radio = jsonb_set(u.radio, '{receptions}',
-        coalesce(u.radio->'receptions', '[]'::jsonb) || coalesce((
-          select jsonb_agg(r) from jsonb_array_elements(m.receptions) r
-          where not exists (select 1 from jsonb_array_elements(coalesce(u.radio->'receptions', '[]'::jsonb)) e
-                            where e->>'gatewayId' = r->>'gatewayId')), '[]'::jsonb))
-     from unnest($1::text[], $2::jsonb[]) as m(uplink_id, receptions)
-     where u.id = m.uplink_id`,
-    [rows.map((r) => r.uplinkId), rows.map((r) => pgJson(r.receptions.map((x) => ({ ...(x as object), best: false }))))],
+  const ids = [...byUplink.keys()];
+  const result = await db.query<{ id: string; added: number }>(
+    `with m as (select * from unnest($1::text[], $2::jsonb[]) as m(uplink_id, receptions)),
+     target as (
+       select u.id, u.received_at,
+              coalesce((select jsonb_agg(r) from (
+                select distinct on (r->>'gatewayId') r from jsonb_array_elements(m.receptions) with ordinality as x(r, n)
+                where not exists (select 1 from jsonb_array_elements(coalesce(u.radio->'receptions', '[]'::jsonb)) e
+                                  where e->>'gatewayId' = r->>'gatewayId')
+                order by r->>'gatewayId', n) new), '[]'::jsonb) as receptions
+       from uplinks u join m on u.id = m.uplink_id
+       for update of u
+     ),
+     updated as (
+       update uplinks u set radio = jsonb_set(u.radio, '{receptions}', coalesce(u.radio->'receptions', '[]'::jsonb) || t.receptions)
+       from target t
+       where u.id = t.id and u.received_at = t.received_at and jsonb_array_length(t.receptions) > 0
+     )
+     select id, jsonb_array_length(receptions)::int as added from target`,
+    [ids, ids.map((id) => pgJson(byUplink.get(id)!.map((x) => ({ ...(x as object), best: false }))))],
   );
+  const added = new Map(result.rows.map((r) => [r.id, r.added]));
+  for (const [id, receptions] of byUplink) {
+    const n = added.get(id);
+    if (n === undefined) outcome.uplinkMissing += receptions.length;
+    else {
+      outcome.added += n;
+      outcome.gatewayPresent += receptions.length - n;
+    }
+  }
+  return outcome;
 }
 
 export interface ConcentratorStatsRow {

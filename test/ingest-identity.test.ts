@@ -1,0 +1,218 @@
+/**
+ * Identity that does not depend on arrival, and no silent loss (issue 26, items 3 and 4),
+ * through a real broker and database:
+ * - an uplink whose source gives no time (ChirpStack without `time`, The Things Stack
+ *   without `received_at`) is stored once however often it is delivered, also when the
+ *   link to the broker is cut while thousands of them flow;
+ * - two uplinks of one device with the same time store both uplinks, and every reading
+ *   of the second that cannot be stored under its key is a dead letter and counted.
+ */
+import net from 'node:net';
+import mqtt from 'mqtt';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ingestDropped } from '../ingest/metrics.js';
+import { startService } from '../service.js';
+import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
+import { freePort } from './global-setup.js';
+import { createTestDatabase, eventually, testConfig, testLog, uniqueName, useTestService, type TestDatabase } from './helpers.js';
+import { mosquittoAvailable, startMosquitto } from './mosquitto.js';
+
+const DEV_EUI = '00000000000000c1';
+const TTS_DEVICE = 'lamp-c1';
+/** Cayenne LPP: channel 3 temperature 27.2 °C. */
+const LPP = Buffer.from('03670110', 'hex').toString('base64');
+
+async function prepare(db: TestDatabase): Promise<void> {
+  await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+  await upsertDevice(db.pool, { devEui: DEV_EUI, modelId: 'lpp' });
+}
+
+function chirpstackEvent(deduplicationId: string, fCnt: number, time?: string, devEui = DEV_EUI): string {
+  return JSON.stringify({
+    deduplicationId, ...(time ? { time } : {}), deviceInfo: { devEui }, fCnt, fPort: 1, data: LPP,
+    rxInfo: [{ gatewayId: '0016c001f153a14c', rssi: -70, snr: 7 }],
+  });
+}
+
+function ttsEvent(fCnt: number, correlationId: string, receivedAt?: string): string {
+  return JSON.stringify({
+    end_device_ids: { device_id: TTS_DEVICE, dev_eui: DEV_EUI.toUpperCase() },
+    correlation_ids: [`as:up:${correlationId}`],
+    uplink_message: {
+      f_port: 1, f_cnt: fCnt, frm_payload: LPP, ...(receivedAt ? { received_at: receivedAt } : {}),
+      rx_metadata: [{ gateway_ids: { gateway_id: 'gw-1', eui: '0016C001F153A14D' }, rssi: -80, snr: 5 }],
+    },
+  });
+}
+
+async function dropped(reason: string): Promise<number> {
+  return (await ingestDropped.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
+describe('uplinks without a source time', () => {
+  const running = useTestService({}, prepare);
+  const chirpstackTopic = () => `${running.config.ingest.chirpstackPrefix}/app/device/${DEV_EUI}/event/up`;
+  const ttsTopic = () => `${running.config.ingest.ttsPrefix}/air/devices/${TTS_DEVICE}/up`;
+  const count = async (like: string) =>
+    (await running.db.pool.query<{ uplinks: number; readings: number }>(
+      `select (select count(*)::int from uplinks where id like $1) as uplinks,
+              (select count(*)::int from readings where uplink_id like $1) as readings`, [like])).rows[0]!;
+
+  it('stores a ChirpStack uplink without time once, delivered twice apart and twice at once', async () => {
+    await running.publisher.publishAsync(chirpstackTopic(), chirpstackEvent('timeless-a', 1), { qos: 1 });
+    await eventually(async () => ((await count('timeless-a')).uplinks === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 30)); // another clock time for the second delivery
+    await running.publisher.publishAsync(chirpstackTopic(), chirpstackEvent('timeless-a', 1), { qos: 1 });
+    // Twice in one batch as well.
+    await Promise.all([1, 2].map(() => running.publisher.publishAsync(chirpstackTopic(), chirpstackEvent('timeless-b', 2), { qos: 1 })));
+    // A marker published last: once it is stored, the messages before it are handled.
+    await running.publisher.publishAsync(chirpstackTopic(), chirpstackEvent('timeless-marker', 3, new Date().toISOString()), { qos: 1 });
+    await eventually(async () => ((await count('timeless-marker')).uplinks === 1 ? true : undefined));
+    // One uplink each, its temperature and the signal readings (rssi, snr) once.
+    expect(await count('timeless-a')).toEqual({ uplinks: 1, readings: 3 });
+    expect(await count('timeless-b')).toEqual({ uplinks: 1, readings: 3 });
+  });
+
+  it('stores a The Things Stack uplink without received_at once, and tells two such uplinks apart', async () => {
+    await running.publisher.publishAsync(ttsTopic(), ttsEvent(7, '01TIMELESS7'), { qos: 1 });
+    await eventually(async () => ((await count(`tts:${DEV_EUI}:7:%`)).uplinks === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 30));
+    await running.publisher.publishAsync(ttsTopic(), ttsEvent(7, '01TIMELESS7'), { qos: 1 });
+    // The same counter and payload after a counter reset: another uplink (another correlation id).
+    await running.publisher.publishAsync(ttsTopic(), ttsEvent(7, '01TIMELESS7B'), { qos: 1 });
+    await running.publisher.publishAsync(ttsTopic(), ttsEvent(8, '01MARKER', new Date().toISOString()), { qos: 1 });
+    await eventually(async () => ((await count(`tts:${DEV_EUI}:8:%`)).uplinks === 1 ? true : undefined));
+    const r = await count(`tts:${DEV_EUI}:7:%`);
+    // Two distinct uplinks; the second's readings may share the first's time only if stored in the same millisecond.
+    expect(r.uplinks).toBe(2);
+    const ids = await running.db.pool.query<{ id: string; n: number }>(
+      `select u.id, count(r.*)::int as n from uplinks u left join readings r on r.uplink_id = u.id where u.id like $1 group by u.id`, [`tts:${DEV_EUI}:7:%`]);
+    expect(new Set(ids.rows.map((x) => x.id)).size).toBe(2);
+  });
+});
+
+describe('two uplinks of one device with the same time', () => {
+  const running = useTestService({}, prepare);
+
+  it('keeps every reading of both: stored, or dead-lettered and counted', async () => {
+    const time = '2026-11-24T09:00:00.500Z';
+    const before = await dropped('reading_conflict');
+    const topic = `${running.config.ingest.chirpstackPrefix}/app/device/${DEV_EUI}/event/up`;
+    await running.publisher.publishAsync(topic, chirpstackEvent('same-time-1', 10, time), { qos: 1 });
+    await running.publisher.publishAsync(topic, chirpstackEvent('same-time-2', 11, time), { qos: 1 });
+    // The Things Stack reporting one more uplink of the device at that millisecond.
+    await running.publisher.publishAsync(`${running.config.ingest.ttsPrefix}/air/devices/${TTS_DEVICE}/up`, ttsEvent(12, '01SAME', time), { qos: 1 });
+    const uplinks = await eventually(async () => {
+      const { rows } = await running.db.pool.query<{ id: string }>(`select id from uplinks where received_at = $1 order by id`, [time]);
+      return rows.length === 3 ? rows.map((r) => r.id) : undefined;
+    });
+    const letters = await eventually(async () => {
+      const { rows } = await running.db.pool.query<{ detail: string; dev_eui: string; payload: Buffer }>(
+        `select detail, dev_eui, payload from dead_letters where reason = 'reading_conflict' order by id`);
+      return rows.length === 2 ? rows : undefined;
+    });
+    const { rows: readings } = await running.db.pool.query<{ uplink_id: string; metric: string }>(
+      `select uplink_id, metric from readings where dev_eui = $1 and time = $2`, [DEV_EUI, time]);
+    // Each key (temperature/3, rssi, snr) is stored once, from one of the three uplinks ...
+    expect(readings.map((r) => r.metric).sort()).toEqual(['rssi', 'snr', 'temperature']);
+    // ... and each of the other two uplinks is a dead letter naming its three keys, with its message.
+    const stored = new Set(readings.map((r) => r.uplink_id));
+    expect(stored.size).toBe(1);
+    const others = uplinks.filter((id) => !stored.has(id));
+    expect(others).toHaveLength(2);
+    for (const id of others) {
+      const letter = letters.find((l) => l.detail.startsWith(`uplink ${id}:`));
+      expect(letter?.detail).toMatch(/3 reading\(s\) not stored/);
+      expect(letter?.dev_eui).toBe(DEV_EUI);
+      expect(letter?.payload.length).toBeGreaterThan(0);
+    }
+    expect((await dropped('reading_conflict')) - before).toBe(2);
+  });
+});
+
+/** A TCP proxy between ingest and the broker whose connections can be cut. */
+async function linkProxy(brokerPort: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(brokerPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('timeless uplinks while the link to the broker is cut', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  it('stores each of them once', async () => {
+    const messages = 4_000;
+    const DEVICES = 200;
+    let brokerUrl = inject('mqttUrl');
+    let protocol: 4 | 5 = inject('mqttProtocolVersion');
+    if (mosquittoAvailable()) {
+      // A private broker that queues every unacknowledged message while the link is down.
+      const broker = await startMosquitto();
+      cleanup.push(() => broker.stop());
+      brokerUrl = broker.url;
+      protocol = 5;
+    }
+    const db = await createTestDatabase();
+    cleanup.push(() => db.drop());
+    await prepare(db);
+    // Many devices, as in a city: one device's uplinks are not stored in the same millisecond.
+    const devEui = (i: number) => `00000000000d${(i % DEVICES).toString(16).padStart(4, '0')}`;
+    for (let d = 0; d < DEVICES; d++) await upsertDevice(db.pool, { devEui: devEui(d), modelId: 'lpp' });
+    const proxy = await linkProxy(Number(new URL(brokerUrl).port));
+    cleanup.push(() => proxy.close());
+    const config = testConfig(db.url, { MQTT_URL: `mqtt://127.0.0.1:${proxy.port}`, MQTT_PROTOCOL_VERSION: String(protocol), INGEST_MAX_IN_FLIGHT: '2000' });
+    const service = await startService(config, testLog);
+    cleanup.push(() => service.stop());
+    const publisher = await mqtt.connectAsync(brokerUrl, { clientId: uniqueName('pub-'), protocolVersion: protocol });
+    cleanup.push(() => publisher.endAsync(true));
+    const stored = async () => (await db.pool.query<{ n: number; d: number; r: number }>(
+      `select count(*)::int as n, count(distinct id)::int as d, (select count(*)::int from readings where metric = 'temperature') as r from uplinks`)).rows[0]!;
+
+    let cuts = 0;
+    for (let i = 0; i < messages; i++) {
+      publisher.publish(`${config.ingest.chirpstackPrefix}/app/device/${devEui(i)}/event/up`, chirpstackEvent(`cut-${i}`, i, undefined, devEui(i)), { qos: 1 });
+      if (i % 200 === 199) {
+        await new Promise((r) => setTimeout(r, 20));
+        // Cut the link now and then while batches commit and their PUBACKs are on the way.
+        if (i % 800 === 799) {
+          proxy.cut();
+          cuts++;
+        }
+      }
+    }
+    expect(cuts).toBe(5);
+    const final = await eventually(async () => {
+      const c = await stored();
+      return c.d >= messages ? c : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 250 });
+    // Redeliveries still on their way would be ignored; give them a moment, then count again.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await stored()).toEqual({ n: messages, d: messages, r: messages });
+    expect(final.d).toBe(messages);
+  }, 150_000);
+});
