@@ -177,8 +177,11 @@ export class IngestPipeline {
   /** Writes what is pending and waits for it; used at shutdown. */
   async flush(): Promise<void> {
     this.frames?.flush();
-    this.closeBatch();
-    while (this.inDatabase.size > 0) await Promise.all(this.inDatabase);
+    // Late copies held for a batch enter a new one when it commits: write until none is left.
+    do {
+      this.closeBatch();
+      while (this.inDatabase.size > 0) await Promise.all(this.inDatabase);
+    } while (this.batch.length > 0 && !this.stopped);
   }
 
   stop(): void {
@@ -246,6 +249,8 @@ export class IngestPipeline {
   private async commit(items: Item[]): Promise<void> {
     let batch: WriteBatch | null = null;
     let refusals = 0;
+    // From here on the batch's frame groups take no more copies: late ones wait for the commit.
+    this.frames?.writing(items);
     for (let attempt = 0; !this.stopped || attempt === 0; attempt++) {
       const started = process.hrtime.bigint();
       try {
@@ -266,6 +271,7 @@ export class IngestPipeline {
         countUnmerged(result.receptions);
         let messages = 0;
         for (const item of items) for (const message of item.messages) { message.ack(); messages++; }
+        this.frames?.settled(items);
         this.options.history?.record({
           at: Date.now(), messages, uplinks: batch.uplinks.filter((u) => result.inserted.has(u.id)), readings: result.readings,
           deadLetters: batch.deadLetters.length, writeSeconds: Number(done - built) / 1e9,
@@ -290,7 +296,9 @@ export class IngestPipeline {
           if (refusals >= REFUSALS_BEFORE_DEAD_LETTER && !isRefusalDeadLetter(item)) {
             if (this.mayDeadLetterRefused()) {
               this.options.log.warn({ err: error, topic: item.messages[0]?.topic }, 'database refused a message; dead-lettered');
-              return this.commit([refusalDeadLetter(item, error)]);
+              await this.commit([refusalDeadLetter(item, error)]);
+              this.frames?.settled([item]);
+              return;
             }
             this.options.log.error({ err: error, topic: item.messages[0]?.topic }, `database refused more than ${REFUSED_DEAD_LETTERS_PER_MINUTE} messages in a minute; holding them unacknowledged and retrying`);
           }
@@ -380,6 +388,8 @@ export class IngestPipeline {
         case 'late_reception':
         case 'frame_group': {
           const rejection = frames?.rejections.get(r);
+          // A late copy of a join-request: the join was answered (or refused) from its group.
+          if (r.kind === 'late_reception' && frames?.duplicates.has(r)) metrics.ingestDropped.inc({ reason: 'late_copy_join' });
           if (frames?.duplicates.has(r) || (r.kind === 'frame_group' && isJoinItem(r) && !rejection)) break;
           if (rejection) {
             if (r.kind === 'late_reception') metrics.ingestDropped.inc({ reason: rejection.reason });

@@ -4,8 +4,13 @@
  * Design note. Copies of one frame from several concentrators are gathered by the
  * dedup window (ingest/lorawan/dedup-window.ts); the MQTT messages that carried them
  * wait with the group and are acknowledged together once the group's uplink is
- * committed. A copy arriving after its group was emitted becomes a `late` item whose
- * reception is merged into the stored uplink.
+ * committed. A copy arriving after its group was emitted depends on where the group is:
+ * while it still waits for a batch to be written, the copy joins it (its message acked
+ * with the group's); while that batch is being written, the copy is held, its message
+ * unacknowledged, and emitted once the batch committed; after that it becomes a `late`
+ * item whose reception is merged into the stored uplink. So a late copy never looks for
+ * an uplink that is not committed yet. Copies that add nothing (a gateway the group
+ * already has, a full group) are counted in stadtfunk_ingest_dropped_total.
  *
  * At batch time the groups are resolved in arrival order: one query fetches the ABP
  * devices of all DevAddrs in the batch, keys are opened with the key vault, and each
@@ -28,6 +33,7 @@ import {
 import {
   DedupWindow,
   KeyVaultError,
+  bestReceptionIndex,
   createKeyVault,
   frameKey,
   isDevStatusAns,
@@ -42,6 +48,7 @@ import {
   type LateReception,
 } from './lorawan/index.js';
 import { FifoMap } from './fifo-map.js';
+import * as metrics from './metrics.js';
 import { AdrTracker } from './lorawan/adr.js';
 import { isJoinRequest } from './lorawan/join-request.js';
 import type { BridgeEncoding } from './lorawan/gateway-downlink.js';
@@ -66,6 +73,17 @@ export type RawFrameItem =
     }
   | { kind: 'late_reception'; late: LateReception; messages: InboundMessage[] };
 
+type FrameGroupItem = Extract<RawFrameItem, { kind: 'frame_group' }>;
+
+/** A group emitted and not yet committed: late copies of its frame join it or wait for it. */
+interface UnsettledGroup {
+  item: FrameGroupItem;
+  /** Its batch is being built or written: the group takes no more copies. */
+  writing: boolean;
+  /** Late copies waiting for the commit, their messages unacknowledged. */
+  held: { late: LateReception; message: InboundMessage | null }[];
+}
+
 export interface RawFrameCollectorOptions {
   windowMs: number;
   /** Window for join-requests. Default windowMs. */
@@ -83,6 +101,8 @@ export class RawFrameCollector {
   /** Join-requests: a window of their own (all windows of one DedupWindow last as long). */
   private readonly joinWindow: DedupWindow;
   private readonly pending = new Map<string, { messages: InboundMessage[]; band: string | null }>();
+  /** Groups emitted and not yet committed, by frame key. */
+  private readonly unsettled = new Map<string, UnsettledGroup>();
 
   constructor(private readonly options: RawFrameCollectorOptions) {
     this.window = new DedupWindow({
@@ -109,6 +129,9 @@ export class RawFrameCollector {
     const outcome = window.offer(frame.phyPayload, receptionOf(frame, arrivedAt), key);
     this.lateMessage = null;
     if (outcome === 'late') return;
+    // The message is acknowledged with its group; the copy itself adds nothing.
+    if (outcome === 'duplicate_gateway') metrics.ingestDropped.inc({ reason: 'reception_gateway_present' });
+    else if (outcome === 'dropped_full') metrics.ingestDropped.inc({ reason: 'reception_group_full' });
     const entry = this.pending.get(key);
     if (entry) entry.messages.push(message);
     else this.pending.set(key, { messages: [message], band });
@@ -120,14 +143,68 @@ export class RawFrameCollector {
     this.joinWindow.flush();
   }
 
+  /** The batch holding these items is being built and written: their groups take no more copies. */
+  writing(items: readonly { result: unknown }[]): void {
+    for (const { result } of items) {
+      const entry = this.unsettledOf(result);
+      if (entry) entry.writing = true;
+    }
+  }
+
+  /**
+   * The batch holding these items is committed (or its groups became dead letters):
+   * late copies held for them go on as late items, to be merged into the stored uplink.
+   */
+  settled(items: readonly { result: unknown }[]): void {
+    for (const { result } of items) {
+      const entry = this.unsettledOf(result);
+      if (!entry) continue;
+      this.unsettled.delete(entry.item.group.key);
+      for (const { late, message } of entry.held) this.options.emit({ kind: 'late_reception', late, messages: message ? [message] : [] });
+    }
+  }
+
+  /** Late copies held for a commit, with their messages unacknowledged. */
+  get heldCopies(): number {
+    let n = 0;
+    for (const entry of this.unsettled.values()) n += entry.held.length;
+    return n;
+  }
+
+  private unsettledOf(result: unknown): UnsettledGroup | undefined {
+    const item = result as RawFrameItem;
+    if (item?.kind !== 'frame_group') return undefined;
+    const entry = this.unsettled.get(item.group.key);
+    return entry?.item === item ? entry : undefined;
+  }
+
   private closeGroup(group: FrameGroup, join: boolean): void {
     const entry = this.pending.get(group.key);
     this.pending.delete(group.key);
-    this.options.emit({ kind: 'frame_group', group, band: entry?.band ?? null, messages: entry?.messages ?? [], join, closedAt: performance.now() });
+    const item: FrameGroupItem = { kind: 'frame_group', group, band: entry?.band ?? null, messages: entry?.messages ?? [], join, closedAt: performance.now() };
+    this.unsettled.set(group.key, { item, writing: false, held: [] });
+    this.options.emit(item);
   }
 
   private lateCopy(late: LateReception): void {
-    this.options.emit({ kind: 'late_reception', late, messages: this.lateMessage ? [this.lateMessage] : [] });
+    const message = this.lateMessage;
+    const entry = this.unsettled.get(late.key);
+    if (!entry) {
+      this.options.emit({ kind: 'late_reception', late, messages: message ? [message] : [] });
+    } else if (entry.writing) {
+      entry.held.push({ late, message });
+    } else {
+      // Its group waits for a batch still: the copy joins it, acknowledged with it.
+      const group = entry.item.group;
+      if (message) entry.item.messages.push(message);
+      if (group.receptions.some((r) => r.gatewayId === late.reception.gatewayId)) {
+        metrics.ingestDropped.inc({ reason: 'reception_gateway_present' });
+        return;
+      }
+      group.receptions.push({ ...late.reception, best: false });
+      const best = bestReceptionIndex(group.receptions);
+      group.receptions.forEach((r, i) => (r.best = i === best));
+    }
   }
 }
 

@@ -5,7 +5,9 @@
  *   without `received_at`) is stored once however often it is delivered, also when the
  *   link to the broker is cut while thousands of them flow;
  * - two uplinks of one device with the same time store both uplinks, and every reading
- *   of the second that cannot be stored under its key is a dead letter and counted.
+ *   of the second that cannot be stored under its key is a dead letter and counted;
+ * - a concentrator's copy that arrives while its frame's uplink is being written is
+ *   merged once that commits; a copy that adds nothing is counted.
  */
 import net from 'node:net';
 import mqtt from 'mqtt';
@@ -14,7 +16,9 @@ import { ingestDropped } from '../ingest/metrics.js';
 import { startService } from '../service.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
 import { freePort } from './global-setup.js';
-import { createTestDatabase, eventually, testConfig, testLog, uniqueName, useTestService, type TestDatabase } from './helpers.js';
+import { registerFleet } from '../simulators/register.js';
+import { CityTraffic } from '../simulators/traffic.js';
+import { createTestDatabase, eventually, TEST_MASTER_KEY, testConfig, testLog, uniqueName, useTestService, type TestDatabase } from './helpers.js';
 import { mosquittoAvailable, startMosquitto } from './mosquitto.js';
 
 const DEV_EUI = '00000000000000c1';
@@ -215,4 +219,51 @@ describe('timeless uplinks while the link to the broker is cut', () => {
     expect(await stored()).toEqual({ n: messages, d: messages, r: messages });
     expect(final.d).toBe(messages);
   }, 150_000);
+});
+
+describe('late concentrator copies while their uplink is being written', () => {
+  let prefix = '';
+  let traffic: CityTraffic;
+  const running = useTestService({}, async (db) => {
+    prefix = `${uniqueName('t')}/450mhz`;
+    traffic = new CityTraffic({ devices: 2, via: 'concentrator', seed: 'late', start: new Date('2026-11-24T06:00:00Z'), rate: 50, prefixes: { chirpstack: 'unused', concentrator: prefix, applicationId: 'x' } });
+    await registerFleet(db.pool, traffic.fleet, TEST_MASTER_KEY);
+  });
+
+  it('merges them once the uplink is committed, and counts a copy from a gateway already there', async () => {
+    // useTestService builds the configuration before `prepare` knows the prefix: restart on it.
+    await running.service.stop();
+    running.config = testConfig(running.db.url, { INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=450MHz` });
+    running.service = await startService(running.config, testLog);
+    let up = traffic.next();
+    while (up.messages.filter((m) => m.topic.endsWith('/event/up')).length < 2) up = traffic.next();
+    const copies = up.messages.filter((m) => m.topic.endsWith('/event/up'));
+    const before = await dropped('reception_gateway_present');
+
+    // Stall the uplink's batch: another transaction holds the device's row.
+    const stall = await running.db.pool.connect();
+    try {
+      await stall.query('begin');
+      await stall.query('select 1 from devices where dev_eui = $1 for update', [up.device.devEui]);
+      await running.publisher.publishAsync(copies[0]!.topic, copies[0]!.payload, { qos: 1 });
+      await eventually(async () => {
+        const { rows } = await running.db.pool.query<{ n: number }>(
+          `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid) where not l.granted and a.datname = current_database()`);
+        return rows[0]!.n > 0 ? true : undefined;
+      });
+      // The other concentrators' copies, and the first concentrator's once more, while the batch waits.
+      for (const m of [...copies.slice(1), copies[0]!]) await running.publisher.publishAsync(m.topic, m.payload, { qos: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await stall.query('commit');
+      stall.release();
+    }
+    const row = await eventually(async () => {
+      const { rows } = await running.db.pool.query<{ n: number; c: number }>(
+        `select count(*)::int as c, max(jsonb_array_length(radio->'receptions'))::int as n from uplinks where dev_eui = $1 and f_cnt = $2`, [up.device.devEui, up.fCnt]);
+      return rows[0]!.n === copies.length ? rows[0] : undefined;
+    });
+    expect(row).toEqual({ c: 1, n: copies.length });
+    await eventually(async () => ((await dropped('reception_gateway_present')) - before === 1 ? true : undefined));
+  });
 });
