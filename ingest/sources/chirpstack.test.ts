@@ -27,6 +27,10 @@ describe('ChirpStack source', () => {
     expect(r.kind).toBe('uplink');
     if (r.kind !== 'uplink') return;
     expect(r.uplink).toMatchObject({ id: 'd1', devEui, fCnt: 0, fPort: 0, confirmed: false, receivedAt: new Date('2026-01-01T00:00:00Z') });
+    // Without a time the clock stands in, and the identity is to be claimed (a redelivery brings another clock time).
+    expect(r.uplink.localTime).toBe(true);
+    const timed = json.parse(topic, Buffer.from(JSON.stringify({ deduplicationId: 'd2', time: '2026-01-01T00:00:01Z', deviceInfo: { devEui } })));
+    expect(timed.kind === 'uplink' && timed.uplink.localTime).toBeUndefined();
     expect(r.uplink.payload.length).toBe(0);
     expect(r.uplink.radio.receptions).toEqual([]);
   });

@@ -49,6 +49,26 @@ describe('The Things Stack source', () => {
     expect(a.kind === 'uplink' && b.kind === 'uplink' && a.uplink.id === b.uplink.id).toBe(true);
   });
 
+  it('gives a message without received_at an identity from its content, not from the clock, and marks its time local', () => {
+    const { received_at: _a, uplink_message: { received_at: _b, ...uplink }, ...rest } = message;
+    const timeless = { ...rest, uplink_message: uplink };
+    const at = (iso: string, body: unknown) => {
+      const r = ttsSource({ prefix: 'v3', now: () => new Date(iso) }).parse('v3/air/devices/lamp-17/up', Buffer.from(JSON.stringify(body)));
+      if (r.kind !== 'uplink') throw new Error(r.kind);
+      return r.uplink;
+    };
+    const first = at('2026-01-01T00:00:00Z', timeless);
+    const again = at('2026-01-01T00:05:00Z', timeless);
+    expect(first.id).toMatch(/^tts:70b3d57ed0000001:42:h[0-9a-f]{32}$/);
+    expect(again.id).toBe(first.id);
+    expect([first.localTime, again.receivedAt]).toEqual([true, new Date('2026-01-01T00:05:00Z')]);
+    // Another uplink with the same counter and payload (after a counter reset) has other correlation ids.
+    expect(at('2026-01-01T00:00:00Z', { ...timeless, correlation_ids: ['as:up:01HY'] }).id).not.toBe(first.id);
+    expect(at('2026-01-01T00:00:00Z', { ...timeless, uplink_message: { ...uplink, frm_payload: 'AWcA/A==' } }).id).not.toBe(first.id);
+    // With a time from the source nothing is claimed.
+    expect(at('2026-01-01T00:00:00Z', message).localTime).toBeUndefined();
+  });
+
   it('ignores other event types and rejects bad messages with a reason', () => {
     expect(tts.parse('v3/air/devices/lamp-17/join', Buffer.from('{}'))).toEqual({ kind: 'ignored' });
     const reasonOf = (topic: string, body: unknown) => {

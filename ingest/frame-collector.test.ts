@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayUplinkFrame } from './lorawan/index.js';
 import { ingestDropped } from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
-import { RawFrameCollector, type RawFrameItem } from './raw-frames.js';
+import { RawFrameCollector, type RawFrameItem } from './frame-collector.js';
 
 /** An unconfirmed data uplink's bytes (MType 010); the collector only groups them. */
 const PHY = Buffer.from('40' + '11223344' + '00' + '0100' + '01' + 'aabb' + '01020304', 'hex');
