@@ -440,8 +440,8 @@ export class IngestPipeline {
     const decoded = await Promise.all(jobs.map((job) => this.decodeUplink(job.uplink, job.device)));
     decoded.forEach((d, n) => {
       const { uplink, item } = jobs[n]!;
-      const first = item.messages[0];
-      if (first) d.row.origin = { topic: first.topic, payload: first.payload, receivedAt: item.receivedAt };
+      // The message itself, not a copy: this runs for every uplink.
+      d.row.origin = item.messages[0];
       if (uplink.localTime) batch.uplinkClaims!.push({ id: uplink.id, devEui: uplink.devEui, receivedAt: uplink.receivedAt });
       batch.uplinks.push(d.row);
       batch.readings.push(...d.readings);

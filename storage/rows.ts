@@ -30,7 +30,7 @@ export interface UplinkRow {
   source: UplinkSource;
   radio: RadioMeta;
   /** The message the uplink came in (the first, for raw frames): what a dead letter about it stores. */
-  origin?: { topic: string; payload: Buffer; receivedAt: Date };
+  origin?: { readonly topic: string; readonly payload: Buffer } | undefined;
 }
 
 export interface ReadingRow {

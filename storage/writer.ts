@@ -159,7 +159,7 @@ function readingConflicts(skipped: ReadingRow[], uplinks: UplinkRow[]): DeadLett
     const uplink = rows.get(uplinkId);
     const keys = readings.map((r) => `${r.metric}${r.channel ? `/${r.channel}` : ''}@${r.time.toISOString()}`).join(', ');
     letters.push({
-      receivedAt: uplink?.origin?.receivedAt ?? uplink?.receivedAt ?? new Date(),
+      receivedAt: uplink?.receivedAt ?? new Date(),
       topic: uplink?.origin?.topic ?? `uplink/${uplinkId}`,
       payload: uplink?.origin?.payload ?? uplink?.payload ?? Buffer.alloc(0),
       reason: 'reading_conflict',

@@ -14,7 +14,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ingestDropped } from '../ingest/metrics.js';
 import { startService } from '../service.js';
-import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
+import { inTransaction, mergeReceptions, upsertDevice, upsertDeviceModel, writeBatch } from '../storage/index.js';
 import { freePort } from './global-setup.js';
 import { registerFleet } from '../simulators/register.js';
 import { CityTraffic } from '../simulators/traffic.js';
@@ -265,5 +265,29 @@ describe('late concentrator copies while their uplink is being written', () => {
     });
     expect(row).toEqual({ c: 1, n: copies.length });
     await eventually(async () => ((await dropped('reception_gateway_present')) - before === 1 ? true : undefined));
+  });
+});
+
+describe('mergeReceptions', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.drop());
+
+  it('adds receptions of gateways the uplink lacks, and says how many were present already or had no uplink', async () => {
+    db = await createTestDatabase();
+    await prepare(db);
+    const reception = (gatewayId: string) => ({ gatewayId, rssiDbm: -90, snrDb: 3, receivedAt: null, best: gatewayId === 'g1' });
+    await writeBatch(db.pool, {
+      uplinks: [{ id: 'merge-1', receivedAt: new Date('2026-12-05T08:00:00Z'), devEui: DEV_EUI, fCnt: 1, fPort: 1, payload: Buffer.alloc(0), decoded: null, decodeError: null, source: 'concentrator',
+        radio: { frequencyHz: null, spreadingFactor: null, bandwidthHz: null, dataRate: null, band: null, receptions: [reception('g1')] } }],
+      readings: [], healthReadings: [], deadLetters: [],
+    });
+    const outcome = await inTransaction(db.pool, (client) => mergeReceptions(client, [
+      { uplinkId: 'merge-1', receptions: [reception('g1'), reception('g2')] },
+      { uplinkId: 'merge-1', receptions: [reception('g2')] },
+      { uplinkId: 'never-stored', receptions: [reception('g3')] },
+    ]));
+    expect(outcome).toEqual({ added: 1, gatewayPresent: 2, uplinkMissing: 1 });
+    const { rows } = await db.pool.query<{ g: string[] }>(`select array(select r->>'gatewayId' from jsonb_array_elements(radio->'receptions') r) as g from uplinks where id = 'merge-1'`);
+    expect(rows[0]!.g).toEqual(['g1', 'g2']);
   });
 });
