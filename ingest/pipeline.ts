@@ -29,6 +29,7 @@ import { txAckOutcome } from './lorawan/gateway-downlink.js';
 import type { DownlinkPublisher } from './outgoing-downlinks.js';
 import type { DeviceHealth, SourceAdapter, SourceResult } from './sources/types.js';
 import type { OpsHistory } from './ops-history.js';
+import { DistinctDeviceClock } from './local-time.js';
 import { compileTopicFilter } from './topic-filter.js';
 import type { Uplink } from './types.js';
 
@@ -104,6 +105,8 @@ export class IngestPipeline {
   private readonly frames: RawFrameCollector | null;
   /** When the latest storage_refused dead letters were written (epoch ms), oldest first. */
   private readonly refusedAt: number[] = [];
+  /** Times for uplinks without a source time, distinct per device. */
+  private readonly localClock = new DistinctDeviceClock();
   /** Each source with its topic filters compiled. */
   private readonly routes: { source: SourceAdapter; matches: ((topic: string) => boolean)[] }[];
 
@@ -129,6 +132,8 @@ export class IngestPipeline {
       if (this.frames) return this.frames.offer(message, result.frame, result.band, receivedAt, result.prefix, result.encoding);
       return this.push({ messages: [message], receivedAt, result: { kind: 'error', reason: 'frame_layer_disabled', detail: 'raw frames need MASTER_KEY', devEui: null } });
     }
+    // Two uplinks of a device stamped by our clock in one millisecond would share their readings' keys.
+    if (result.kind === 'uplink' && result.uplink.localTime) result.uplink.receivedAt = this.localClock.stamp(result.uplink.devEui, result.uplink.receivedAt);
     this.push({ messages: [message], receivedAt, result });
   }
 
