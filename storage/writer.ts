@@ -6,7 +6,10 @@
  * Uplinks and readings go in with COPY, which cannot skip a stored key. When one is
  * stored already (a redelivered message, or two uplinks with one reading key) the COPY
  * fails, the transaction is rolled back, and the batch is written again with INSERTs
- * that skip what exists. That costs a second attempt for such batches, and saves every
+ * that skip what exists. A skipped reading of a new uplink is no redelivery but a reading
+ * whose key another one holds: it becomes a dead letter `reading_conflict`, never lost
+ * unseen. Uplinks without a source time (`localTime`) have their identity claimed in
+ * frame_ids with the raw frames', since their time would differ on a redelivery. That costs a second attempt for such batches, and saves every
  * other batch the savepoints around each COPY: four round trips, each waiting for the
  * event loop of a service busy parsing messages.
  */
