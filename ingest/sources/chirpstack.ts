@@ -49,7 +49,7 @@ export function chirpstackSource(options: ChirpstackOptions): SourceAdapter {
           kind: 'health',
           health: {
             devEui,
-            time: parseTime(status.time, now()),
+            time: parseTime(status.time, now(), 'time', devEui),
             batteryLevelPercent: external || unknown ? null : (status.batteryLevel ?? 0),
             externalPower: external,
             marginDb: status.margin ?? 0,

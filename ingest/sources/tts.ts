@@ -13,7 +13,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DeadLetterReason, IngestError } from '../errors.js';
 import type { Reception } from '../types.js';
-import { markBest, parseJson, parseTime } from './chirpstack-json.js';
+import { markBest, parseJson, parseOptionalTime, parseTime } from './chirpstack-json.js';
 import { ttsDownlinkReport, ttsDownlinkTopic } from './network-server-downlinks.js';
 import type { SourceAdapter, SourceResult } from './types.js';
 
@@ -97,13 +97,13 @@ function toUplink(up: TtsUp, topicDeviceId: string, now: Date, band: string | nu
     throw new IngestError(DeadLetterReason.invalidMessage, `end_device_ids.device_id ${up.end_device_ids.device_id} does not match the topic's ${topicDeviceId}`, { devEui });
   }
   const m = up.uplink_message;
-  const receivedAt = parseTime(m.received_at ?? up.received_at, now);
+  const receivedAt = m.received_at !== undefined ? parseTime(m.received_at, now, 'uplink_message.received_at', devEui) : parseTime(up.received_at, now, 'received_at', devEui);
   const lora = m.settings?.data_rate?.lora;
-  const receptions: Omit<Reception, 'best'>[] = (m.rx_metadata ?? []).map((rx) => ({
+  const receptions: Omit<Reception, 'best'>[] = (m.rx_metadata ?? []).map((rx, i) => ({
     gatewayId: rx.gateway_ids?.eui?.toLowerCase() ?? rx.gateway_ids?.gateway_id ?? '',
     rssiDbm: rx.rssi ?? rx.channel_rssi ?? null,
     snrDb: rx.snr ?? null,
-    receivedAt: rx.time ? parseTime(rx.time, now) : rx.received_at ? parseTime(rx.received_at, now) : null,
+    receivedAt: parseOptionalTime(rx.time, `uplink_message.rx_metadata[${i}].time`, devEui) ?? parseOptionalTime(rx.received_at, `uplink_message.rx_metadata[${i}].received_at`, devEui),
   }));
   const fCnt = m.f_cnt ?? 0;
   return {
