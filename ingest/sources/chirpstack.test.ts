@@ -104,6 +104,17 @@ describe('ChirpStack source', () => {
     expect(json.parse(topic.replace('/up', '/join'), Buffer.from('{}'))).toEqual({ kind: 'ignored' });
   });
 
+  it('ignores the ChirpStack events it has no use for and dead-letters unknown event types', () => {
+    for (const event of ['join', 'location', 'integration']) {
+      expect(json.parse(topic.replace('/up', `/${event}`), Buffer.from('{}')), event).toEqual({ kind: 'ignored' });
+      expect(proto.parse(topic.replace('/up', `/${event}`), Buffer.from([0x0a, 0x00])), event).toEqual({ kind: 'ignored' });
+    }
+    for (const source of [json, proto]) {
+      expect(() => source.parse(topic.replace('/up', '/bogus'), Buffer.from('{}')))
+        .toThrow(expect.objectContaining({ reason: 'unknown_event', devEui, message: 'event type "bogus" is no ChirpStack integration event' }));
+    }
+  });
+
   it.each([
     ['time', { time: '2026-02-30T10:00:00Z' }, 'time "2026-02-30T10:00:00Z" has no day 30: 2026-02 has 28 days'],
     ['time', { time: '2026-11-24T24:00:00Z' }, 'time "2026-11-24T24:00:00Z" has hour 24'],

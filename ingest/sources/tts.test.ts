@@ -64,6 +64,16 @@ describe('The Things Stack source', () => {
     expect(reasonOf('v3/air/devices/lamp-17/up', { ...message, uplink_message: { ...message.uplink_message, f_cnt: -1 } })).toBe('invalid_message');
     expect(reasonOf('v3/air/devices/other/up', message)).toBe('invalid_message');
   });
+  it('ignores the events it has no use for and dead-letters unknown event types', () => {
+    for (const event of ['join', 'down/push', 'down/replace', 'down/queued', 'down/invalidated']) {
+      expect(tts.parse(`v3/air/devices/lamp-17/${event}`, Buffer.from('{}')), event).toEqual({ kind: 'ignored' });
+    }
+    for (const event of ['bogus', 'down/bogus']) {
+      expect(() => tts.parse(`v3/air/devices/lamp-17/${event}`, Buffer.from('{}')), event)
+        .toThrow(expect.objectContaining({ reason: 'unknown_event', message: `event type "${event}" is no The Things Stack event` }));
+    }
+  });
+
   it('refuses a time JavaScript would bend, naming the field', () => {
     const refused = (body: unknown): unknown => {
       try {
