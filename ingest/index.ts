@@ -118,12 +118,13 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       // After stop() began, messages are left unacknowledged: the broker keeps them for the session.
       if (!accepting) return;
       pipeline.accept(message);
-      metrics.ingestInFlight.set(consumer?.inFlight() ?? 0);
     },
   }).catch(async (error: unknown) => {
     await stopDownlinks();
     throw error;
   });
+  const inFlight = consumer.inFlight;
+  const uncount = metrics.countInFlight(inFlight);
   return {
     filters,
     connected: () => consumer?.connected() ?? false,
@@ -143,6 +144,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       pipeline.stop();
       await history.stop();
       await consumer?.close();
+      uncount();
       await stopDownlinks();
     },
   };
