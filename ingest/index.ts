@@ -21,6 +21,7 @@ export type { Uplink, Reception, RadioMeta, UplinkSource } from './types.js';
 export { DeviceDirectory } from './device-directory.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 export { compileTopicFilter } from './topic-filter.js';
+export { probeBroker, type BrokerProbeOptions } from './broker-probe.js';
 
 export interface IngestOptions {
   config: Readonly<Config>;
