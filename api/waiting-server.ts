@@ -1,9 +1,10 @@
 /**
  * The HTTP port while the service starts against an external database or broker: /health
  * answers 503 naming what start-up waits for, every other path 503 with the same words
- * and Retry-After. It stands in for the API, which cannot be built before the database
- * answers (its plugins read the schema); once start-up is done it is closed, its open
- * connections with it, and the API listens on the same port.
+ * and Retry-After. It stands in for the API, which is built from what start-up learns
+ * (the schema brought up to date, TimescaleDB or not, ingest's state for /health); once
+ * start-up is done it is closed, its open connections with it, and the API listens on
+ * the same port.
  *
  * Plain node:http, not Fastify: two answers, no routes, nothing to validate.
  */
