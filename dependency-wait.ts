@@ -8,7 +8,6 @@
  * waiting cannot mend (a wrong password, a database that does not exist) ends start-up
  * with its reason at once.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ProbeResult } from './storage/index.js';
 
@@ -64,8 +63,24 @@ async function waitFor(dependency: Dependency, options: WaitOptions & { signal: 
     const waiting = `waiting for ${where} (attempt ${attempt}, next in ${formatSeconds(delayMs)} s)`;
     log.warn({ reason: result.reason }, waiting);
     options.onWaiting?.(dependency, `${waiting}: ${result.reason}`);
-    await sleep(delayMs, undefined, { signal });
+    await pause(delayMs, signal);
   }
+}
+
+/** The global setTimeout (not node:timers/promises), so that tests can run the pauses on fake timers. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', aborted);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const aborted = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', aborted, { once: true });
+  });
 }
 
 function formatSeconds(ms: number): string {
