@@ -29,7 +29,7 @@ export const startCommand: Command = {
     try {
       service = await startService(config, log, { signal: starting.signal });
     } catch (error) {
-      if (starting.signal.aborted) {
+      if (starting.signal.aborted && (error as Error).name === 'AbortError') {
         log.info('stopped while start-up waited');
         return 0;
       }
