@@ -5,19 +5,25 @@
  * Start order puts the ingest subscription before anyone may publish to the embedded
  * broker; stop order is the reverse: stop HTTP, stop taking messages and commit what
  * was taken, close the broker, close the pool, stop embedded PostgreSQL.
+ *
+ * An external database or broker is waited for (dependency-wait.ts); meanwhile, and until
+ * the API listens, a stand-in on the HTTP port answers 503 saying what start-up waits for
+ * (api/waiting-server.ts). The embedded default starts as before, without either.
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp, type ServiceStatus } from './api/app.js';
+import { startWaitingServer, type StartingStatus, type WaitingServer } from './api/waiting-server.js';
+import { addressOf, waitForDependencies, type Dependency } from './dependency-wait.js';
 import { LiveBus } from './api/live-bus.js';
 import { startStaMqtt, type StaMqtt } from './api/sta/index.js';
 import { redactUrl, type Config } from './config.js';
 import { atRoot } from './package-root.js';
 import { createDecoders } from './decoders/index.js';
-import { DeviceDirectory, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
-import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
+import { DeviceDirectory, probeBroker, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
+import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, probeDatabase, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
 
 const version = (JSON.parse(readFileSync(atRoot('package.json'), 'utf8')) as { version: string }).version;
 
@@ -73,7 +79,54 @@ export async function openDatabase(
   }
 }
 
-export async function startService(config: Readonly<Config>, log: Logger): Promise<Service> {
+export interface StartOptions {
+  /** Aborted (SIGTERM, SIGINT) while start-up waits for the database or broker: start-up ends with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits for the external database and broker (none when both are embedded), with a
+ * stand-in on the HTTP port meanwhile; null for the embedded default.
+ */
+async function waitForExternalParts(config: Readonly<Config>, log: Logger, signal: AbortSignal | undefined): Promise<WaitingServer | null> {
+  if (config.databaseUrl === null && config.mqttUrl === null) return null;
+  const database: Dependency | null = config.databaseUrl === null ? null : {
+    name: 'PostgreSQL', address: addressOf(config.databaseUrl, 5432), probe: () => probeDatabase(config.databaseUrl!),
+  };
+  const broker: Dependency | null = config.mqttUrl === null ? null : {
+    name: 'the MQTT broker', address: addressOf(config.mqttUrl, config.mqttUrl.startsWith('mqtts:') ? 8883 : 1883),
+    probe: () => probeBroker({ url: config.mqttUrl!, clientId: config.mqtt.clientId, protocolVersion: config.mqtt.protocolVersion, username: config.mqtt.username, password: config.mqtt.password }),
+  };
+  const parts: Pick<StartingStatus, 'database' | 'broker'> = {
+    database: database ? { ok: false, embedded: false, reason: `checking ${database.name} at ${database.address}` } : { ok: false, embedded: true, reason: 'starts once the broker answers' },
+    broker: broker ? { ok: false, embedded: false, reason: `checking ${broker.name} at ${broker.address}` } : { ok: false, embedded: true, reason: 'starts once the database answers' },
+  };
+  let phase: string | null = null;
+  const status = (): StartingStatus => ({
+    reason: phase ?? [database && parts.database.reason, broker && parts.broker.reason].filter(Boolean).join('; '),
+    ...parts,
+  });
+  const server = await startWaitingServer({ host: config.httpHost, port: config.httpPort, version, status });
+  try {
+    await waitForDependencies([database, broker].filter((d): d is Dependency => d !== null), {
+      log,
+      ...(signal ? { signal } : {}),
+      onWaiting(dependency, waiting) {
+        const part = dependency === database ? parts.database : parts.broker;
+        part.ok = waiting === null;
+        if (waiting === null) delete part.reason;
+        else part.reason = waiting;
+      },
+    });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  phase = 'bringing the schema up to date and connecting ingest';
+  return server;
+}
+
+export async function startService(config: Readonly<Config>, log: Logger, options: StartOptions = {}): Promise<Service> {
   log.info(
     {
       database: config.databaseUrl ? `external ${redactUrl(config.databaseUrl)}` : `embedded PostgreSQL on 127.0.0.1:${config.embeddedDatabasePort}, data in ${config.dataDir}`,
@@ -90,8 +143,15 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
     log.warn({ band: band450 }, 'no LORAWAN_450_* variable is set: joins and downlinks in the 450 MHz band use a placeholder channel plan (451.35-451.65 MHz, RX2 451.75 MHz DR0). Set it from your licence (docs/otaa-and-downlinks.md)');
   }
   await assertPortFree(config.httpPort, 'HTTP API', 'HTTP_PORT', config.httpHost);
-  const db = await openDatabase(config, log);
-  const cleanups: (() => Promise<unknown>)[] = [async () => db.embedded?.stop(), () => db.pool.end()];
+  const starting = await waitForExternalParts(config, log, options.signal);
+  let db: Awaited<ReturnType<typeof openDatabase>>;
+  try {
+    db = await openDatabase(config, log);
+  } catch (error) {
+    await starting?.close();
+    throw error;
+  }
+  const cleanups: (() => Promise<unknown>)[] = [async () => starting?.close(), async () => db.embedded?.stop(), () => db.pool.end()];
   const undo = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log.warn({ err: error }, 'cleanup failed'));
   };
@@ -151,7 +211,9 @@ export async function startService(config: Readonly<Config>, log: Logger): Promi
       },
       auth: config.auth,
     });
-    await app.listen({ host: config.httpHost, port: config.httpPort });
+    // The stand-in leaves the port to the API (on the port it had, should HTTP_PORT be 0).
+    await starting?.close();
+    await app.listen({ host: config.httpHost, port: starting?.port ?? config.httpPort });
     cleanups.push(() => app.close());
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.httpPort;

@@ -70,6 +70,19 @@ function refusedValue(error: unknown): string | null {
   return `the database refused a value: ${(error as Error).message}`;
 }
 
+/**
+ * The database did not answer (not running, restarting, unreachable): 503, as /health says,
+ * not a 500, for this is no fault of the request or the code and passes by itself. A
+ * socket error (no SQLSTATE), pg's own connect timeout or ended connection, SQLSTATE
+ * class 08 (connection exception) or 57P01–57P03 (shutting down, starting up).
+ */
+function databaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)$/.test(code) || /^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code);
+  const message = (error as Error).message ?? '';
+  return /^(timeout exceeded when trying to connect|Connection terminated( unexpectedly| due to connection timeout)?)$/.test(message);
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) {
@@ -78,6 +91,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.validation) {
       const { message, details } = validationMessage(error);
       return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_VALIDATION', message, details });
+    }
+    if (databaseUnavailable(error)) {
+      request.log.warn({ reason: error.message, code: error.code }, 'request failed: the database does not answer');
+      return reply.status(503).header('retry-after', '5').send({ error: 'Service Unavailable', code: 'STADTFUNK_ERR_DATABASE_UNAVAILABLE', message: 'the database does not answer; /health says more' });
     }
     const refused = refusedValue(error);
     if (refused) return reply.status(400).send({ error: 'Bad Request', code: 'STADTFUNK_ERR_UNSTORABLE_VALUE', message: refused });

@@ -7,6 +7,12 @@ export const DeadLetterReason = {
   invalidProtobuf: 'invalid_protobuf',
   invalidMessage: 'invalid_message',
   unexpectedTopic: 'unexpected_topic',
+  /**
+   * An event type the source does not know (not one its network server or bridge
+   * publishes): a newer version's event, or a publisher writing where it should not.
+   * Known event types that carry nothing to store (joins, locations…) are ignored instead.
+   */
+  unknownEvent: 'unknown_event',
   oversizePayload: 'oversize_payload',
   unknownDevice: 'unknown_device',
   decommissionedDevice: 'decommissioned_device',

@@ -21,6 +21,7 @@ export type { Uplink, Reception, RadioMeta, UplinkSource } from './types.js';
 export { DeviceDirectory } from './device-directory.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 export { compileTopicFilter } from './topic-filter.js';
+export { probeBroker, type BrokerProbeOptions } from './broker-probe.js';
 
 export interface IngestOptions {
   config: Readonly<Config>;
@@ -118,12 +119,13 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       // After stop() began, messages are left unacknowledged: the broker keeps them for the session.
       if (!accepting) return;
       pipeline.accept(message);
-      metrics.ingestInFlight.set(consumer?.inFlight() ?? 0);
     },
   }).catch(async (error: unknown) => {
     await stopDownlinks();
     throw error;
   });
+  const inFlight = consumer.inFlight;
+  const uncount = metrics.countInFlight(inFlight);
   return {
     filters,
     connected: () => consumer?.connected() ?? false,
@@ -143,6 +145,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       pipeline.stop();
       await history.stop();
       await consumer?.close();
+      uncount();
       await stopDownlinks();
     },
   };

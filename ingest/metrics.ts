@@ -22,8 +22,27 @@ export const ingestDropped = once('stadtfunk_ingest_dropped_total', () =>
   new Counter({ name: 'stadtfunk_ingest_dropped_total', help: 'Messages dead-lettered, by reason', labelNames: ['reason'] }));
 export const ingestReadings = once('stadtfunk_ingest_readings_total', () =>
   new Counter({ name: 'stadtfunk_ingest_readings_total', help: 'Readings committed' }));
-export const ingestInFlight = once('stadtfunk_ingest_in_flight_messages', () =>
-  new Gauge({ name: 'stadtfunk_ingest_in_flight_messages', help: 'Messages received and not yet acknowledged' }));
+/**
+ * Read from the consumers when scraped, not set as messages arrive: set at arrival it kept
+ * the count of the last arrival (32–108 seen) long after everything was acknowledged
+ * (issue 26, item 7). More than one consumer in a process (tests) are added up.
+ */
+const inFlightSources = new Set<() => number>();
+once('stadtfunk_ingest_in_flight_messages', () =>
+  new Gauge({
+    name: 'stadtfunk_ingest_in_flight_messages',
+    help: 'Messages received and not yet acknowledged',
+    collect() {
+      let n = 0;
+      for (const source of inFlightSources) n += source();
+      this.set(n);
+    },
+  }));
+/** Counts `inFlight` in the gauge until the returned function is called. */
+export function countInFlight(inFlight: () => number): () => void {
+  inFlightSources.add(inFlight);
+  return () => inFlightSources.delete(inFlight);
+}
 export const storageBatchDuration = once('stadtfunk_storage_batch_duration_seconds', () =>
   new Histogram({
     name: 'stadtfunk_storage_batch_duration_seconds',

@@ -103,3 +103,29 @@ export function refusedByDatabase(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(21|22|23|54)[0-9A-Z]{3}$/.test(code);
 }
+
+/** What a probe of a dependency found: it answers, or why not and whether waiting can help. */
+export type ProbeResult = { ok: true } | { ok: false; reason: string; fatal: boolean };
+
+/**
+ * One connection to `url`, `select 1`, closed again: does the database answer? A refused
+ * login (SQLSTATE class 28) or a database that does not exist (3D000) is `fatal`:
+ * waiting does not mend a wrong DATABASE_URL. Anything else (no listener yet, a name that
+ * does not resolve yet, 57P03 "the database system is starting up") may pass.
+ */
+export async function probeDatabase(url: string, timeoutMs = 5_000): Promise<ProbeResult> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: 'stadtfunk start-up probe' });
+  // An error after connect (the server going away) would otherwise be unhandled.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return { ok: true };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const fatal = typeof code === 'string' && (/^28[0-9A-Z]{3}$/.test(code) || code === '3D000');
+    return { ok: false, reason: (error as Error).message || String(code ?? error), fatal };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -127,6 +127,23 @@ describe('gw.UplinkFrame', () => {
     expect(!result.ok && result.detail.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    ['rxInfo.gwTime', '2026-02-30T10:00:00Z', 'has no day 30'],
+    ['rxInfo.gwTime', '2026-11-24T24:00:00Z', 'has hour 24'],
+    ['rxInfo.nsTime', '2026-11-24T12:00:00', 'is not an RFC 3339 time with an offset'],
+    ['rxInfo.nsTime', '1', 'is not an RFC 3339 time with an offset'],
+  ])('rejects a %s JavaScript would bend (%s), naming the field', (field, time, problem) => {
+    const key = field.split('.')[1]!;
+    const result = decodeUplinkFrameJson(JSON.stringify({ ...bridgeJson, rxInfo: { ...bridgeJson.rxInfo, [key]: time } }));
+    expect(result).toMatchObject({ ok: false, reason: 'invalid_message' });
+    expect(!result.ok && result.detail).toContain(`${field} "${time}" ${problem}`);
+  });
+
+  it('rejects a stats time JavaScript would bend, naming the field', () => {
+    const result = decodeGatewayStatsJson(JSON.stringify({ gatewayId: '0016c001f153a14c', time: '2026-02-30T10:00:00Z' }));
+    expect(result).toMatchObject({ ok: false, reason: 'invalid_message', detail: 'time "2026-02-30T10:00:00Z" has no day 30: 2026-02 has 28 days' });
+  });
+
   it('rejects a protobuf gwTime before 1970 or beyond what JavaScript can write', () => {
     for (const seconds of [-1, -59011459200, 9e15]) {
       const up = UplinkFrame.deserializeBinary(officialUplinkFrame());

@@ -19,7 +19,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import '../protobuf-guard.js';
-import { protobufTimeText, timeProblem, type ProtobufTimestamp } from '../time.js';
+import { parseRfc3339, protobufTimeText, type ProtobufTimestamp } from '../time.js';
 import { GatewayFrameRejectReason, type GatewayFrameRejectReasonCode } from './errors.js';
 import type { ConcentratorReception } from './types.js';
 import { FRAME_LIMITS, rejected, uplinkFrameFrom } from './uplink-frame-fields.js';
@@ -147,10 +147,8 @@ function parseJsonText(payload: Buffer | string): { ok: true; value: unknown } |
 
 function parseTimestamp(value: string | undefined, field: string): Date | null | Error {
   if (value === undefined) return null;
-  const t = new Date(value);
-  if (Number.isNaN(t.getTime())) return new Error(`${field} "${value.slice(0, 40)}" is not an RFC 3339 timestamp`);
-  const problem = timeProblem(t);
-  return problem ? new Error(`${field} "${value.slice(0, 40)}" ${problem}`) : t;
+  const parsed = parseRfc3339(value);
+  return 'time' in parsed ? parsed.time : new Error(`${field} "${value.slice(0, 40)}" ${parsed.problem}`);
 }
 
 // ---- gw.UplinkFrame -------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { IngestError, DeadLetterReason } from '../errors.js';
-import { timeProblem } from '../time.js';
+import { parseRfc3339 } from '../time.js';
 import type { Reception, RadioMeta, Uplink } from '../types.js';
 
 const DeviceInfo = Type.Object({ devEui: Type.String({ pattern: '^[0-9a-fA-F]{16}$' }) });
@@ -91,22 +91,27 @@ export function markBest(receptions: Omit<Reception, 'best'>[]): Reception[] {
   return receptions.map((r, i) => ({ ...r, best: i === best }));
 }
 
-function parseTime(value: string | undefined, fallback: Date): Date {
-  if (!value) return fallback;
-  const t = new Date(value);
-  if (Number.isNaN(t.getTime())) throw new IngestError(DeadLetterReason.invalidMessage, `time "${value}" is not an RFC 3339 timestamp`);
-  const problem = timeProblem(t);
-  if (problem) throw new IngestError(DeadLetterReason.invalidMessage, `time "${value}" ${problem}`);
-  return t;
+/**
+ * A message's time field, `fallback` when it is absent. Only RFC 3339 with an offset is a
+ * time (ingest/time.ts); anything else is an invalid message naming the field.
+ */
+export function parseTime(value: string | undefined, fallback: Date, field: string, devEui?: string): Date {
+  return parseOptionalTime(value, field, devEui) ?? fallback;
 }
 
-function parseOptionalTime(value: string | undefined): Date | null {
-  if (!value) return null;
-  const t = new Date(value);
-  return timeProblem(t) ? null : t;
+/**
+ * An optional time field, null when absent. A reception time that is present but no time
+ * makes the message a dead letter as well, rather than null: ChirpStack and The Things
+ * Stack never write one, so it is a broken or forged producer, and the uplink kept with
+ * its time quietly missing would hide that; the dead letter keeps the bytes to replay.
+ * The concentrator path (gateway-frame.ts) refuses such a frame the same way.
+ */
+export function parseOptionalTime(value: string | undefined, field: string, devEui?: string): Date | null {
+  if (value === undefined) return null;
+  const parsed = parseRfc3339(value);
+  if ('time' in parsed) return parsed.time;
+  throw new IngestError(DeadLetterReason.invalidMessage, `${field} "${value.slice(0, 64)}" ${parsed.problem}`, devEui ? { devEui } : undefined);
 }
-
-export { parseTime };
 
 export function chirpstackUplinkFromJson(event: ChirpstackUplinkEventJson, topicDevEui: string, now: Date, band: string | null): Uplink {
   const devEui = event.deviceInfo.devEui.toLowerCase();
@@ -121,11 +126,11 @@ export function chirpstackUplinkFromJson(event: ChirpstackUplinkEventJson, topic
     dataRate: event.dr === undefined ? (lora ? `SF${lora.spreadingFactor ?? '?'}BW${(lora.bandwidth ?? 0) / 1000}` : null) : `DR${event.dr}`,
     band,
     receptions: markBest(
-      (event.rxInfo ?? []).map((rx) => ({
+      (event.rxInfo ?? []).map((rx, i) => ({
         gatewayId: (rx.gatewayId ?? '').toLowerCase(),
         rssiDbm: rx.rssi ?? 0,
         snrDb: rx.snr ?? 0,
-        receivedAt: parseOptionalTime(rx.gwTime) ?? parseOptionalTime(rx.nsTime),
+        receivedAt: parseOptionalTime(rx.gwTime, `rxInfo[${i}].gwTime`, devEui) ?? parseOptionalTime(rx.nsTime, `rxInfo[${i}].nsTime`, devEui),
       })),
     ),
   };
@@ -134,7 +139,7 @@ export function chirpstackUplinkFromJson(event: ChirpstackUplinkEventJson, topic
   const uplink: Uplink = {
     id: event.deduplicationId,
     devEui,
-    receivedAt: parseTime(event.time, now),
+    receivedAt: parseTime(event.time, now, 'time', devEui),
     fCnt: event.fCnt ?? 0,
     fPort: event.fPort ?? 0,
     payload: Buffer.from(event.data ?? '', 'base64'),

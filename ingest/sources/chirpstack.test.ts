@@ -108,6 +108,34 @@ describe('ChirpStack source', () => {
     expect(json.parse(topic.replace('/up', '/join'), Buffer.from('{}'))).toEqual({ kind: 'ignored' });
   });
 
+  it('ignores the ChirpStack events it has no use for and dead-letters unknown event types', () => {
+    for (const event of ['join', 'location', 'integration']) {
+      expect(json.parse(topic.replace('/up', `/${event}`), Buffer.from('{}')), event).toEqual({ kind: 'ignored' });
+      expect(proto.parse(topic.replace('/up', `/${event}`), Buffer.from([0x0a, 0x00])), event).toEqual({ kind: 'ignored' });
+    }
+    for (const source of [json, proto]) {
+      expect(() => source.parse(topic.replace('/up', '/bogus'), Buffer.from('{}')))
+        .toThrow(expect.objectContaining({ reason: 'unknown_event', devEui, message: 'event type "bogus" is no ChirpStack integration event' }));
+    }
+  });
+
+  it.each([
+    ['time', { time: '2026-02-30T10:00:00Z' }, 'time "2026-02-30T10:00:00Z" has no day 30: 2026-02 has 28 days'],
+    ['time', { time: '2026-11-24T24:00:00Z' }, 'time "2026-11-24T24:00:00Z" has hour 24'],
+    ['time', { time: '1' }, 'time "1" is not an RFC 3339 time with an offset'],
+    ['time', { time: '2026-11-24T12:00:00' }, 'time "2026-11-24T12:00:00" is not an RFC 3339 time with an offset'],
+    ['rxInfo[1].gwTime', { rxInfo: [{ gatewayId: 'a' }, { gatewayId: 'b', gwTime: '2026-02-30T10:00:00Z' }] }, 'rxInfo[1].gwTime "2026-02-30T10:00:00Z" has no day 30'],
+    ['rxInfo[0].nsTime', { rxInfo: [{ gatewayId: 'a', nsTime: '2026-11-24T12:00:00' }] }, 'rxInfo[0].nsTime "2026-11-24T12:00:00" is not an RFC 3339'],
+  ])('refuses a %s JavaScript would bend, naming the field', (_field, extra, detail) => {
+    const body = Buffer.from(JSON.stringify({ deduplicationId: 'a', deviceInfo: { devEui }, ...extra }));
+    expect(() => json.parse(topic, body)).toThrow(expect.objectContaining({ reason: 'invalid_message', message: expect.stringContaining(detail) }));
+  });
+
+  it('refuses a status time JavaScript would bend, naming the field', () => {
+    const body = Buffer.from(JSON.stringify({ deviceInfo: { devEui }, time: '2026-02-30T10:00:00Z' }));
+    expect(() => json.parse(topic.replace('/up', '/status'), body)).toThrow(expect.objectContaining({ reason: 'invalid_message', message: 'time "2026-02-30T10:00:00Z" has no day 30: 2026-02 has 28 days' }));
+  });
+
   it.each([
     ['invalid JSON', topic, '{"deduplicationId":', 'invalid_json'],
     ['truncated protobuf', topic, '\x0a\x20abc', 'invalid_protobuf'],

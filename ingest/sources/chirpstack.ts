@@ -2,7 +2,9 @@
  * Source adapter for the ChirpStack v4 MQTT application integration:
  * `{prefix}/{applicationId}/device/{devEui}/event/{up|status|log|…}`.
  * Uplinks become Uplinks, status events device health, log events about codec or
- * MIC errors dead letters; other event types are not ours to store.
+ * MIC errors dead letters, txack/ack events settle our downlinks. The other event types
+ * ChirpStack publishes carry nothing stadtfunk stores and are ignored; any other type
+ * is a dead letter `unknown_event`.
  */
 import type { ChirpstackEncoding } from '../../config.js';
 import { DeadLetterReason, IngestError } from '../errors.js';
@@ -17,6 +19,13 @@ import {
 import { decodeChirpstackProtobuf } from './chirpstack-protobuf.js';
 import { chirpstackDownlinkReport, chirpstackDownlinkTopic } from './network-server-downlinks.js';
 import type { SourceAdapter, SourceResult } from './types.js';
+
+/**
+ * ChirpStack's integration events that carry nothing to store (chirpstack/src/integration/mqtt.rs,
+ * integration.proto): JoinEvent (the session is the network server's), LocationEvent,
+ * IntegrationEvent (from other integrations).
+ */
+const IGNORED_EVENTS = new Set(['join', 'location', 'integration']);
 
 /** ChirpStack log codes that mean the message never became an uplink event (integration.proto LogCode). */
 const DEAD_LETTER_LOG_CODES = new Set(['UPLINK_CODEC', 'UPLINK_MIC', 'UPLINK_F_CNT_RESET', 'UPLINK_F_CNT_RETRANSMISSION', 'F_CNT_DOWN', 'UPLINK_FCNT_RETRANSMISSION']);
@@ -49,7 +58,7 @@ export function chirpstackSource(options: ChirpstackOptions): SourceAdapter {
           kind: 'health',
           health: {
             devEui,
-            time: parseTime(status.time, now()),
+            time: parseTime(status.time, now(), 'time', devEui),
             batteryLevelPercent: external || unknown ? null : (status.batteryLevel ?? 0),
             externalPower: external,
             marginDb: status.margin ?? 0,
@@ -85,7 +94,10 @@ export function chirpstackSource(options: ChirpstackOptions): SourceAdapter {
         }
         return report ? { kind: 'downlink_report', report } : { kind: 'ignored' };
       }
-      if (event !== 'up' && event !== 'status' && event !== 'log') return { kind: 'ignored' };
+      if (IGNORED_EVENTS.has(event)) return { kind: 'ignored' };
+      if (event !== 'up' && event !== 'status' && event !== 'log') {
+        throw new IngestError(DeadLetterReason.unknownEvent, `event type "${event.slice(0, 64)}" is no ChirpStack integration event`, { devEui });
+      }
       const result = parseEvent(event, payload, devEui);
       // Downlinks for this device go back through the same application.
       if (result.kind === 'uplink') result.route = { devEui, route: 'chirpstack', topic: chirpstackDownlinkTopic(options.prefix, levels[depth]!, devEui) };

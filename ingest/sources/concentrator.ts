@@ -4,7 +4,8 @@
  * (gw.GatewayStats) and `…/event/ack` (gw.DownlinkTxAck, the answer to a downlink),
  * protobuf or JSON (a message starting with `{` is JSON). Frames go on to the LoRaWAN
  * frame layer with the prefix and encoding to answer them in; stats become concentrator
- * health; acks settle the downlinks stadtfunk published.
+ * health; acks settle the downlinks stadtfunk published. The bridge's other events carry
+ * nothing to store and are ignored; any other event type is a dead letter `unknown_event`.
  */
 import { decodeGatewayTxAck } from '../lorawan/gateway-downlink.js';
 import {
@@ -16,6 +17,12 @@ import {
 } from '../lorawan/index.js';
 import { DeadLetterReason, IngestError } from '../errors.js';
 import type { SourceAdapter, SourceResult } from './types.js';
+
+/**
+ * Gateway events ChirpStack reads but stadtfunk has no use for (chirpstack/src/gateway/backend/mqtt.rs):
+ * command results (`exec`), raw packet-forwarder events (`raw`), Gateway Mesh (`mesh`, `mesh-heartbeat`).
+ */
+const IGNORED_EVENTS = new Set(['exec', 'raw', 'mesh', 'mesh-heartbeat']);
 
 export interface ConcentratorOptions {
   prefix: string;
@@ -62,7 +69,8 @@ export function concentratorSource(options: ConcentratorOptions): SourceAdapter 
         }
         return { kind: 'tx_ack', ack };
       }
-      return { kind: 'ignored' };
+      if (IGNORED_EVENTS.has(event!)) return { kind: 'ignored' };
+      throw new IngestError(DeadLetterReason.unknownEvent, `event type "${event!.slice(0, 64)}" is no gateway bridge event`);
     },
   };
 }

@@ -84,4 +84,32 @@ describe('The Things Stack source', () => {
     expect(reasonOf('v3/air/devices/lamp-17/up', { ...message, uplink_message: { ...message.uplink_message, f_cnt: -1 } })).toBe('invalid_message');
     expect(reasonOf('v3/air/devices/other/up', message)).toBe('invalid_message');
   });
+  it('ignores the events it has no use for and dead-letters unknown event types', () => {
+    for (const event of ['join', 'down/push', 'down/replace', 'down/queued', 'down/invalidated']) {
+      expect(tts.parse(`v3/air/devices/lamp-17/${event}`, Buffer.from('{}')), event).toEqual({ kind: 'ignored' });
+    }
+    for (const event of ['bogus', 'down/bogus']) {
+      expect(() => tts.parse(`v3/air/devices/lamp-17/${event}`, Buffer.from('{}')), event)
+        .toThrow(expect.objectContaining({ reason: 'unknown_event', message: `event type "${event}" is no The Things Stack event` }));
+    }
+  });
+
+  it('refuses a time JavaScript would bend, naming the field', () => {
+    const refused = (body: unknown): unknown => {
+      try {
+        tts.parse('v3/air/devices/lamp-17/up', Buffer.from(JSON.stringify(body)));
+      } catch (e) {
+        return { reason: (e as IngestError).reason, message: (e as IngestError).message };
+      }
+      return 'none';
+    };
+    const m = message.uplink_message;
+    expect(refused({ ...message, uplink_message: { ...m, received_at: '2026-02-30T10:00:00Z' } }))
+      .toEqual({ reason: 'invalid_message', message: 'uplink_message.received_at "2026-02-30T10:00:00Z" has no day 30: 2026-02 has 28 days' });
+    const { received_at: _omitted, ...withoutTime } = m;
+    expect(refused({ ...message, received_at: '2026-11-24T09:00:00', uplink_message: withoutTime }))
+      .toMatchObject({ reason: 'invalid_message', message: expect.stringMatching(/^received_at "2026-11-24T09:00:00" is not an RFC 3339 time/) });
+    expect(refused({ ...message, uplink_message: { ...m, rx_metadata: [m.rx_metadata[0], { ...m.rx_metadata[1], time: '2026-11-24T24:00:00Z' }] } }))
+      .toMatchObject({ reason: 'invalid_message', message: expect.stringMatching(/^uplink_message\.rx_metadata\[1\]\.time "2026-11-24T24:00:00Z" has hour 24/) });
+  });
 });

@@ -5,6 +5,13 @@
  * ApplicationUp / ApplicationUplink messages as its MQTT server marshals them (snake_case);
  * `settings.frequency` arrives as a string there (uint64 in protojson).
  *
+ * Event types: `up` becomes an Uplink, `down/{sent|ack|nack|failed}` settle our downlinks;
+ * `join`, `down/queued`, `down/invalidated` and our own `down/push`/`down/replace` (the
+ * filter sees them too) carry nothing to store and are ignored (The Things Stack's
+ * pkg/applicationserver/io/pubsub/topics layout). Any other type is a dead letter
+ * `unknown_event`. `location/solved` and `service/data` have one level more than the
+ * filters take and never arrive.
+ *
  * Identity: The Things Stack has no deduplication id in the message, but the message is
  * the same bytes on every redelivery, so `tts:{devEui}:{f_cnt}:{uplink received_at}` is
  * stable for one uplink and different for a counter reset (new received_at). A message
@@ -18,7 +25,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DeadLetterReason, IngestError } from '../errors.js';
 import type { Reception } from '../types.js';
-import { markBest, parseJson, parseTime } from './chirpstack-json.js';
+import { markBest, parseJson, parseOptionalTime, parseTime } from './chirpstack-json.js';
 import { ttsDownlinkReport, ttsDownlinkTopic } from './network-server-downlinks.js';
 import type { SourceAdapter, SourceResult } from './types.js';
 
@@ -58,6 +65,11 @@ const TtsUp = Type.Object({
 type TtsUp = Static<typeof TtsUp>;
 const checkUp = TypeCompiler.Compile(TtsUp);
 
+/** Event types that carry nothing to store: under `…/devices/{device}/` and under `…/down/`. */
+const IGNORED_EVENTS = new Set(['join']);
+const IGNORED_DOWN_EVENTS = new Set(['push', 'replace', 'queued', 'invalidated']);
+const REPORTED_DOWN_EVENTS = new Set(['sent', 'ack', 'nack', 'failed']);
+
 export interface TtsOptions {
   prefix: string;
   band?: string | null;
@@ -74,9 +86,14 @@ export function ttsSource(options: TtsOptions): SourceAdapter {
       const levels = topic.split('/');
       if (levels.length === depth + 5 && levels[depth + 1] === 'devices' && levels[depth + 3] === 'down') {
         // Reports about downlinks we pushed; those about other downlinks are not ours.
+        const event = levels[depth + 4]!;
+        if (IGNORED_DOWN_EVENTS.has(event)) return { kind: 'ignored' };
+        if (!REPORTED_DOWN_EVENTS.has(event)) {
+          throw new IngestError(DeadLetterReason.unknownEvent, `event type "down/${event.slice(0, 64)}" is no The Things Stack event`);
+        }
         let report;
         try {
-          report = ttsDownlinkReport(levels[depth + 4]!, payload);
+          report = ttsDownlinkReport(event, payload);
         } catch (error) {
           throw new IngestError(DeadLetterReason.invalidJson, `down/${levels[depth + 4]} event: ${(error as Error).message}`);
         }
@@ -85,7 +102,9 @@ export function ttsSource(options: TtsOptions): SourceAdapter {
       if (levels.length !== depth + 4 || levels[depth + 1] !== 'devices' || !levels[depth] || !levels[depth + 2]) {
         throw new IngestError(DeadLetterReason.unexpectedTopic, `topic does not look like ${options.prefix}/{application}[@{tenant}]/devices/{device}/{event}`);
       }
-      if (levels[depth + 3] !== 'up') return { kind: 'ignored' };
+      const event = levels[depth + 3]!;
+      if (IGNORED_EVENTS.has(event)) return { kind: 'ignored' };
+      if (event !== 'up') throw new IngestError(DeadLetterReason.unknownEvent, `event type "${event.slice(0, 64)}" is no The Things Stack event`);
       const value = parseJson(payload);
       if (!checkUp.Check(value)) {
         const first = [...checkUp.Errors(value)][0];
@@ -104,13 +123,13 @@ function toUplink(up: TtsUp, topicDeviceId: string, now: Date, band: string | nu
   }
   const m = up.uplink_message;
   const sourceTime = m.received_at ?? up.received_at;
-  const receivedAt = parseTime(sourceTime, now);
+  const receivedAt = m.received_at !== undefined ? parseTime(m.received_at, now, 'uplink_message.received_at', devEui) : parseTime(up.received_at, now, 'received_at', devEui);
   const lora = m.settings?.data_rate?.lora;
-  const receptions: Omit<Reception, 'best'>[] = (m.rx_metadata ?? []).map((rx) => ({
+  const receptions: Omit<Reception, 'best'>[] = (m.rx_metadata ?? []).map((rx, i) => ({
     gatewayId: rx.gateway_ids?.eui?.toLowerCase() ?? rx.gateway_ids?.gateway_id ?? '',
     rssiDbm: rx.rssi ?? rx.channel_rssi ?? null,
     snrDb: rx.snr ?? null,
-    receivedAt: rx.time ? parseTime(rx.time, now) : rx.received_at ? parseTime(rx.received_at, now) : null,
+    receivedAt: parseOptionalTime(rx.time, `uplink_message.rx_metadata[${i}].time`, devEui) ?? parseOptionalTime(rx.received_at, `uplink_message.rx_metadata[${i}].received_at`, devEui),
   }));
   const fCnt = m.f_cnt ?? 0;
   return {
