@@ -74,7 +74,8 @@ export interface Config {
     maxPayloadBytes: number;
     /**
      * MQTT 5 Maximum Packet Size told to the broker, which drops larger messages for this
-     * client without sending them (see docs/production.md). Default 16 MiB.
+     * client without sending them (see docs/production.md); the embedded broker
+     * disconnects a client that sends a larger packet. Default 16 MiB.
      */
     maxPacketBytes: number;
   };
