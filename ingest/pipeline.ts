@@ -198,8 +198,8 @@ export class IngestPipeline {
     return {
       topic: message.topic,
       qos: message.qos,
-      // A copy: a view would keep the whole payload alive until the dead letter is written.
-      payload: Buffer.from(message.payload.subarray(0, Math.min(OVERSIZE_PREFIX_BYTES, this.options.maxPayloadBytes))),
+      // The whole payload stays in memory until the ack, counted in the consumer's in-flight bytes.
+      payload: message.payload.subarray(0, Math.min(OVERSIZE_PREFIX_BYTES, this.options.maxPayloadBytes)),
       oversize: { length: message.payload.length, sha256: createHash('sha256').update(message.payload).digest() },
       ack: () => message.ack(),
     };
