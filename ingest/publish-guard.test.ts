@@ -109,6 +109,18 @@ describe('publish guard', () => {
     }
   }
 
+  it('passes a chunk of ordinary packets on as one slice of it, not one piece per packet', async () => {
+    const guard = new PublishGuard({ protocolVersion: 4, maxPayloadBytes: MAX_PAYLOAD });
+    const chunk = Buffer.concat(Array.from({ length: 50 }, (_, i) => encode(publish(`t/${i}`, pattern(100), 1, i + 1), 4)));
+    const out: Buffer[] = [];
+    guard.on('data', (d: Buffer) => out.push(d));
+    guard.end(chunk);
+    await once(guard, 'end');
+    expect(out).toHaveLength(1);
+    expect(out[0]!.buffer).toBe(chunk.buffer);
+    expect(out[0]!.equals(chunk)).toBe(true);
+  });
+
   it('keeps a payload within the limit whole when only the MQTT 5 properties make the packet large', async () => {
     const payload = pattern(200);
     const input = encode(publish('t/props', payload, 1, 5, { userProperties: { huge: Array.from({ length: 4 }, () => 'p'.repeat(60_000)) } }), 5);

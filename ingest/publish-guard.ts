@@ -89,6 +89,8 @@ export class PublishGuard extends Transform {
   /** Fixed header being read: first byte, then the Remaining Length varint. */
   private readonly head = Buffer.alloc(5);
   private headBytes = 0;
+  /** Of those, bytes that came in earlier chunks and are not pushed yet. */
+  private heldHeadBytes = 0;
   /** Bytes of a passed-through packet still to come. */
   private passing = 0;
   private cut: Cut | null = null;
@@ -118,22 +120,45 @@ export class PublishGuard extends Transform {
     return { length, sha256 };
   }
 
+  /**
+   * Passed-through bytes leave in runs, one slice of the chunk for all the packets in a
+   * row that pass (usually the whole chunk), not one per packet: mqtt.js's parser then
+   * works as it did without the guard. A fixed header not yet complete at the end of a
+   * chunk is held back until its packet's fate is known.
+   */
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
       let at = 0;
+      /** Start of this chunk's bytes that pass and are not pushed yet. */
+      let run = 0;
+      /** Where the fixed header being read starts in this chunk (0 when it began in an earlier one). */
+      let headerAt = 0;
       while (at < chunk.length) {
         if (this.passing > 0) {
           const n = Math.min(this.passing, chunk.length - at);
-          this.push(chunk.subarray(at, at + n));
           this.passing -= n;
           at += n;
         } else if (this.cut) {
           at = this.cutting(chunk, at);
+          run = at;
         } else {
+          if (this.headBytes === 0) headerAt = at;
           this.head[this.headBytes++] = chunk[at++]!;
-          this.headerByte();
+          const fate = this.headerByte();
+          if (fate === 'pass' && this.heldHeadBytes > 0) {
+            // The header began in an earlier chunk: its first bytes were held back.
+            this.push(Buffer.from(this.head.subarray(0, this.heldHeadBytes)));
+            this.heldHeadBytes = 0;
+          } else if (fate === 'cut') {
+            if (headerAt > run) this.push(chunk.subarray(run, headerAt));
+            this.heldHeadBytes = 0;
+            run = at;
+          }
         }
       }
+      const end = this.headBytes > 0 ? headerAt : at;
+      if (end > run) this.push(chunk.subarray(run, end));
+      this.heldHeadBytes = this.headBytes;
       callback();
     } catch (error) {
       callback(error as Error);
@@ -141,24 +166,22 @@ export class PublishGuard extends Transform {
   }
 
   /** One more fixed-header byte was read: decides the packet's fate once its Remaining Length is complete. */
-  private headerByte(): void {
-    if (this.headBytes < 2) return;
+  private headerByte(): 'pass' | 'cut' | null {
+    if (this.headBytes < 2) return null;
     const last = this.head[this.headBytes - 1]!;
     if (last & 0x80) {
       if (this.headBytes === 5) throw new Error('malformed Remaining Length from the broker (more than 4 bytes)');
-      return;
+      return null;
     }
     let remaining = 0;
     for (let i = this.headBytes - 1; i >= 1; i--) remaining = remaining * 128 + (this.head[i]! & 0x7f);
     const firstByte = this.head[0]!;
-    const headBytes = this.headBytes;
     this.headBytes = 0;
     const type = firstByte >> 4;
     if (type !== PUBLISH || remaining <= this.threshold) {
       if (type === PUBLISH) this.publishes++;
-      this.push(Buffer.from(this.head.subarray(0, headBytes)));
       this.passing = remaining;
-      return;
+      return 'pass';
     }
     this.cutLeft = remaining;
     this.cut = {
@@ -166,6 +189,7 @@ export class PublishGuard extends Transform {
       topic: Buffer.alloc(0), packetId: Buffer.alloc(0), varint: 0, varintBytes: 0,
       payloadLength: 0, kept: Buffer.alloc(0), keptBytes: 0, hash: null, seq: this.publishes++,
     };
+    return 'cut';
   }
 
   /** Reads from `at` what belongs to the publish being rewritten; returns where it stopped. */
