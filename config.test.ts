@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(c.embeddedDatabasePort).not.toBe(5432);
     expect(c.embeddedMqttPort).not.toBe(1883);
     expect(c.mqtt.protocolVersion).toBe(4);
+    expect(c.ingest).toMatchObject({ maxPayloadBytes: 65_536, maxPacketBytes: 16_777_216 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
     [{ PUBLIC_URL: 'daten.stadt.example' }, 'PUBLIC_URL: "daten.stadt.example" is not a URL'],
     [{ TRUSTED_PROXIES: '10.0.0.1,proxy.example' }, 'TRUSTED_PROXIES: "proxy.example" is not an IP address, a CIDR range or one of loopback'],
     [{ TRUSTED_PROXIES: '10.0.0.0/33' }, 'TRUSTED_PROXIES: "10.0.0.0/33" is not'],
+    [{ INGEST_MAX_PACKET_BYTES: '268435461' }, 'INGEST_MAX_PACKET_BYTES: 268435461 is outside 4096..268435460'],
   ])('rejects %o with one line naming the variable', (env, message) => {
     let error: unknown;
     try {

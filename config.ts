@@ -67,8 +67,17 @@ export interface Config {
     maxInFlight: number;
     /** Most payload bytes of unacknowledged messages; ingest stops reading at this bound too. Default 16 MiB. */
     maxInFlightBytes: number;
-    /** Largest accepted MQTT payload; larger ones are dead-lettered. Default 65536 bytes. */
+    /**
+     * Largest accepted MQTT payload; larger ones are dead-lettered with their first 4 KiB,
+     * length and SHA-256. Default 65536 bytes.
+     */
     maxPayloadBytes: number;
+    /**
+     * MQTT 5 Maximum Packet Size told to the broker, which drops larger messages for this
+     * client without sending them (see docs/production.md); the embedded broker
+     * disconnects a client that sends a larger packet. Default 16 MiB.
+     */
+    maxPacketBytes: number;
   };
   timescale: {
     /** TimescaleDB: chunks older than this are compressed. Default 7. */
@@ -295,6 +304,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxInFlight: integer(env, 'INGEST_MAX_IN_FLIGHT', 12_000, 1, 1_000_000, '12000'),
       maxInFlightBytes: integer(env, 'INGEST_MAX_IN_FLIGHT_BYTES', 16_777_216, 65_536, 2 ** 32, '16777216'),
       maxPayloadBytes: integer(env, 'INGEST_MAX_PAYLOAD_BYTES', 65_536, 64, 16_777_216, '65536'),
+      // 268,435,460: the largest packet MQTT can carry (5-byte fixed header and 256 MiB - 1).
+      maxPacketBytes: integer(env, 'INGEST_MAX_PACKET_BYTES', 16_777_216, 4096, 268_435_460, '16777216'),
     },
     timescale: {
       compressAfterDays: integer(env, 'TIMESCALE_COMPRESS_AFTER_DAYS', 7, 1, 3650, '7'),

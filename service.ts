@@ -180,6 +180,7 @@ export async function startService(config: Readonly<Config>, log: Logger, option
         log: log.child({ part: 'embedded-broker' }),
         durableFilters: sourcesFromConfig(config).flatMap((s) => s.filters),
         ingestClientId: config.mqtt.clientId,
+        maxPacketBytes: config.ingest.maxPacketBytes,
       });
       cleanups.push(() => broker!.close());
       mqttUrl = broker.url;

@@ -20,6 +20,12 @@
  * Until `open()` is called, only the ingest client may connect: publishers are
  * refused with "server unavailable" and retry, so nothing is published before the
  * ingest subscription exists.
+ *
+ * The broker runs in the service's own process, and aedes gathers a packet whole before
+ * it looks at it: a client that sends a packet larger than `maxPacketBytes` is
+ * disconnected as soon as the packet's length is read, as Mosquitto's `max_packet_size`
+ * does (issue 26). Smaller messages over the ingest's payload limit reach ingest and
+ * become dead letters there.
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
@@ -39,6 +45,8 @@ export interface EmbeddedBrokerOptions {
   durableFilters: string[];
   /** Client id of the ingest; its acknowledgements release inbox rows. */
   ingestClientId: string;
+  /** Largest packet a client may send, bytes (INGEST_MAX_PACKET_BYTES). Default 16,777,216. */
+  maxPacketBytes?: number;
 }
 
 export interface EmbeddedBroker {
@@ -145,7 +153,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (id !== undefined) deletes.push(id);
   });
 
-  const server = net.createServer(broker.handle);
+  const maxPacketBytes = options.maxPacketBytes ?? 16_777_216;
+  const server = net.createServer((socket) => limitPacketSize(broker.handle(socket), socket, maxPacketBytes, log));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -193,4 +202,29 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Disconnects a client whose next packet is larger than `maxBytes` (fixed header
+ * included), once its length is known and before aedes has gathered it. Reads the state
+ * of the client's mqtt-packet parser: `packet.length` is the Remaining Length of the
+ * packet being read (-1 until its header is complete).
+ */
+function limitPacketSize(client: Client, socket: net.Socket, maxBytes: number, log: Logger): void {
+  const parser = (client as unknown as { _parser: { parse(buf: Buffer): number; packet: { length: number } } })._parser;
+  const parse = parser.parse.bind(parser);
+  parser.parse = (buf) => {
+    const left = parse(buf);
+    const remaining = parser.packet.length;
+    if (remaining >= 0 && 1 + varintBytes(remaining) + remaining > maxBytes && !socket.destroyed) {
+      log.warn({ clientId: client.id, packetBytes: 1 + varintBytes(remaining) + remaining, maxPacketBytes: maxBytes }, 'embedded broker: packet over INGEST_MAX_PACKET_BYTES; client disconnected');
+      socket.destroy();
+    }
+    return left;
+  };
+}
+
+/** Bytes of MQTT's Remaining Length varint for `value`. */
+function varintBytes(value: number): number {
+  return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
 }

@@ -113,6 +113,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     password: config.mqtt.password,
     maxInFlight: config.ingest.maxInFlight,
     maxInFlightBytes: config.ingest.maxInFlightBytes,
+    maxPayloadBytes: config.ingest.maxPayloadBytes,
+    maxPacketBytes: config.ingest.maxPacketBytes,
     log: log.child({ stage: 'ingest', part: 'mqtt' }),
     held: () => pipeline.busy(),
     onMessage: (message) => {

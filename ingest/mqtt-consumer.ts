@@ -22,14 +22,22 @@
  * before it takes the next: bench ingest went from 9,980 and 9,894 to 11,067 and 11,024
  * uplinks/s (alternating runs, 2026-12-04), with less memory held.
  *
+ * No message is held whole once it is larger than ingest stores: a guard between the
+ * socket and mqtt.js's parser cuts such a PUBLISH as it streams (publish-guard.ts), and
+ * the message is handed over with its first bytes and the whole payload's length and
+ * SHA-256 (`oversize`). MQTT 5 brokers are told `maxPacketBytes` as the session's Maximum
+ * Packet Size and do not send us larger packets at all.
+ *
  * A PUBACK held for a connection that has since dropped is discarded, never sent on
  * the new connection (the broker may have reused the packet id); the broker
  * redelivers such messages on the resumed session and the database identity makes
  * the second write a no-op.
  */
+import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
+import { PublishGuard, type OversizePayload } from './publish-guard.js';
 
 // mqtt-packet (under mqtt.js and aedes) by default builds, at its first write, a Buffer
 // for each of the 65,536 packet ids: 7 MB of heap in 65,536 objects that every major GC
@@ -41,6 +49,11 @@ export interface InboundMessage {
   topic: string;
   payload: Buffer;
   qos: 0 | 1 | 2;
+  /**
+   * Set when `payload` is only the first bytes of the message: the whole payload's size
+   * and SHA-256 (a payload over `maxPayloadBytes`; see publish-guard.ts).
+   */
+  oversize?: OversizePayload;
   /** Call once the message's effect is committed; sends the PUBACK (if the connection still stands). */
   ack(): void;
 }
@@ -56,6 +69,17 @@ export interface MqttConsumerOptions {
   maxInFlight: number;
   /** Most payload bytes of unacknowledged messages held at once (the message that crosses it still gets in). */
   maxInFlightBytes: number;
+  /**
+   * Largest payload handed over whole, bytes (INGEST_MAX_PAYLOAD_BYTES); of a larger one
+   * only the first bytes, with `oversize`. Default 65,536.
+   */
+  maxPayloadBytes?: number;
+  /**
+   * MQTT 5: the Maximum Packet Size the broker is told, bytes (INGEST_MAX_PACKET_BYTES).
+   * The broker drops a larger message for this client without sending it. Not sent on
+   * MQTT 3.1.1, which has no such property. Default 16,777,216.
+   */
+  maxPacketBytes?: number;
   log: Logger;
   onMessage(message: InboundMessage): void;
   /**
@@ -81,6 +105,7 @@ interface HeldAck {
   noStore: boolean | undefined;
 }
 
+type StreamBuilder = (client: MqttClient) => Duplex;
 type SendPacket = (packet: Packet, cb?: (err?: Error) => void, cbStorePut?: unknown, noStore?: boolean) => void;
 
 export interface MqttConsumer {
@@ -113,10 +138,27 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
     ...(options.protocolVersion === 5
-      ? { properties: { sessionExpiryInterval: 0xffffffff, receiveMaximum: Math.min(options.maxInFlight, 65535) } }
+      ? { properties: { sessionExpiryInterval: 0xffffffff, receiveMaximum: Math.min(options.maxInFlight, 65535), maximumPacketSize: options.maxPacketBytes ?? 16_777_216 } }
       : {}),
   };
   const client = mqtt.connect(options.url, clientOptions);
+  // The guard goes on the read side of each connection mqtt.js opens: mqtt.js reads a
+  // connection only through `stream.pipe(parser)`, once; writes, errors and close stay
+  // those of the connection itself, so reconnecting works as before.
+  let guard: PublishGuard | null = null;
+  const streams = client as unknown as { streamBuilder: StreamBuilder };
+  const buildStream = streams.streamBuilder;
+  streams.streamBuilder = (c) => {
+    const connection = buildStream(c);
+    const connectionGuard = new PublishGuard({ protocolVersion: options.protocolVersion, maxPayloadBytes: options.maxPayloadBytes ?? 65_536 });
+    connectionGuard.on('error', (error) => connection.destroy(error));
+    const pipe = connection.pipe.bind(connection);
+    connection.pipe = <T extends NodeJS.WritableStream>(destination: T, pipeOptions?: { end?: boolean }): T => pipe(connectionGuard).pipe(destination, pipeOptions);
+    guard = connectionGuard;
+    return connection;
+  };
+  /** What the guard cut of each PUBLISH packet mqtt.js hands to handleMessage. */
+  const cutPayloads = new WeakMap<Packet, OversizePayload>();
   let generation = 0;
   const held = new Map<number, HeldAck>();
   let heldBytes = 0;
@@ -176,6 +218,7 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
       readonly qos: 0 | 1 | 2,
       private readonly messageId: number,
       private readonly entry: HeldAck | null,
+      readonly oversize: OversizePayload | undefined,
     ) {}
 
     ack(): void {
@@ -206,7 +249,7 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
     // Closing: the message is held (its PUBACK is never sent) but not handed over.
     if (closing) return callback();
     try {
-      options.onMessage(new Delivery(packet.topic, payload, qos, packet.messageId ?? 0, entry));
+      options.onMessage(new Delivery(packet.topic, payload, qos, packet.messageId ?? 0, entry, cutPayloads.get(packet)));
     } catch (error) {
       // onMessage must not throw; if it does, the message stays unacknowledged and is redelivered.
       log.error({ err: error, topic: packet.topic }, 'ingest handler threw');
@@ -239,6 +282,9 @@ export async function startMqttConsumer(options: MqttConsumerOptions): Promise<M
   let rescheduledAt = 0;
   client.on('packetreceive', (packet) => {
     if (packet.cmd !== 'publish') return;
+    // mqtt.js handles the packets of the connection it opened last, in the guard's order.
+    const cut = guard?.takePublish();
+    if (cut) cutPayloads.set(packet, cut);
     const now = Date.now();
     if (now - rescheduledAt < 1000) return;
     rescheduledAt = now;

@@ -14,6 +14,7 @@
  * Bad input never stops ingest: whatever a message does wrong becomes a dead letter
  * with its reason, written in the same transaction as the batch.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DeviceModel, FieldMapping, ModelCategory, Reading } from '../decoders/types.js';
@@ -22,6 +23,7 @@ import type { DeviceDirectory } from './device-directory.js';
 import { DeadLetterReason, IngestError } from './errors.js';
 import * as metrics from './metrics.js';
 import type { InboundMessage } from './mqtt-consumer.js';
+import { OVERSIZE_PREFIX_BYTES } from './publish-guard.js';
 import { RawFrameCollector, type RawFrameItem, type RawFrameResolver } from './raw-frames.js';
 import * as downlinkMetrics from './downlink-metrics.js';
 import type { GatewayRoutes } from './gateway-routes.js';
@@ -124,8 +126,9 @@ export class IngestPipeline {
   }
 
   /** Takes one message from the broker. Never throws. */
-  accept(message: InboundMessage): void {
+  accept(delivered: InboundMessage): void {
     const receivedAt = new Date();
+    const message = this.cut(delivered);
     const result = this.parse(message);
     if (result.kind === 'frame') {
       // Copies wait in the dedup window; the group enters a batch when the window closes.
@@ -193,14 +196,34 @@ export class IngestPipeline {
     this.stopped = true;
   }
 
+  /**
+   * A payload over the limit that the consumer's guard let through (within its header
+   * slack) is cut here the same way, so every oversize dead letter keeps only the first
+   * bytes with the whole payload's length and SHA-256, however it arrived.
+   */
+  private cut(message: InboundMessage): InboundMessage {
+    if (message.oversize || message.payload.length <= this.options.maxPayloadBytes) return message;
+    return {
+      topic: message.topic,
+      qos: message.qos,
+      // The whole payload stays in memory until the ack, counted in the consumer's in-flight bytes.
+      payload: message.payload.subarray(0, Math.min(OVERSIZE_PREFIX_BYTES, this.options.maxPayloadBytes)),
+      oversize: { length: message.payload.length, sha256: createHash('sha256').update(message.payload).digest() },
+      ack: () => message.ack(),
+    };
+  }
+
   private parse(message: InboundMessage): SourceResult | { kind: 'error'; reason: string; detail: string; devEui: string | null } {
     const source = this.routes.find((r) => r.matches.some((matches) => matches(message.topic)))?.source;
     metrics.ingestMessagesOf(source?.name ?? 'none').inc();
     try {
-      if (!source) throw new IngestError(DeadLetterReason.unexpectedTopic, 'no source adapter takes this topic');
-      if (message.payload.length > this.options.maxPayloadBytes) {
-        throw new IngestError(DeadLetterReason.oversizePayload, `payload of ${message.payload.length} bytes exceeds INGEST_MAX_PAYLOAD_BYTES=${this.options.maxPayloadBytes}`);
+      if (message.oversize) {
+        throw new IngestError(
+          DeadLetterReason.oversizePayload,
+          `payload of ${message.oversize.length} bytes exceeds INGEST_MAX_PAYLOAD_BYTES=${this.options.maxPayloadBytes}; the first ${message.payload.length} bytes are kept`,
+        );
       }
+      if (!source) throw new IngestError(DeadLetterReason.unexpectedTopic, 'no source adapter takes this topic');
       return source.parse(message.topic, message.payload);
     } catch (error) {
       if (error instanceof IngestError) return { kind: 'error', reason: error.reason, detail: error.message, devEui: error.devEui };
@@ -515,10 +538,14 @@ function learnRoute(batch: WriteBatch, device: DeviceContext, route: { devEui: s
   batch.downlinkRoutes!.push(route);
 }
 
-/** The dead letter of an item: its first message, with the reason. */
+/** The dead letter of an item: its first message, with the reason (and, when only its start is kept, the whole payload's length and hash). */
 function addDeadLetter(batch: WriteBatch, item: Item, reason: string, detail: string, devEui: string | null): void {
   const first = item.messages[0];
-  if (first) batch.deadLetters.push({ receivedAt: item.receivedAt, topic: first.topic, payload: first.payload, reason, detail, devEui });
+  if (!first) return;
+  batch.deadLetters.push({
+    receivedAt: item.receivedAt, topic: first.topic, payload: first.payload, reason, detail, devEui,
+    ...(first.oversize ? { payloadLength: first.oversize.length, payloadSha256: first.oversize.sha256 } : {}),
+  });
 }
 
 /** A device's model as the decoders take it, made once per cached device context. */

@@ -48,10 +48,15 @@ export interface ReadingRow {
 export interface DeadLetterRow {
   receivedAt: Date;
   topic: string;
+  /** The message's payload, or only its first bytes when `payloadLength` is set. */
   payload: Buffer;
   reason: string;
   detail: string | null;
   devEui: string | null;
+  /** Bytes of the whole payload, when `payload` holds only its start (oversize messages). */
+  payloadLength?: number;
+  /** SHA-256 of the whole payload, with `payloadLength`. */
+  payloadSha256?: Buffer;
 }
 
 /** Everything one ingest batch commits together. */

@@ -176,3 +176,30 @@ describe('the dead-letter download', () => {
     expect(downloads.map((r) => [r.actor, r.target])).toEqual(expect.arrayContaining([['ops', String(id)], ['ops', String(bigId)]]));
   });
 });
+
+describe('a dead letter of which ingest kept only the start (issue 26, item 1)', () => {
+  it('shows the whole length and SHA-256, stores one row per whole payload, and sends the hash with the download', async () => {
+    const topic = 'application/1/device/00000000000000cc/event/up';
+    const prefix = Buffer.alloc(4096, 0x61);
+    const cut = (length: number, sha256: Buffer) => ({
+      receivedAt: new Date('2026-12-05T10:00:00Z'), topic, payload: prefix, reason: 'oversize_payload', detail: `payload of ${length} bytes exceeds INGEST_MAX_PAYLOAD_BYTES=65536`, devEui: null,
+      payloadLength: length, payloadSha256: sha256,
+    });
+    const first = createHash('sha256').update('first whole payload').digest();
+    const second = createHash('sha256').update('second whole payload').digest();
+    // The first one twice (a redelivery), and another with the same prefix.
+    for (const deadLetters of [[cut(120_000_000, first)], [cut(120_000_000, first), cut(70_000, second)]]) {
+      await writeBatch(db.pool, { uplinks: [], readings: [], healthReadings: [], deadLetters });
+    }
+    const res = await app.inject({ method: 'GET', url: '/api/v1/dead-letters?reason=oversize_payload&limit=10', headers: { authorization: `Bearer ${adminKey}` } });
+    const items = (res.json().items as (Item & { topic: string })[]).filter((i) => i.topic === topic);
+    expect(items.map((i) => [i.payload.length, i.payload.storedLength, i.payload.sha256]).sort()).toEqual([
+      [120_000_000, 4096, first.toString('hex')],
+      [70_000, 4096, second.toString('hex')],
+    ].sort());
+    const id = items.find((i) => i.payload.length === 120_000_000)!.id;
+    const download = await app.inject({ method: 'GET', url: `/api/v1/dead-letters/${id}/payload`, headers: { authorization: `Bearer ${adminKey}` } });
+    expect(download.rawPayload).toEqual(prefix);
+    expect(download.headers['x-payload-sha256']).toBe(first.toString('hex'));
+  });
+});

@@ -10,6 +10,7 @@
  * (api/proto/gw/gw.proto UplinkFrame, built with @chirpstack/chirpstack-api). LoRaWAN join
  * request layout (MHDR, JoinEUI, DevEUI, DevNonce, MIC = 23 bytes): LoRaWAN 1.0.3 §6.2.4.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
 import integrationPb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
@@ -28,6 +29,8 @@ interface Case {
   reason: string;
   /** What the dead letter's detail must say, when the case is about naming something. */
   detail?: RegExp;
+  /** Only this many first bytes are stored, with the whole payload's length and SHA-256. */
+  kept?: number;
 }
 
 function csUplink(devEui: string, id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -97,7 +100,10 @@ describe('malformed messages through the broker', () => {
       { name: 'DevEUI differs from the topic', topic: up(), payload: json(csUplink('0004a30b001c0599', 'm-5')), reason: 'invalid_message' },
       { name: 'unknown device', topic: up('0004a30b001c0598'), payload: json(csUplink('0004a30b001c0598', 'm-6')), reason: 'unknown_device' },
       { name: 'DevEUI in the topic is not hex', topic: `${cs}/app1/device/lamp-0815/event/up`, payload: json(csUplink(KNOWN, 'm-7')), reason: 'unexpected_topic' },
-      { name: 'oversize payload', topic: up(), payload: json(csUplink(KNOWN, 'm-8', { padding: 'x'.repeat(3000) })), reason: 'oversize_payload' },
+      // Over the limit but within the consumer's header slack: cut by the pipeline.
+      { name: 'oversize payload', topic: up(), payload: json(csUplink(KNOWN, 'm-8', { padding: 'x'.repeat(3000) })), reason: 'oversize_payload', kept: 2048 },
+      // Far over it: cut by the consumer's guard as it streams in (issue 26).
+      { name: 'oversize payload of 1 MB', topic: up(), payload: json(csUplink(KNOWN, 'm-8b', { padding: 'y'.repeat(1_000_000) })), reason: 'oversize_payload', kept: 2048 },
       { name: 'codec error log event', topic: `${cs}/app1/device/${KNOWN}/event/log`, payload: json({ time: '2026-11-24T12:00:00Z', deviceInfo: { devEui: KNOWN }, level: 'ERROR', code: 'UPLINK_CODEC', description: 'decode failed' }), reason: 'chirpstack_uplink_codec' },
       { name: 'TTS invalid JSON', topic: `${tts}/app1/devices/lamp-1/up`, payload: Buffer.from('{"end_device_ids": {'), reason: 'invalid_json' },
       { name: 'TTS without uplink_message', topic: `${tts}/app1/devices/lamp-1/up`, payload: json({ end_device_ids: { device_id: 'lamp-1', dev_eui: KNOWN.toUpperCase() } }), reason: 'invalid_message' },
@@ -129,13 +135,17 @@ describe('malformed messages through the broker', () => {
     }
 
     const letters = await eventually(async () => {
-      const r = await db.pool.query<{ topic: string; payload: Buffer; reason: string; detail: string | null }>('select topic, payload, reason, detail from dead_letters');
+      const r = await db.pool.query<{ topic: string; payload: Buffer; reason: string; detail: string | null; payload_length: string | null; payload_sha256: Buffer | null }>(
+        'select topic, payload, reason, detail, payload_length, payload_sha256 from dead_letters');
       return r.rows.length >= cases.length ? r.rows : undefined;
     });
     expect(letters).toHaveLength(cases.length);
     for (const c of cases) {
-      const found = letters.filter((l) => l.topic === c.topic && l.payload.equals(c.payload));
+      const found = letters.filter((l) => l.topic === c.topic && l.payload.equals(c.payload.subarray(0, c.kept ?? c.payload.length)));
       expect(found.map((l) => l.reason), c.name).toEqual([c.reason]);
+      // Where null, the stored bytes are the whole payload (migration 0021).
+      expect(found[0]!.payload_length === null ? null : Number(found[0]!.payload_length), c.name).toBe(c.kept ? c.payload.length : null);
+      expect(found[0]!.payload_sha256?.toString('hex') ?? null, c.name).toBe(c.kept ? createHash('sha256').update(c.payload).digest('hex') : null);
       expect(found[0]!.detail, c.name).toMatch(c.detail ?? /\S/);
       expect(found[0]!.detail, c.name).not.toMatch(/\n\s+at /); // a message, not a stack trace
     }

@@ -30,6 +30,8 @@ export interface IngestProcessOptions {
   prefix: string;
   httpPort: number;
   logLevel: string;
+  /** More environment variables for the service. */
+  env?: Record<string, string>;
 }
 
 export function startIngestProcess(o: IngestProcessOptions): IngestProcess {
@@ -40,6 +42,7 @@ export function startIngestProcess(o: IngestProcessOptions): IngestProcess {
       MQTT_CLIENT_ID: o.clientId, INGEST_CHIRPSTACK_PREFIX: o.prefix, INGEST_TTS_PREFIX: 'off', INGEST_CONCENTRATOR_PREFIXES: 'off',
       // A city profile of its own: the demonstration profile warns at start, and these tests count warnings.
       CITY_NAME: 'Teststadt', CITY_PUBLISHER: 'Stadt Teststadt', CITY_CONTACT_EMAIL: 'opendata@teststadt.example',
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -98,7 +101,7 @@ export interface IngestProcessBench {
   broker: TestMosquitto;
   devEui: (i: number) => string;
   /** Starts `stadtfunk start` on this database and broker; killed after the describe block if still running. */
-  start(o: { clientId: string; prefix: string; httpPort: number; logLevel: string }): IngestProcess;
+  start(o: { clientId: string; prefix: string; httpPort: number; logLevel: string; env?: Record<string, string> }): IngestProcess;
   /** Uplinks stored. */
   count(): Promise<number>;
 }
@@ -111,7 +114,7 @@ export interface IngestProcessBench {
 export function useIngestProcesses(devices: number, base: number): IngestProcessBench {
   const runs: IngestProcess[] = [];
   const bench = {
-    start(o: { clientId: string; prefix: string; httpPort: number; logLevel: string }) {
+    start(o: { clientId: string; prefix: string; httpPort: number; logLevel: string; env?: Record<string, string> }) {
       const run = startIngestProcess({ databaseUrl: bench.db.url, mqttUrl: bench.broker.url, ...o });
       runs.push(run);
       return run;

@@ -3,6 +3,7 @@
  * reach the message or the byte limit, it stops reading; acknowledgements let it go on,
  * and so does closing. Between messages it lets other I/O in.
  */
+import { createHash } from 'node:crypto';
 import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { startMqttConsumer, type InboundMessage } from '../ingest/mqtt-consumer.js';
@@ -105,6 +106,65 @@ describe('MQTT consumer in-flight limits', () => {
       expect(held.length).toBe(3);
     } finally {
       await publisher.endAsync();
+    }
+  });
+});
+
+describe('MQTT consumer message size', () => {
+  it('hands over an oversize message as its first bytes with the whole length and SHA-256, and the next one whole', async () => {
+    const topic = uniqueName('oversize/');
+    const received: InboundMessage[] = [];
+    const consumer = await startMqttConsumer({
+      url: inject('mqttUrl'), clientId: uniqueName('consumer-'), topics: [`${topic}/#`], protocolVersion: inject('mqttProtocolVersion'),
+      maxInFlight: 100, maxInFlightBytes: 1_000_000, maxPayloadBytes: 1024, maxPacketBytes: 268_435_460, log: testLog,
+      onMessage: (m) => {
+        received.push(m);
+        m.ack();
+      },
+    });
+    const publisher = await connectPublisher();
+    try {
+      const big = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4) big.writeUInt32BE(i, i);
+      await publisher.publishAsync(`${topic}/big`, big, { qos: 1 });
+      await publisher.publishAsync(`${topic}/small`, Buffer.from('after'), { qos: 1 });
+      await eventually(async () => (received.length >= 2 ? true : undefined));
+      const [cut, next] = received;
+      expect(cut!.topic).toBe(`${topic}/big`);
+      expect(cut!.payload.equals(big.subarray(0, 1024))).toBe(true);
+      expect(cut!.oversize).toEqual({ length: big.length, sha256: createHash('sha256').update(big).digest() });
+      expect(next!.topic).toBe(`${topic}/small`);
+      expect(next!.payload.toString()).toBe('after');
+      expect(next!.oversize).toBeUndefined();
+      // Both were acknowledged (the cut one too): nothing is in flight.
+      expect(consumer.inFlight()).toBe(0);
+    } finally {
+      await publisher.endAsync();
+      await consumer.close();
+    }
+  });
+
+  it.skipIf(inject('mqttProtocolVersion') !== 5)('tells an MQTT 5 broker its Maximum Packet Size, and the broker keeps larger messages from it', async () => {
+    const topic = uniqueName('maxpacket/');
+    const received: InboundMessage[] = [];
+    const consumer = await startMqttConsumer({
+      url: inject('mqttUrl'), clientId: uniqueName('consumer-'), topics: [`${topic}/#`], protocolVersion: 5,
+      maxInFlight: 100, maxInFlightBytes: 1_000_000, maxPayloadBytes: 1024, maxPacketBytes: 65_536, log: testLog,
+      onMessage: (m) => {
+        received.push(m);
+        m.ack();
+      },
+    });
+    const publisher = await connectPublisher();
+    try {
+      await publisher.publishAsync(`${topic}/big`, Buffer.alloc(200_000, 1), { qos: 1 });
+      await publisher.publishAsync(`${topic}/small`, Buffer.from('after'), { qos: 1 });
+      await eventually(async () => (received.length >= 1 ? true : undefined));
+      expect(received.map((m) => m.topic)).toEqual([`${topic}/small`]);
+      expect(consumer.connected()).toBe(true);
+    } finally {
+      await publisher.endAsync();
+      await consumer.close();
     }
   });
 });
