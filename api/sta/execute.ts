@@ -4,9 +4,9 @@
  * property or $ref it ends in, expand it level by level, and write the JSON.
  */
 import type pg from 'pg';
-import { ENTITY_TYPES, StaQueryError, StaReader, checkExpressions, emptyOptions, expressionsOf, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
+import { ENTITY_TYPES, StaQueryError, StaReader, checkExpressions, emptyOptions, expressionsOf, keysetOrder, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
 import type { ResourcePath } from './resource-path.js';
-import { EXPANDED, dataArrayJson, entityJson, entityText, nextLink, propertiesOf, selfLink, type ExpandedRow, type Links } from './serialize.js';
+import { EXPANDED, dataArrayJson, entityJson, entityText, nextLink, propertiesOf, selfLink, skipTokenText, type ExpandedRow, type Links } from './serialize.js';
 
 /** Default and largest page ($top), as FROST-Server's defaults. */
 export const DEFAULT_TOP = 100;
@@ -118,7 +118,12 @@ export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path
   const rows = page.rows as ExpandedRow[];
   const body: Record<string, unknown> = {};
   if (page.count !== null) body['@iot.count'] = page.count;
-  if (page.more) body['@iot.nextLink'] = nextLink(`${links.base}${requestPath}`, options, top, options.skip + top);
+  if (page.more) {
+    // Observations in their default or time order page by keyset: the next page starts after this one's last
+    // row by an index range, where $skip would read every earlier page again (issue 21).
+    const at = keysetOrder(type, options) ? { skipToken: skipTokenText(rows[rows.length - 1]!) } : { skip: options.skip + top };
+    body['@iot.nextLink'] = nextLink(`${links.base}${requestPath}`, options, top, at);
+  }
   if (path.ref) {
     body.value = rows.map((r) => ({ '@iot.selfLink': selfLink(links, type, r) }));
     return { kind: 'json', body };

@@ -1,10 +1,10 @@
 /**
  * The system query options of a SensorThings request (OGC 18-088 §9.3): $filter,
  * $orderby, $select, $expand (with options nested in parentheses, separated by ';'),
- * $top, $skip, $count and $resultFormat. Checked once here, at the edge; what passes
+ * $top, $skip, $count and $resultFormat, and $skiptoken from the service's own next links. Checked once here, at the edge; what passes
  * travels as a typed QueryOptions tree. Unknown $-options and repeated ones are refused.
  */
-import { emptyOptions, type ExpandItem, type QueryOptions } from '../../storage/index.js';
+import { emptyOptions, type ExpandItem, type QueryOptions, type SkipToken } from '../../storage/index.js';
 import { fail, tokenize } from './odata-lexer.js';
 import { ExpressionParser } from './odata-parser.js';
 
@@ -13,7 +13,7 @@ const MAX_ITEMS = 50;
 const MAX_EXPAND_DEPTH = 6;
 const MAX_OPTION_LENGTH = 20_000;
 
-const OPTION_NAMES = ['$filter', '$orderby', '$select', '$expand', '$top', '$skip', '$count', '$resultFormat'];
+const OPTION_NAMES = ['$filter', '$orderby', '$select', '$expand', '$top', '$skip', '$count', '$resultFormat', '$skiptoken'];
 
 export function parseQueryOptions(query: Record<string, unknown>): QueryOptions {
   const options = emptyOptions();
@@ -34,6 +34,7 @@ function applyOption(options: QueryOptions, name: string, value: string, depth: 
   switch (name) {
     case '$top': options.top = whole(name, value); break;
     case '$skip': options.skip = whole(name, value); break;
+    case '$skiptoken': options.skipToken = parseSkipToken(name, value); break;
     case '$count':
       if (!/^(true|false)$/i.test(value.trim())) fail(name, 'must be true or false', 0, value);
       options.count = value.trim().toLowerCase() === 'true';
@@ -67,6 +68,13 @@ function applyOption(options: QueryOptions, name: string, value: string, depth: 
       break;
     }
   }
+}
+
+/** A $skiptoken as nextLink writes it (api/sta/serialize.ts skipTokenText): t0~t1~datastream. */
+function parseSkipToken(name: string, value: string): SkipToken {
+  const m = /^(-?\d{1,18})~(-?\d{1,18})~(\d{1,19})$/.exec(value.trim());
+  if (!m) fail(name, 'not a skip token of this service (take the @iot.nextLink as it is)', 0, value);
+  return { t0: BigInt(m[1]!), t1: BigInt(m[2]!), datastreamId: BigInt(m[3]!) };
 }
 
 function whole(name: string, value: string): number {
@@ -115,7 +123,7 @@ function expandList(p: ExpressionParser, option: string, depth: number): ExpandI
       if (!p.isPunct(')')) {
         for (;;) {
           const o = p.next();
-          const known = o.kind === 'name' ? OPTION_NAMES.find((n) => n.toLowerCase() === o.text.toLowerCase() && n !== '$resultFormat') : undefined;
+          const known = o.kind === 'name' ? OPTION_NAMES.find((n) => n.toLowerCase() === o.text.toLowerCase() && n !== '$resultFormat' && n !== '$skiptoken') : undefined;
           if (!known) p.unexpected(o, 'expected a query option ($filter, $select, $expand, $orderby, $top, $skip, $count)');
           p.expectPunct('=', "'=' after the option name");
           const start = p.position;

@@ -156,11 +156,11 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
   app.get(`${STA_PREFIX}/*`, {
     schema: {
       tags, summary: 'SensorThings resource path: entity sets, entities, navigation, properties, $value, $ref',
-      description: 'Query options: $filter, $expand (nested options in parentheses), $select, $orderby, $top, $skip, $count, $resultFormat=dataArray.',
+      description: 'Query options: $filter, $expand (nested options in parentheses), $select, $orderby, $top, $skip, $count, $resultFormat=dataArray; $skiptoken only as the service writes it in @iot.nextLink.',
       // The query options by name, so that OpenAPI lists them (a Record became two bogus
       // parameters, "type" and "additionalProperties"); others still pass to the parser.
       querystring: Type.Object(
-        Object.fromEntries(['$filter', '$expand', '$select', '$orderby', '$top', '$skip', '$count', '$resultFormat'].map((name) => [name, Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]))])),
+        Object.fromEntries(['$filter', '$expand', '$select', '$orderby', '$top', '$skip', '$count', '$resultFormat', '$skiptoken'].map((name) => [name, Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]))])),
         { additionalProperties: Type.Union([Type.String(), Type.Array(Type.String())]) },
       ),
       response: { 400: StaError, 404: StaError, 501: StaError },

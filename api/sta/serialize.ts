@@ -213,7 +213,7 @@ export function entityJson(type: EntityType, row: ExpandedRow, options: QueryOpt
     if (rel.many) {
       if (e.count !== null) out[`${name}@iot.count`] = e.count;
       out[name] = e.rows.map((r) => entityJson(target, r as ExpandedRow, e.options, links, false));
-      if (e.more) out[`${name}@iot.nextLink`] = nextLink(`${self}/${name}`, e.options, e.top, e.options.skip + e.top);
+      if (e.more) out[`${name}@iot.nextLink`] = nextLink(`${self}/${name}`, e.options, e.top, { skip: e.options.skip + e.top });
     } else {
       out[name] = e.rows[0] ? entityJson(target, e.rows[0] as ExpandedRow, e.options, links, false) : null;
     }
@@ -222,15 +222,31 @@ export function entityJson(type: EntityType, row: ExpandedRow, options: QueryOpt
 }
 
 /**
- * A next link: the same request at the next $skip. The query options are written again
+ * A next link: the same request at the next page. The query options are written again
  * from the parsed tree's source text (kept per request), so the link asks for exactly the
- * same collection, $count included.
+ * same collection, $count included; the page is named by `at`: the next $skip, or a
+ * $skiptoken (skipTokenText) where the collection pages by keyset.
  */
-export function nextLink(path: string, options: QueryOptions, top: number, skip: number): string {
+export function nextLink(path: string, options: QueryOptions, top: number, at: { skip: number } | { skipToken: string }): string {
   const params: string[] = [];
-  for (const [name, value] of Object.entries(options.text ?? {})) if (name !== '$top' && name !== '$skip') params.push(`${name}=${encodeQueryValue(value)}`);
-  params.push(`$top=${top}`, `$skip=${skip}`);
+  for (const [name, value] of Object.entries(options.text ?? {})) if (name !== '$top' && name !== '$skip' && name !== '$skiptoken') params.push(`${name}=${encodeQueryValue(value)}`);
+  params.push(`$top=${top}`, 'skip' in at ? `$skip=${at.skip}` : `$skiptoken=${at.skipToken}`);
   return `${path}?${params.join('&')}`;
+}
+
+/**
+ * The $skiptoken after an Observation row: its phenomenon time's start and end (epoch
+ * microseconds) and its Datastream, the keyset of storage/sta/read.ts keysetOrder.
+ * OData's server-driven paging (OData 4.01 Part 1, Protocol: "Server-Driven Paging") makes
+ * the next link opaque to clients and names $skiptoken for the service's own state; ASP.NET
+ * OData's skip token is the last entity's key and order values the same way
+ * (https://learn.microsoft.com/en-us/odata/webapi/skiptoken-for-server-side-paging).
+ * SensorThings 1.1 (OGC 18-088) takes @iot.nextLink from OData and prescribes no form.
+ * FROST-Server writes $skip, or with its skip-filter setting a $skipFilter on the last
+ * entity's order values: the same idea as this token. $skip from clients keeps working.
+ */
+export function skipTokenText(row: Row): string {
+  return `${row.t0}~${row.t1}~${row.datastream_id}`;
 }
 
 /** Percent-encoding that keeps OData's $ ( ) ' , ; : / = readable; & + # % and spaces are encoded. */

@@ -53,6 +53,17 @@ export interface OrderItem {
   descending: boolean;
 }
 
+/**
+ * The position after the last Observation of a page, in the order of phenomenonTime and
+ * the tie-breaker: its phenomenon time's start and end (epoch microseconds) and its
+ * Datastream. A next link carries it so the next page starts there (keyset paging).
+ */
+export interface SkipToken {
+  t0: bigint;
+  t1: bigint;
+  datastreamId: bigint;
+}
+
 /** Query options of one collection or entity, and of each $expand item within it. */
 export interface QueryOptions {
   /** $select: property and navigation names; null: everything. */
@@ -65,6 +76,8 @@ export interface QueryOptions {
   count: boolean;
   /** $resultFormat=dataArray (Observations only). */
   dataArray: boolean;
+  /** $skiptoken: where the previous page ended (from a next link; top level only). */
+  skipToken?: SkipToken;
   /** Each option's text as the client wrote it (for next links that repeat the request). */
   text?: Record<string, string>;
 }

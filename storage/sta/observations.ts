@@ -11,6 +11,7 @@
  * min, max, count, and feature_id when `withFeature` is set.
  */
 import type { Col } from './entities.js';
+import type { Level } from './ids.js';
 import type { SqlContext } from './sql-context.js';
 
 export interface ObservationBranchOptions {
@@ -28,6 +29,8 @@ export interface ObservationBranchOptions {
    * its whole history before the limit. Null: another order.
    */
   timeOrder?: 'asc' | 'desc' | null;
+  /** The levels `d` can have; only their branches are built. Default: all. */
+  levels?: readonly Level[];
 }
 
 const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
@@ -170,8 +173,9 @@ function bucketWalk(ctx: SqlContext, d: Col, width: string, direction: 'asc' | '
  * orders and limits again over all Datastreams.
  */
 export function observationsOf(ctx: SqlContext, d: Col, options: ObservationBranchOptions): string {
-  const branches = [rawBranch(ctx, d, options), aggregateBranch(ctx, d, 'hour', options), aggregateBranch(ctx, d, 'day', options)];
-  const ordered = options.order !== null || options.limit !== null;
+  const levels = options.levels ?? ['raw', 'hour', 'day'];
+  const branches = levels.map((level) => (level === 'raw' ? rawBranch(ctx, d, options) : aggregateBranch(ctx, d, level, options)));
+  const ordered = (options.order !== null || options.limit !== null) && branches.length > 1;
   // A branch with its own ORDER BY/LIMIT needs parentheses inside UNION ALL.
   return branches.map((b) => (ordered ? `(${b})` : b)).join('\nunion all\n');
 }
