@@ -59,12 +59,12 @@ const SMART_ROOM_UPLINK = { fPort: 10, bytes: [0x03, 0x67, 0x00, 0xe0, 0x04, 0x6
 /**
  * Real codecs from a lorawan-devices checkout (TTN_DEVICES_REPO): Tektelic's smart room
  * sensor, then the files named in TTN_DEVICES_CODECS (comma-separated, relative to the
- * checkout), each with the first example of its own codec YAML.
+ * checkout), each with the first example of its own codec YAML. Files the checkout lacks
+ * are left out.
  */
-async function realCodecs(): Promise<RealCodec[]> {
-  const repo = process.env.TTN_DEVICES_REPO;
+export async function realCodecs(repo: string | undefined, named = ''): Promise<RealCodec[]> {
   if (!repo) return [];
-  const files = [SMART_ROOM, ...(process.env.TTN_DEVICES_CODECS ?? '').split(',').map((f) => f.trim()).filter((f) => f && f !== SMART_ROOM)];
+  const files = [SMART_ROOM, ...named.split(',').map((f) => f.trim()).filter((f) => f && f !== SMART_ROOM)];
   const found: RealCodec[] = [];
   for (const file of files) {
     const full = path.join(repo, file);
@@ -98,7 +98,7 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
   const smallSandboxed = rate(durationMs, () => sandbox.decode(small, { bytes: smallPayload, fPort: 2, recvTime }));
   const largeSandboxed = rate(durationMs, () => sandbox.decode(large, { bytes: LARGE_CODEC_PAYLOAD, fPort: 10, recvTime }));
   const largeAsWritten = rate(durationMs, () => asWritten.decode(large, { bytes: LARGE_CODEC_PAYLOAD, fPort: 10, recvTime }));
-  const reals = (await realCodecs()).map((c) => ({
+  const reals = (await realCodecs(process.env.TTN_DEVICES_REPO, process.env.TTN_DEVICES_CODECS)).map((c) => ({
     ...c,
     sandbox: rate(durationMs, () => sandbox.decode(c.script, { bytes: c.bytes, fPort: c.fPort, recvTime })),
     asWritten: rate(durationMs, () => asWritten.decode(c.script, { bytes: c.bytes, fPort: c.fPort, recvTime })),
