@@ -5,14 +5,16 @@
  * worker as ingest runs them. Baselines measured in the same run: the large codec as
  * written (its table built per call, as before constant tables were hoisted) and the
  * small codec unsandboxed with `new Function`. With TTN_DEVICES_REPO naming a checkout
- * of TheThingsNetwork/lorawan-devices, Tektelic's smart room sensor codec is measured too.
+ * of TheThingsNetwork/lorawan-devices, Tektelic's smart room sensor codec is measured too,
+ * and the codecs TTN_DEVICES_CODECS names (paths in the checkout, comma-separated).
  *
  *   stadtfunk bench decoders [--duration S] [--json FILE]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { atRoot } from '../package-root.js';
-import { CodecSandbox, createDecoders, DEFAULT_CODEC_LIMITS, encodeAir, loadGuardedQuickJS, type Decoders, type DeviceModel } from '../decoders/index.js';
+import { checkExamples, CodecSandbox, createDecoders, DEFAULT_CODEC_LIMITS, encodeAir, loadGuardedQuickJS, type Decoders, type DeviceModel } from '../decoders/index.js';
+import { readRepositoryPath } from '../decoders/device-repository.js';
 import { printTable, writeJson } from './environment.js';
 import { LARGE_CODEC_PAYLOAD, largeCodec } from './large-codec.js';
 
@@ -42,13 +44,42 @@ async function workerRate(decoders: Decoders, model: DeviceModel, bytes: Uint8Ar
   return done / ((performance.now() - t0) / 1000);
 }
 
-/** Tektelic's smart room sensor codec from a lorawan-devices checkout, with its first example. */
-function realLargeCodec(): { script: string; bytes: Uint8Array; fPort: number; file: string } | null {
-  const repo = process.env.TTN_DEVICES_REPO;
-  if (!repo) return null;
-  const file = path.join(repo, 'vendor/tektelic/decoder_smart_room_sensor.js');
-  if (!fs.existsSync(file)) return null;
-  return { script: fs.readFileSync(file, 'utf8'), bytes: Uint8Array.from([0x03, 0x67, 0x00, 0xe0, 0x04, 0x68, 0x53]), fPort: 10, file };
+interface RealCodec {
+  /** Path inside the checkout. */
+  file: string;
+  script: string;
+  bytes: Uint8Array;
+  fPort: number;
+}
+
+/** The Tektelic codec the bench has always measured (realLargeCodec* keys), and its uplink. */
+const SMART_ROOM = 'vendor/tektelic/decoder_smart_room_sensor.js';
+const SMART_ROOM_UPLINK = { fPort: 10, bytes: [0x03, 0x67, 0x00, 0xe0, 0x04, 0x68, 0x53] };
+
+/**
+ * Real codecs from a lorawan-devices checkout (TTN_DEVICES_REPO): Tektelic's smart room
+ * sensor, then the files named in TTN_DEVICES_CODECS (comma-separated, relative to the
+ * checkout), each with the first example of its own codec YAML. Files the checkout lacks
+ * are left out.
+ */
+export async function realCodecs(repo: string | undefined, named = ''): Promise<RealCodec[]> {
+  if (!repo) return [];
+  const files = [SMART_ROOM, ...named.split(',').map((f) => f.trim()).filter((f) => f && f !== SMART_ROOM)];
+  const found: RealCodec[] = [];
+  for (const file of files) {
+    const full = path.join(repo, file);
+    if (!fs.existsSync(full)) continue;
+    const script = fs.readFileSync(full, 'utf8');
+    let uplink: { fPort: number; bytes: number[] } | undefined = file === SMART_ROOM ? SMART_ROOM_UPLINK : undefined;
+    if (!uplink) {
+      const { models } = await readRepositoryPath(path.dirname(full));
+      const model = models.find((m) => m.script === script && m.examples.length > 0);
+      if (!model) throw new Error(`bench decoders: ${file} has no codec YAML with examples`);
+      uplink = checkExamples(model.examples)[0]!.input;
+    }
+    found.push({ file, script, bytes: Uint8Array.from(uplink.bytes), fPort: uplink.fPort });
+  }
+  return found;
 }
 
 export async function decodersBench(opts: { durationS?: number; json?: string } = {}): Promise<Record<string, unknown>> {
@@ -67,15 +98,19 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
   const smallSandboxed = rate(durationMs, () => sandbox.decode(small, { bytes: smallPayload, fPort: 2, recvTime }));
   const largeSandboxed = rate(durationMs, () => sandbox.decode(large, { bytes: LARGE_CODEC_PAYLOAD, fPort: 10, recvTime }));
   const largeAsWritten = rate(durationMs, () => asWritten.decode(large, { bytes: LARGE_CODEC_PAYLOAD, fPort: 10, recvTime }));
-  const real = realLargeCodec();
-  const realSandboxed = real ? rate(durationMs, () => sandbox.decode(real.script, { bytes: real.bytes, fPort: real.fPort, recvTime })) : null;
-  const realAsWritten = real ? rate(durationMs, () => asWritten.decode(real.script, { bytes: real.bytes, fPort: real.fPort, recvTime })) : null;
+  const reals = (await realCodecs(process.env.TTN_DEVICES_REPO, process.env.TTN_DEVICES_CODECS)).map((c) => ({
+    ...c,
+    sandbox: rate(durationMs, () => sandbox.decode(c.script, { bytes: c.bytes, fPort: c.fPort, recvTime })),
+    asWritten: rate(durationMs, () => asWritten.decode(c.script, { bytes: c.bytes, fPort: c.fPort, recvTime })),
+    worker: 0,
+  }));
 
   // Through the worker thread with its watchdog (what ingest uses), plus the mapping.
   const smallModel: DeviceModel = { id: 'small', decoder: { kind: 'codec', script: small }, mapping: [{ path: 'air.pm25', metric: 'pm2_5' }, { path: 'temp', metric: 'temperature' }, { path: 'pressure', metric: 'pressure', unit: 'Pa' }] };
   const smallWorker = await workerRate(decoders, smallModel, smallPayload, 2, durationMs);
   const largeWorker = await workerRate(decoders, { id: 'large', decoder: { kind: 'codec', script: large } }, LARGE_CODEC_PAYLOAD, 10, durationMs);
-  const realWorker = real ? await workerRate(decoders, { id: 'real', decoder: { kind: 'codec', script: real.script } }, real.bytes, real.fPort, durationMs) : null;
+  for (const c of reals) c.worker = await workerRate(decoders, { id: c.file, decoder: { kind: 'codec', script: c.script } }, c.bytes, c.fPort, durationMs);
+  const real = reals.find((c) => c.file === SMART_ROOM);
 
   // Baseline: the small codec with full host access and no limits (never do this in production).
   const unsandboxed = new Function(`${small}; return decodeUplink;`)() as (input: unknown) => unknown;
@@ -91,7 +126,8 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
     largeCodecSandboxDecodesPerSecond: largeSandboxed,
     largeCodecAsWrittenDecodesPerSecond: largeAsWritten,
     largeCodecDecodesPerSecond: largeWorker,
-    ...(real ? { realLargeCodecSandboxDecodesPerSecond: realSandboxed, realLargeCodecAsWrittenDecodesPerSecond: realAsWritten, realLargeCodecDecodesPerSecond: realWorker } : {}),
+    ...(real ? { realLargeCodecSandboxDecodesPerSecond: real.sandbox, realLargeCodecAsWrittenDecodesPerSecond: real.asWritten, realLargeCodecDecodesPerSecond: real.worker } : {}),
+    ...(reals.length > 0 ? { realCodecs: reals.map((c) => ({ file: c.file, bytes: c.script.length, sandboxDecodesPerSecond: c.sandbox, asWrittenDecodesPerSecond: c.asWritten, workerDecodesPerSecond: c.worker })) } : {}),
     baselineUnsandboxedDecodesPerSecond: baseline,
     parameters: {
       durationS: durationMs / 1000, codecTimeoutMs: DEFAULT_CODEC_LIMITS.timeoutMs, codecMemoryBytes: DEFAULT_CODEC_LIMITS.memoryBytes,
@@ -106,11 +142,11 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
     [`large codec (${(large.length / 1024).toFixed(0)} KB, Tektelic-shaped), sandbox decodes/s`, largeSandboxed],
     ['  … as written, table built per call (baseline) decodes/s', largeAsWritten],
     ['  … in the worker with watchdog (largeCodecDecodesPerSecond)', largeWorker],
-    ...(real ? ([
-      [`Tektelic smart room sensor (${(real.script.length / 1024).toFixed(0)} KB), sandbox decodes/s`, realSandboxed!],
-      ['  … as written (baseline) decodes/s', realAsWritten!],
-      ['  … in the worker with watchdog', realWorker!],
-    ] as [string, number][]) : []),
+    ...reals.flatMap((c): [string, number][] => [
+      [`${c.file} (${(c.script.length / 1024).toFixed(0)} KB), sandbox decodes/s`, c.sandbox],
+      ['  … as written (baseline) decodes/s', c.asWritten],
+      [`  … in the worker with watchdog${c === real ? ' (realLargeCodecDecodesPerSecond)' : ''}`, c.worker],
+    ]),
     ['small codec unsandboxed (baseline) decodes/s', baseline],
     ['small sandbox / unsandboxed', pct(smallSandboxed, baseline)],
     ['large: hoisted / as written', pct(largeSandboxed, largeAsWritten)],
