@@ -116,53 +116,54 @@ export function propertiesOf(type: EntityType, row: Row, links: Links): Record<s
  * it cost 5 µs of CPU per message on the loaded test machine.
  */
 export class ObservationEncoder {
-  /** The payload is parts[0] id parts[1] id parts[2] time parts[3] time parts[4] value [quality] parts[5] id parts[6] id parts[7]. */
-  private readonly parts: Buffer[];
+  /**
+   * The payload is parts[0] key parts[1] key parts[2] time parts[3] time parts[4] value [quality]
+   * parts[5] key parts[6] key parts[7], where key is `{datastreamId}-{micros}`.
+   *
+   * The parts depend only on the links, so all encoders of one publisher share them and an
+   * encoder holds no more than its Datastream's id: the MQTT publisher keeps one per series,
+   * and with a Buffer of its own per part a city of 20,000 devices (112,000 series) held
+   * 100 MB in them and ran ingest out of its 256 MB heap in `bench ingest`.
+   */
+  private readonly parts: readonly Buffer[];
   private readonly fixed: number;
+  private readonly id: string;
 
   constructor(links: Links, datastreamId: number) {
-    const obs = `${links.base}/Observations('${datastreamId}-`;
-    this.parts = [
-      `{"@iot.selfLink":"${obs}`, `')","@iot.id":"${datastreamId}-`, '","phenomenonTime":"', '","resultTime":"', '","result":',
-      `,"Datastream@iot.navigationLink":"${obs}`, `')/Datastream","FeatureOfInterest@iot.navigationLink":"${obs}`, `')/FeatureOfInterest"}`,
-    ].map((p) => Buffer.from(p));
-    this.fixed = this.parts.reduce((n, b) => n + b.length, 0);
+    const shared = sharedParts(links);
+    this.parts = shared.parts;
+    this.fixed = shared.fixed;
+    this.id = String(datastreamId);
   }
 
   /** Byte length of a payload; `micros`, `time`, `value`, `quality` as written (ASCII). */
   length(micros: string, time: string, value: string, quality: string): number {
-    return this.fixed + 4 * micros.length + 2 * time.length + value.length + quality.length;
+    return this.fixed + 4 * (this.id.length + 1 + micros.length) + 2 * time.length + value.length + quality.length;
   }
 
   /** Writes the payload at `at`; returns the offset after it. */
   write(target: Buffer, at: number, micros: string, time: string, value: string, quality: string): number {
     const p = this.parts;
     let i = at;
-    target.set(p[0]!, i);
-    i += p[0]!.length;
-    i += target.write(micros, i, 'latin1');
-    target.set(p[1]!, i);
-    i += p[1]!.length;
-    i += target.write(micros, i, 'latin1');
-    target.set(p[2]!, i);
-    i += p[2]!.length;
+    i = this.key(target, putPart(target, i, p[0]!), micros);
+    i = this.key(target, putPart(target, i, p[1]!), micros);
+    i = putPart(target, i, p[2]!);
     i += target.write(time, i, 'latin1');
-    target.set(p[3]!, i);
-    i += p[3]!.length;
+    i = putPart(target, i, p[3]!);
     i += target.write(time, i, 'latin1');
-    target.set(p[4]!, i);
-    i += p[4]!.length;
+    i = putPart(target, i, p[4]!);
     i += target.write(value, i, 'latin1');
     if (quality) i += target.write(quality, i, 'latin1');
-    target.set(p[5]!, i);
-    i += p[5]!.length;
-    i += target.write(micros, i, 'latin1');
-    target.set(p[6]!, i);
-    i += p[6]!.length;
-    i += target.write(micros, i, 'latin1');
-    target.set(p[7]!, i);
-    i += p[7]!.length;
-    return i;
+    i = this.key(target, putPart(target, i, p[5]!), micros);
+    i = this.key(target, putPart(target, i, p[6]!), micros);
+    return putPart(target, i, p[7]!);
+  }
+
+  /** Writes `{datastreamId}-{micros}` at `at`. */
+  private key(target: Buffer, at: number, micros: string): number {
+    let i = at + target.write(this.id, at, 'latin1');
+    target[i++] = 0x2d; // '-'
+    return i + target.write(micros, i, 'latin1');
   }
 
   /** The fields of a reading as the payload writes them. */
@@ -177,6 +178,28 @@ export class ObservationEncoder {
     this.write(out, 0, ...f);
     return out;
   }
+}
+
+/** The parts of an Observation's payload around its key, time and value, once per links object. */
+const partsByLinks = new WeakMap<Links, { parts: Buffer[]; fixed: number }>();
+
+function sharedParts(links: Links): { parts: Buffer[]; fixed: number } {
+  let shared = partsByLinks.get(links);
+  if (!shared) {
+    const obs = `${links.base}/Observations('`;
+    const parts = [
+      `{"@iot.selfLink":"${obs}`, `')","@iot.id":"`, '","phenomenonTime":"', '","resultTime":"', '","result":',
+      `,"Datastream@iot.navigationLink":"${obs}`, `')/Datastream","FeatureOfInterest@iot.navigationLink":"${obs}`, `')/FeatureOfInterest"}`,
+    ].map((p) => Buffer.from(p));
+    shared = { parts, fixed: parts.reduce((n, b) => n + b.length, 0) };
+    partsByLinks.set(links, shared);
+  }
+  return shared;
+}
+
+function putPart(target: Buffer, at: number, part: Buffer): number {
+  target.set(part, at);
+  return at + part.length;
 }
 
 /**
