@@ -31,7 +31,11 @@ export async function writeSettings(db: pg.ClientBase | pg.Pool): Promise<string
 export async function databaseActivity(db: pg.ClientBase | pg.Pool): Promise<DatabaseActivity | null> {
   const version = Number((await db.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]!.v);
   if (version < 140000) return null;
-  const wal = await db.query<{ bytes: string; records: string; fpi: string }>('select wal_bytes::text as bytes, wal_records::text as records, wal_fpi::text as fpi from pg_stat_wal');
+  // WAL bytes from the insert position, which is exact at once; pg_stat_wal is cumulative
+  // statistics the service's backends flush at most once a second (idle ones after 10 s),
+  // so a short run read it unchanged (walBytesPerUnit 0 in test/bench-harness.test.ts).
+  const wal = await db.query<{ bytes: string; records: string; fpi: string }>(
+    "select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint::text as bytes, wal_records::text as records, wal_fpi::text as fpi from pg_stat_wal");
   // PostgreSQL 17 moved the checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer.
   const checkpoints = await db.query<{ n: string }>(
     version >= 170000

@@ -20,9 +20,10 @@ const PAYLOAD_BYTES = 64 * 1024 * 1024;
  * The growth that remains is garbage, not the message: Node allocates a fresh buffer for
  * each socket read, and V8 collects them when their external memory has grown by its
  * trigger. Measured 2026-12-05: 30–33 MB for a 64 MB payload and 32 MB for a 160 MB one
- * (the same bound whatever the size); 128 MB for 64 MB without the guard.
+ * (the same bound whatever the size); 128 MB for 64 MB without the guard. Under a full
+ * test suite on two cores collection lags further behind: 62 MB once (CI, 2026-12-05).
  */
-const GROWTH_BOUND_BYTES = 48 * 1024 * 1024;
+const GROWTH_BOUND_BYTES = 96 * 1024 * 1024;
 
 const hasMosquitto = mosquittoAvailable();
 const hasProc = fs.existsSync('/proc/self/status');
