@@ -87,7 +87,8 @@ describe('the service keeps its memory when a codec allocates without end', () =
     expect(probe.rssPeakMb - probe.rssBeforeMb).toBeLessThan(64); // the heap may grow 16 MiB in the call; the issue saw 2.1 GB
     // A new worker replaced the poisoned one; with the garbage of the good decodes collected
     // first, measured here 5.0, 2.3, 3.9, 1.3 and 8.8 MB (without that: up to 14 MB, and flaky). Under a full suite on two cores
-    // more: 16 MB is still a few against the 2.1 GB the issue saw.
-    expect(probe.rssAfterMb - probe.rssBeforeMb).toBeLessThan(16);
+    // the pages of the replaced worker come back later: 21.5 MB once (CI, 2026-12-05). The
+    // bound separates that from the bug (2.1 GB in the issue), not from allocator timing.
+    expect(probe.rssAfterMb - probe.rssBeforeMb).toBeLessThan(32);
   }, 70_000);
 });
