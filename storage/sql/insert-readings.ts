@@ -9,16 +9,7 @@ export async function insertReadings(db: pg.ClientBase, rows: ReadingRow[]): Pro
     `insert into readings (time, dev_eui, metric, channel, value, quality, asset_id, uplink_id)
      select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::text[])
      on conflict do nothing`,
-    [
-      timeArray(rows.map((r) => r.time)),
-      textArray(rows.map((r) => r.devEui)),
-      textArray(rows.map((r) => r.metric)),
-      textArray(rows.map((r) => r.channel)),
-      numberArray(rows.map((r) => r.value)),
-      textArray(rows.map((r) => r.quality)),
-      textArray(rows.map((r) => r.assetId)),
-      textArray(rows.map((r) => r.uplinkId)),
-    ],
+    readingColumns(rows),
   );
   return result.rowCount ?? 0;
 }
@@ -39,16 +30,7 @@ export async function insertNewReadings(db: pg.ClientBase, rows: ReadingRow[]): 
      order by n
      on conflict do nothing
      returning uplink_id, dev_eui, metric, channel, time`,
-    [
-      timeArray(rows.map((r) => r.time)),
-      textArray(rows.map((r) => r.devEui)),
-      textArray(rows.map((r) => r.metric)),
-      textArray(rows.map((r) => r.channel)),
-      numberArray(rows.map((r) => r.value)),
-      textArray(rows.map((r) => r.quality)),
-      textArray(rows.map((r) => r.assetId)),
-      textArray(rows.map((r) => r.uplinkId)),
-    ],
+    readingColumns(rows),
   );
   const stored = new Set(result.rows.map((r) => readingKey(r.uplink_id, r.dev_eui, r.metric, r.channel, r.time)));
   const skipped = rows.filter((r) => !stored.delete(readingKey(r.uplinkId, r.devEui, r.metric, r.channel, r.time)));
@@ -57,4 +39,18 @@ export async function insertNewReadings(db: pg.ClientBase, rows: ReadingRow[]): 
 
 function readingKey(uplinkId: string | null, devEui: string, metric: string, channel: string, time: Date): string {
   return `${uplinkId ?? ''}\u0000${devEui}\u0000${metric}\u0000${channel}\u0000${time.getTime()}`;
+}
+
+/** The readings as the eight column arrays both statements unnest ($1 … $8). */
+function readingColumns(rows: ReadingRow[]): string[] {
+  return [
+    timeArray(rows.map((r) => r.time)),
+    textArray(rows.map((r) => r.devEui)),
+    textArray(rows.map((r) => r.metric)),
+    textArray(rows.map((r) => r.channel)),
+    numberArray(rows.map((r) => r.value)),
+    textArray(rows.map((r) => r.quality)),
+    textArray(rows.map((r) => r.assetId)),
+    textArray(rows.map((r) => r.uplinkId)),
+  ];
 }
