@@ -18,6 +18,7 @@
  */
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
+import { variableByteInteger } from '../ingest/mqtt-varint.js';
 
 export interface RawPublisherOptions {
   /** mqtt://[user[:password]@]host[:port] */
@@ -42,17 +43,6 @@ const PINGREQ = Buffer.from([0xc0, 0x00]);
 const KEEPALIVE_S = 60;
 /** Packets per socket write. */
 const WRITE_CHUNK = 64;
-
-function variableByteInteger(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
-}
 
 export function encodePublish(topic: string, payload: Buffer, protocolVersion: 4 | 5): EncodedPublish {
   const topicBytes = Buffer.from(topic, 'utf8');

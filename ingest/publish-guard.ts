@@ -25,6 +25,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { variableByteInteger } from './mqtt-varint.js';
 
 /** The whole payload of a PUBLISH of which the guard passed on only the first bytes. */
 export interface OversizePayload {
@@ -291,18 +292,6 @@ export class PublishGuard extends Transform {
     topicLength.writeUInt16BE(cut.topic.length);
     // Recorded first: push() can run mqtt.js's parser and handler, and so takePublish(), at once.
     if (cut.hash) this.oversize.push({ seq: cut.seq, length: cut.payloadLength, sha256: cut.hash.digest() });
-    this.push(Buffer.concat([Buffer.from([cut.firstByte]), remainingLength(remaining), topicLength, cut.topic, cut.packetId, properties, cut.kept.subarray(0, cut.keptBytes)]));
+    this.push(Buffer.concat([Buffer.from([cut.firstByte]), variableByteInteger(remaining), topicLength, cut.topic, cut.packetId, properties, cut.kept.subarray(0, cut.keptBytes)]));
   }
-}
-
-/** MQTT's Remaining Length: a variable byte integer, 7 bits a byte, least significant first. */
-function remainingLength(value: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value > 0);
-  return Buffer.from(bytes);
 }

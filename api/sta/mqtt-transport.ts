@@ -22,6 +22,7 @@ import { compileTopicFilter } from '../../ingest/index.js';
 import type { StaMqttTopic } from '../../config.js';
 import { staMqttDropped, staMqttPublished } from './metrics.js';
 import { ObservationEncoder } from './serialize.js';
+import { variableByteInteger, writeVariableByteInteger } from '../../ingest/mqtt-varint.js';
 
 /** A topic with its UTF-8 bytes, made once. */
 export interface StaTopic {
@@ -146,13 +147,7 @@ function varintLength(n: number): number {
 function writePublishHeader(target: Buffer, at: number, topic: Buffer, payloadLength: number): number {
   let i = at;
   target[i++] = 0x30;
-  let remaining = 2 + topic.length + payloadLength;
-  do {
-    let byte = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) byte |= 0x80;
-    target[i++] = byte;
-  } while (remaining > 0);
+  i = writeVariableByteInteger(target, i, 2 + topic.length + payloadLength);
   target.writeUInt16BE(topic.length, i);
   i += 2;
   return i + topic.copy(target, i);
@@ -162,18 +157,11 @@ function writePublishHeader(target: Buffer, at: number, topic: Buffer, payloadLe
 export function publishPacket(topic: string, payload: string): Buffer {
   const topicLength = Buffer.byteLength(topic);
   const payloadLength = Buffer.byteLength(payload);
-  let remaining = 2 + topicLength + payloadLength;
-  const lengthBytes: number[] = [];
-  do {
-    let byte = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) byte |= 0x80;
-    lengthBytes.push(byte);
-  } while (remaining > 0);
+  const lengthBytes = variableByteInteger(2 + topicLength + payloadLength);
   const packet = Buffer.allocUnsafe(1 + lengthBytes.length + 2 + topicLength + payloadLength);
   let at = 0;
   packet[at++] = 0x30;
-  for (const b of lengthBytes) packet[at++] = b;
+  at += lengthBytes.copy(packet, at);
   packet.writeUInt16BE(topicLength, at);
   at += 2;
   at += packet.write(topic, at);
