@@ -47,6 +47,7 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
   const flatOut = !opts.rate;
   const nominalRate = opts.rate || 10_000;
   const uplinks = Math.round(durationS * nominalRate);
+  const staMqttTopics = process.env.STA_MQTT_TOPICS || 'datastreams';
   const env = await benchEnvironment();
   const problem = sharedSubscriptionProblem(workers, env.mqttProtocolVersion, env.describe.broker);
   if (problem) {
@@ -65,7 +66,9 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
     // The service as shipped (default batch size 2,000, in-flight limit 10,000) in a process of
     // its own, as `stadtfunk start` runs it: its RSS and CPU are not the harness's. With
     // --workers N, N such processes on one shared subscription.
-    const services = await startServiceChildren(workers, (overrides) => benchServiceEnv(env, { INGEST_CHIRPSTACK_PREFIX: prefix, ...overrides }));
+    // SensorThings MQTT as shipped (the canonical Datastream topics on the external broker);
+    // STA_MQTT_TOPICS=off in the harness's environment measures ingest without it.
+    const services = await startServiceChildren(workers, (overrides) => benchServiceEnv(env, { INGEST_CHIRPSTACK_PREFIX: prefix, STA_MQTT_TOPICS: staMqttTopics, ...overrides }));
     let result: { uplinksPerSecond: number; p50LatencyMs: number; p99LatencyMs: number; rssMb: number; cpuPercent: number; elapsedS: number; committedPerWorker: number[] };
     let database: ReturnType<typeof activityPer> = null;
     let machineCpu: CpuShares | null = null;
@@ -137,12 +140,13 @@ export async function ingestBench(opts: IngestBenchOptions = {}): Promise<Record
       rate: flatOut ? 'flat out' : nominalRate,
       durationS,
       uplinks,
-      parameters: { devices, ...env.describe, node: process.version },
+      parameters: { devices, staMqttTopics, ...env.describe, node: process.version },
     };
     printTable('stadtfunk bench ingest (ChirpStack JSON, publish → commit)', [
       ['database', env.describe.database],
       ['database write settings', env.describe.databaseSettings],
       ['broker', env.describe.broker],
+      ['SensorThings MQTT topics (STA_MQTT_TOPICS)', staMqttTopics],
       ['ingest processes', workers === 1 ? '1' : `${workers} (MQTT 5 shared subscription), uplinks each ${result.committedPerWorker.map((n) => n.toLocaleString('en-US')).join(' / ')}`],
       ['uplinks published', `${uplinks} (${flatOut ? 'flat out' : `${nominalRate}/s`})`],
       ['stadtfunk uplinks/s', out.uplinksPerSecond],

@@ -3,12 +3,14 @@
  * batch, its new public readings go out as Observations, JSON as GET would answer them.
  *
  * Design note. This runs on ingest's path, once per committed batch (up to ~16,000
- * readings), so it keeps per-series state instead of working per reading: a cache keyed
- * asset → metric → channel holds each series' Datastream and Thing ids, whether open data
- * may show it, the JSON prefix of its Observations, and the topics that currently have
- * an audience (recomputed only when subscriptions change). A reading of a series nobody
- * listens to costs three Map lookups. The same walk registers series the catalogue does
- * not know yet (sta_datastreams, written off the ingest transaction, after it).
+ * readings), and a city has hundreds of thousands of series, so what it keeps per series
+ * is a slot in a SeriesTable (series-table.ts): the Datastream id, the oldest reading and
+ * the device, about 70 bytes. A reading of a known series costs two Map lookups. On the
+ * embedded broker the topics of a series that have an audience are cached (bounded, and
+ * dropped when subscriptions change); on an external broker they are a fixed pattern and
+ * made per reading. New series are written to the catalogue (sta_datastreams) off the
+ * ingest transaction, after it, in chunks, and announced as Datastreams with one read per
+ * chunk: a city's first minutes make every series new at once.
  *
  * Topics per reading of Datastream D of Thing T at FeatureOfInterest F, each also with
  * `?$select=…` on the embedded broker:
@@ -23,27 +25,16 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { ENTITY_TYPES, StaReader, catchUpSeries, datastreamId, emptyOptions, thingId, upsertSeries, type ReadingRow, type Row, type SeriesKey, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
+import { ENTITY_TYPES, StaReader, catchUpSeries, emptyOptions, thingId, upsertSeries, type NewDatastream, type ReadingRow, type Row, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
 import { staSeriesRegistered } from './metrics.js';
-import { staTopic, type StaTopic, type StaTransport } from './mqtt-transport.js';
+import type { StaTransport } from './mqtt-transport.js';
+import { SeriesTable } from './series-table.js';
 import { entityJson, ObservationEncoder, type Links } from './serialize.js';
 
 interface Target {
-  topic: StaTopic;
+  topic: string;
   /** $select of the topic; null: the whole Observation. */
   select: string[] | null;
-}
-
-interface Series {
-  assetId: string;
-  metric: string;
-  channel: string;
-  devEui: string;
-  firstMs: number;
-  datastreamId: number;
-  /** Writes this series' Observations as payload bytes. */
-  encoder: ObservationEncoder;
-  topics: { version: number; targets: Target[] } | null;
 }
 
 interface AssetInfo {
@@ -52,8 +43,10 @@ interface AssetInfo {
   featureId: number | null;
 }
 
-/** Series written to the catalogue per statement. */
+/** Series written to the catalogue per statement (and announced per read). */
 const REGISTER_CHUNK = 2000;
+/** Series whose topics the embedded transport keeps at most; then the cache starts over. */
+const TARGET_CACHE = 16_384;
 
 export interface StaPublisherOptions {
   pool: pg.Pool;
@@ -67,11 +60,14 @@ export interface StaPublisherOptions {
 }
 
 export class StaMqttPublisher {
-  private readonly series = new Map<string, Map<string, Map<string, Series>>>();
+  private readonly series = new SeriesTable();
   private assets = new Map<string, AssetInfo>();
   private readonly publicMetrics: ReadonlySet<string>;
-  /** Series to write to the catalogue; `fresh`: new here (announced as Datastreams after). */
-  private readonly pending = new Map<Series, { key: SeriesKey; fresh: boolean }>();
+  /** Slots to write to the catalogue (new series, or an older first reading, another device). */
+  private readonly pending = new Set<number>();
+  /** Embedded broker: the topics with an audience per slot, for subscriptions `version`. */
+  private readonly targetCache = new Map<number, Target[]>();
+  private targetVersion = -1;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private assetsRefresh: Promise<void> | null = null;
@@ -82,6 +78,11 @@ export class StaMqttPublisher {
     this.publicMetrics = new Set(options.metrics.filter((m) => m.public).map((m) => m.id));
   }
 
+  /** Series known to be in the catalogue (for tests and the memory benchmark). */
+  get knownSeries(): number {
+    return this.series.size;
+  }
+
   /** Loads the catalogue and the assets, catches up series, and starts polling the registry. */
   async start(): Promise<void> {
     const { pool } = this.options;
@@ -89,7 +90,7 @@ export class StaMqttPublisher {
     const { rows } = await pool.query<{ asset_id: string; metric: string; channel: string; dev_eui: string; first_ms: number }>(
       `select asset_id, metric, channel, dev_eui, (extract(epoch from first_time) * 1000)::float8 as first_ms from sta_datastreams where level = 'raw'`,
     );
-    for (const r of rows) this.remember(r.asset_id, r.metric, r.channel, r.dev_eui, r.first_ms);
+    for (const r of rows) this.series.add(r.asset_id, r.metric, r.channel, r.dev_eui, r.first_ms);
     await this.refreshAssets();
     this.lastPoll = new Date();
     const poll = async (): Promise<void> => {
@@ -110,17 +111,6 @@ export class StaMqttPublisher {
     await this.options.transport.close();
   }
 
-  private remember(assetId: string, metric: string, channel: string, devEui: string, firstMs: number): Series {
-    let byMetric = this.series.get(assetId);
-    if (!byMetric) this.series.set(assetId, (byMetric = new Map()));
-    let byChannel = byMetric.get(metric);
-    if (!byChannel) byMetric.set(metric, (byChannel = new Map()));
-    const id = datastreamId('raw', assetId, metric, channel);
-    const s: Series = { assetId, metric, channel, devEui, firstMs, datastreamId: id, encoder: new ObservationEncoder(this.options.links, id), topics: null };
-    byChannel.set(channel, s);
-    return s;
-  }
-
   /** Public flag, Thing and current FeatureOfInterest of every asset. */
   private refreshAssets(): Promise<void> {
     this.assetsRefresh ??= (async () => {
@@ -129,7 +119,7 @@ export class StaMqttPublisher {
           `select a.id, a.is_public, (select l.feature_id from asset_locations l where l.asset_id = a.id order by l.since desc limit 1) as feature_id from assets a`,
         );
         this.assets = new Map(rows.map((r) => [r.id, { public: r.is_public, thingId: thingId(r.id), featureId: r.feature_id === null ? null : Number(r.feature_id) }]));
-        for (const byMetric of this.series.values()) for (const byChannel of byMetric.values()) for (const s of byChannel.values()) s.topics = null;
+        this.targetCache.clear();
       } finally {
         this.assetsRefresh = null;
       }
@@ -137,12 +127,19 @@ export class StaMqttPublisher {
     return this.assetsRefresh;
   }
 
-  /** The topics of a series that have an audience now (cached until subscriptions change). */
-  private targets(s: Series, asset: AssetInfo): Target[] {
+  /** The topics of a series that have an audience now. */
+  private targets(slot: number, asset: AssetInfo): Target[] {
     const t = this.options.transport;
-    const version = t.version();
-    if (s.topics && s.topics.version === version) return s.topics.targets;
-    const d = s.datastreamId;
+    const cache = t.kind === 'embedded';
+    if (cache) {
+      if (t.version() !== this.targetVersion) {
+        this.targetCache.clear();
+        this.targetVersion = t.version();
+      }
+      const hit = this.targetCache.get(slot);
+      if (hit) return hit;
+    }
+    const d = this.series.datastreamId(slot);
     const candidates = [
       `v1.1/Datastreams(${d})/Observations`,
       'v1.1/Observations',
@@ -152,12 +149,15 @@ export class StaMqttPublisher {
     ];
     const targets: Target[] = [];
     for (const topic of candidates) {
-      if (t.interested(topic)) targets.push({ topic: staTopic(topic), select: null });
+      if (t.interested(topic)) targets.push({ topic, select: null });
       for (const variant of t.selectVariants(topic)) {
-        targets.push({ topic: staTopic(variant), select: decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean) });
+        targets.push({ topic: variant, select: decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean) });
       }
     }
-    s.topics = { version, targets };
+    if (cache) {
+      if (this.targetCache.size >= TARGET_CACHE) this.targetCache.clear();
+      this.targetCache.set(slot, targets);
+    }
     return targets;
   }
 
@@ -176,15 +176,12 @@ export class StaMqttPublisher {
   private reading(r: ReadingRow): void {
     const assetId = r.assetId!;
     const ms = r.time.getTime();
-    let s = this.series.get(assetId)?.get(r.metric)?.get(r.channel);
-    if (!s) {
-      s = this.remember(assetId, r.metric, r.channel, r.devEui, ms);
-      this.pending.set(s, { key: { assetId, metric: r.metric, channel: r.channel, devEui: r.devEui, firstTime: r.time }, fresh: true });
-    } else if (s.devEui !== r.devEui || ms < s.firstMs) {
-      s.devEui = r.devEui;
-      s.firstMs = Math.min(s.firstMs, ms);
-      const fresh = this.pending.get(s)?.fresh ?? false;
-      this.pending.set(s, { key: { assetId, metric: r.metric, channel: r.channel, devEui: r.devEui, firstTime: new Date(s.firstMs) }, fresh });
+    let slot = this.series.find(assetId, r.metric, r.channel);
+    if (slot < 0) {
+      slot = this.series.add(assetId, r.metric, r.channel, r.devEui, ms);
+      this.pending.add(slot);
+    } else if (this.series.update(slot, r.devEui, ms)) {
+      this.pending.add(slot);
     }
     if (!this.publicMetrics.has(r.metric)) return;
     const asset = this.assets.get(assetId);
@@ -193,23 +190,25 @@ export class StaMqttPublisher {
       return;
     }
     if (!asset.public) return;
-    const targets = this.targets(s, asset);
+    const targets = this.targets(slot, asset);
     if (targets.length === 0) return;
     let fields: [string, string, string, string] | null = null;
+    let encoder: ObservationEncoder | null = null;
     for (const target of targets) {
       if (target.select === null) {
         fields ??= ObservationEncoder.fields(ms, r.value, r.quality);
-        this.options.transport.publishObservation(target.topic, s.encoder, fields);
+        encoder ??= new ObservationEncoder(this.options.links, this.series.datastreamId(slot));
+        this.options.transport.publishObservation(target.topic, encoder, fields);
       } else {
-        this.options.transport.publish(target.topic, JSON.stringify(entityJson(ENTITY_TYPES.Observation, this.row(s, r, ms), { ...emptyOptions(), select: target.select }, this.options.links, true)));
+        this.options.transport.publish(target.topic, JSON.stringify(entityJson(ENTITY_TYPES.Observation, this.row(slot, r, ms), { ...emptyOptions(), select: target.select }, this.options.links, true)));
       }
     }
   }
 
   /** The row GET reads for this reading (serialize.ts turns it into the same JSON). */
-  private row(s: Series, r: ReadingRow, ms: number): Row {
+  private row(slot: number, r: ReadingRow, ms: number): Row {
     const micros = ms * 1000;
-    return { datastream_id: s.datastreamId, level: 'raw', asset_id: s.assetId, t0: micros, t1: micros, result_time: micros, value: r.value, quality: r.quality, result_quality: r.quality === 'ok' ? null : r.quality, parameters: null };
+    return { datastream_id: this.series.datastreamId(slot), level: 'raw', asset_id: r.assetId, t0: micros, t1: micros, result_time: micros, value: r.value, quality: r.quality, result_quality: r.quality === 'ok' ? null : r.quality, parameters: null };
   }
 
   /** Writes pending series to the catalogue, then announces the new Datastreams. */
@@ -217,59 +216,54 @@ export class StaMqttPublisher {
     await Promise.resolve();
     try {
       while (this.pending.size > 0) {
-        // In chunks: a city's first minutes make every series new at once (20,000 devices,
-        // 153,000 series in `bench ingest`), and one statement for all of them held its
-        // parameter arrays and their text beside ingest's own memory, past the 256 MB heap.
-        const batch: [Series, { key: SeriesKey; fresh: boolean }][] = [];
-        for (const entry of this.pending) {
-          batch.push(entry);
-          if (batch.length >= REGISTER_CHUNK) break;
+        const chunk: number[] = [];
+        for (const slot of this.pending) {
+          chunk.push(slot);
+          if (chunk.length >= REGISTER_CHUNK) break;
         }
-        for (const [s] of batch) this.pending.delete(s);
-        const fresh = batch.filter(([, p]) => p.fresh).map(([s]) => s);
+        for (const slot of chunk) this.pending.delete(slot);
+        let created: NewDatastream[];
         try {
-          await upsertSeries(this.options.pool, batch.map(([, p]) => p.key));
-          staSeriesRegistered.inc(batch.length);
+          created = await upsertSeries(this.options.pool, chunk.map((slot) => this.series.key(slot)));
+          staSeriesRegistered.inc(chunk.length);
         } catch (error) {
-          // Forget them: the next reading of each tries again; the minute's catch-up as well.
-          for (const [s] of batch) this.series.get(s.assetId)?.get(s.metric)?.delete(s.channel);
-          this.options.log.warn({ err: error, series: batch.length }, 'SensorThings: registering series failed');
+          // Forget them: the next reading of each tries again; the poll's catch-up as well.
+          for (const slot of chunk) this.series.remove(slot);
+          this.options.log.warn({ err: error, series: chunk.length }, 'SensorThings: registering series failed');
           continue;
         }
-        await this.announceDatastreams(fresh).catch((error) => this.options.log.warn({ err: error }, 'SensorThings: announcing Datastreams failed'));
+        await this.announceDatastreams(created).catch((error) => this.options.log.warn({ err: error }, 'SensorThings: announcing Datastreams failed'));
       }
     } finally {
       this.flushing = null;
     }
   }
 
-  private async announceDatastreams(series: Series[]): Promise<void> {
+  /** Datastreams the catalogue just created, on v1.1/Datastreams and v1.1/Things(T)/Datastreams. */
+  private async announceDatastreams(created: readonly NewDatastream[]): Promise<void> {
     const t = this.options.transport;
-    const wanted = series.filter((s) => {
-      const asset = this.assets.get(s.assetId);
-      return asset?.public && this.publicMetrics.has(s.metric) && (t.interested('v1.1/Datastreams') || t.interested(`v1.1/Things(${asset.thingId})/Datastreams`));
-    });
-    if (wanted.length === 0) return;
-    const ids = wanted.flatMap((s) => (['raw', 'hour', 'day'] as const).map((level) => datastreamId(level, s.assetId, s.metric, s.channel)));
-    for (const row of await this.read('Datastream', ids)) {
-      const json = JSON.stringify(entityJson(ENTITY_TYPES.Datastream, row, emptyOptions(), this.options.links, true));
-      const thing = thingId(row.asset_id as string);
-      for (const topic of ['v1.1/Datastreams', `v1.1/Things(${thing})/Datastreams`]) if (t.interested(topic)) t.publish(staTopic(topic), json);
+    const all = t.interested('v1.1/Datastreams');
+    const ids = created.filter((d) => {
+      const asset = this.assets.get(d.assetId);
+      return asset?.public && this.publicMetrics.has(d.metric) && (all || t.interested(`v1.1/Things(${asset.thingId})/Datastreams`));
+    }).map((d) => d.id);
+    for (let from = 0; from < ids.length; from += 3 * REGISTER_CHUNK) {
+      for (const row of await this.read('Datastream', ids.slice(from, from + 3 * REGISTER_CHUNK))) {
+        const json = JSON.stringify(entityJson(ENTITY_TYPES.Datastream, row, emptyOptions(), this.options.links, true));
+        if (all) t.publish('v1.1/Datastreams', json);
+        const perThing = `v1.1/Things(${this.assets.get(row.asset_id as string)?.thingId ?? thingId(row.asset_id as string)})/Datastreams`;
+        if (t.interested(perThing)) t.publish(perThing, json);
+      }
+      t.flush();
     }
-    t.flush();
   }
 
-  /** Anonymous rows of `type` by id (what an anonymous GET would show). */
+  /** Anonymous rows of `type` among `ids` (what an anonymous GET would show), in one read. */
   private async read(type: keyof typeof ENTITY_TYPES, ids: number[]): Promise<Row[]> {
+    if (ids.length === 0) return [];
     const client = await this.options.pool.connect();
     try {
-      const reader = new StaReader(client, { all: false, timescale: this.options.timescale, metrics: this.options.metrics });
-      const rows: Row[] = [];
-      for (const id of ids) {
-        const row = await reader.entity(ENTITY_TYPES[type], id, null);
-        if (row) rows.push(row);
-      }
-      return rows;
+      return await new StaReader(client, { all: false, timescale: this.options.timescale, metrics: this.options.metrics }).entities(ENTITY_TYPES[type], ids);
     } finally {
       client.release();
     }
@@ -280,16 +274,17 @@ export class StaMqttPublisher {
     const since = this.lastPoll;
     const now = new Date();
     const { pool } = this.options;
-    await catchUpSeries(pool);
+    const caughtUp = await catchUpSeries(pool);
     const changed = await pool.query<{ id: string }>('select id from assets where updated_at > $1 and updated_at <= $2 and is_public', [since, now]);
     const moves = await pool.query<{ asset_id: string; location_id: number; historical_location_id: number }>(
       'select asset_id, location_id, historical_location_id from asset_locations where since > $1 and since <= $2', [since, now]);
     this.lastPoll = now;
     if (changed.rows.length > 0 || moves.rows.length > 0) await this.refreshAssets();
+    await this.announceDatastreams(caughtUp);
     const t = this.options.transport;
     for (const row of await this.read('Thing', changed.rows.map((r) => thingId(r.id)))) {
       const json = JSON.stringify(entityJson(ENTITY_TYPES.Thing, row, emptyOptions(), this.options.links, true));
-      for (const topic of ['v1.1/Things', `v1.1/Things(${row.id})`]) if (t.interested(topic)) t.publish(staTopic(topic), json);
+      for (const topic of ['v1.1/Things', `v1.1/Things(${row.id})`]) if (t.interested(topic)) t.publish(topic, json);
     }
     for (const move of moves.rows) {
       const thing = thingId(move.asset_id);
@@ -301,7 +296,7 @@ export class StaMqttPublisher {
         if (audience.length === 0) continue;
         for (const row of await this.read(type, [id])) {
           const json = JSON.stringify(entityJson(ENTITY_TYPES[type], row, emptyOptions(), this.options.links, true));
-          for (const topic of audience) t.publish(staTopic(topic), json);
+          for (const topic of audience) t.publish(topic, json);
         }
       }
     }

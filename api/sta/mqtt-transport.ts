@@ -24,16 +24,6 @@ import { staMqttDropped, staMqttPublished } from './metrics.js';
 import { ObservationEncoder } from './serialize.js';
 import { variableByteInteger, writeVariableByteInteger } from '../../ingest/mqtt-varint.js';
 
-/** A topic with its UTF-8 bytes, made once. */
-export interface StaTopic {
-  text: string;
-  bytes: Buffer;
-}
-
-export function staTopic(text: string): StaTopic {
-  return { text, bytes: Buffer.from(text) };
-}
-
 export interface StaTransport {
   readonly kind: 'embedded' | 'external';
   /** Changes whenever the set of subscriptions changes (embedded); constant for external. */
@@ -43,9 +33,9 @@ export interface StaTransport {
   /** Subscribed topics `${topic}?$select=…` (embedded only). */
   selectVariants(topic: string): string[];
   /** Queue one message; `flush()` sends what is queued. */
-  publish(topic: StaTopic, payload: string): void;
+  publish(topic: string, payload: string): void;
   /** Queue one raw Observation, written by its Datastream's encoder (see ObservationEncoder). */
-  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void;
+  publishObservation(topic: string, encoder: ObservationEncoder, fields: [string, string, string, string]): void;
   flush(): void;
   close(): Promise<void>;
 }
@@ -117,15 +107,15 @@ export class EmbeddedTransport implements StaTransport {
     return this.filters.filter((f) => f.filter.startsWith(prefix) && !/[+#]/.test(f.filter)).map((f) => f.filter);
   }
 
-  publish(topic: StaTopic, payload: string): void {
-    this.broker.publish({ cmd: 'publish', topic: topic.text, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
+  publish(topic: string, payload: string): void {
+    this.broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => undefined);
     staMqttPublished.inc();
   }
 
-  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
+  publishObservation(topic: string, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
     const payload = Buffer.allocUnsafe(encoder.length(...fields));
     encoder.write(payload, 0, ...fields);
-    this.broker.publish({ cmd: 'publish', topic: topic.text, payload, qos: 0, retain: false, dup: false }, () => undefined);
+    this.broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => undefined);
     staMqttPublished.inc();
   }
 
@@ -144,13 +134,13 @@ function varintLength(n: number): number {
 }
 
 /** Writes a QoS 0 PUBLISH header (fixed header, remaining length, topic) at `at`; returns the offset after it. */
-function writePublishHeader(target: Buffer, at: number, topic: Buffer, payloadLength: number): number {
+function writePublishHeader(target: Buffer, at: number, topic: string, topicLength: number, payloadLength: number): number {
   let i = at;
   target[i++] = 0x30;
-  i = writeVariableByteInteger(target, i, 2 + topic.length + payloadLength);
-  target.writeUInt16BE(topic.length, i);
+  i = writeVariableByteInteger(target, i, 2 + topicLength + payloadLength);
+  target.writeUInt16BE(topicLength, i);
   i += 2;
-  return i + topic.copy(target, i);
+  return i + target.write(topic, i, 'utf8');
 }
 
 /** MQTT 3.1.1 PUBLISH, QoS 0 (MQTT 3.1.1 §3.3): fixed header, remaining length, topic, payload. */
@@ -194,7 +184,7 @@ export class ExternalTransport implements StaTransport {
   private readonly client: MqttClient;
   private readonly patterns: RegExp[];
   /** Messages of the current batch, written into one Buffer at flush. */
-  private queue: { topic: Buffer; text: string | null; encoder: ObservationEncoder | null; fields: [string, string, string, string] | null; payloadLength: number }[] = [];
+  private queue: { topic: string; topicLength: number; text: string | null; encoder: ObservationEncoder | null; fields: [string, string, string, string] | null; payloadLength: number }[] = [];
   private queuedBytes = 0;
   private readonly maxBufferedBytes: number;
 
@@ -233,16 +223,18 @@ export class ExternalTransport implements StaTransport {
     return [];
   }
 
-  publish(topic: StaTopic, payload: string): void {
-    const payloadLength = Buffer.byteLength(payload);
-    this.queue.push({ topic: topic.bytes, text: payload, encoder: null, fields: null, payloadLength });
-    this.queuedBytes += 1 + varintLength(2 + topic.bytes.length + payloadLength) + 2 + topic.bytes.length + payloadLength;
+  publish(topic: string, payload: string): void {
+    this.enqueue(topic, payload, null, null, Buffer.byteLength(payload));
   }
 
-  publishObservation(topic: StaTopic, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
-    const payloadLength = encoder.length(...fields);
-    this.queue.push({ topic: topic.bytes, text: null, encoder, fields, payloadLength });
-    this.queuedBytes += 1 + varintLength(2 + topic.bytes.length + payloadLength) + 2 + topic.bytes.length + payloadLength;
+  publishObservation(topic: string, encoder: ObservationEncoder, fields: [string, string, string, string]): void {
+    this.enqueue(topic, null, encoder, fields, encoder.length(...fields));
+  }
+
+  private enqueue(topic: string, text: string | null, encoder: ObservationEncoder | null, fields: [string, string, string, string] | null, payloadLength: number): void {
+    const topicLength = Buffer.byteLength(topic);
+    this.queue.push({ topic, topicLength, text, encoder, fields, payloadLength });
+    this.queuedBytes += 1 + varintLength(2 + topicLength + payloadLength) + 2 + topicLength + payloadLength;
   }
 
   flush(): void {
@@ -265,7 +257,7 @@ export class ExternalTransport implements StaTransport {
     const out = Buffer.allocUnsafe(bytes);
     let at = 0;
     for (const m of messages) {
-      at = writePublishHeader(out, at, m.topic, m.payloadLength);
+      at = writePublishHeader(out, at, m.topic, m.topicLength, m.payloadLength);
       at = m.encoder ? m.encoder.write(out, at, ...m.fields!) : at + out.write(m.text!, at);
     }
     stream.write(out);

@@ -8,4 +8,4 @@ export { datastreamId, LEVELS, observationId, observedPropertyId, parseObservati
 export { checkExpressions, createStaPool, expressionsOf, keysetOrder, loadPositions, StaReader, withTimeLimit, type Collection, type Page, type ReadSettings, type Resolved, type Row } from './read.js';
 export type { StaMetric } from './sql-context.js';
 export { microsToIso } from './time.js';
-export { catchUpSeries, upsertSeries, type SeriesKey } from './catalogue.js';
+export { catchUpSeries, upsertSeries, type NewDatastream, type SeriesKey } from './catalogue.js';

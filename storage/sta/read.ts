@@ -310,6 +310,18 @@ export class StaReader {
   }
 
   /**
+   * The entities of `type` among `keys` that this reader may see, in one statement (the
+   * MQTT publisher announces thousands of new Datastreams at once). Not for Observations.
+   */
+  async entities(type: EntityType, keys: readonly number[]): Promise<Row[]> {
+    if (type.name === 'Observation' || keys.length === 0) return [];
+    const ctx = this.context();
+    const x = ctx.alias('x');
+    const col = aliasCols(x);
+    return this.query(ctx, `select ${outputColumns(type, col)} from (${type.base!(ctx)}) ${x} where ${x}.id = any(${ctx.param(keys.filter((k) => Number.isSafeInteger(k)), 'int8[]')})`);
+  }
+
+  /**
    * A page of a collection: $filter, $orderby, $skiptoken, $skip, $top (+1 to know about
    * more), and $count. A $skiptoken (Observations in a keyset order: keysetOrder)
    * starts the page after the row it names, by an index range instead of OFFSET.
