@@ -116,7 +116,7 @@ export interface Config {
 }
 
 /** Which Observation topics are published on an external broker (the embedded one serves what is subscribed). */
-export type StaMqttTopic = 'datastreams' | 'observations' | 'things' | 'features';
+export type StaMqttTopic = 'datastreams' | 'observations' | 'things' | 'features' | 'entities';
 
 export interface StaConfig {
   /** MQTT URL clients subscribe at, announced in the service root; null: the embedded broker on the request's host, or MQTT_URL without credentials. */
@@ -131,7 +131,7 @@ export { ConfigError };
 
 function staConfig(env: Env): StaConfig {
   const topics = text(env, 'STA_MQTT_TOPICS') ?? 'datastreams';
-  const known: StaMqttTopic[] = ['datastreams', 'observations', 'things', 'features'];
+  const known: StaMqttTopic[] = ['datastreams', 'observations', 'things', 'features', 'entities'];
   const list = topics === 'off' ? [] : topics.split(',').map((t) => t.trim()).filter(Boolean);
   const unknown = list.filter((t) => !(known as string[]).includes(t));
   if (unknown.length > 0) throw new ConfigError('STA_MQTT_TOPICS', `"${unknown.join(',')}" is not one of ${known.join(', ')} (or off)`, 'datastreams,things');

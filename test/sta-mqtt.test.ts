@@ -196,6 +196,14 @@ describe.skipIf(!mosquittoAvailable())('MQTT on an external broker, across a bro
     // STA_MQTT_TOPICS=datastreams,things: no v1.1/Observations entity set, no FeatureOfInterest topic.
     expect(listener.messages.some((m) => m.topic === 'v1.1/Observations' || m.topic.startsWith('v1.1/FeaturesOfInterest'))).toBe(false);
     expect(listener.on(`v1.1/Things(${thingId('lamp-9')})/Datastreams/Observations`).map((o) => o.result).sort()).toEqual([18, 25.5]);
+    // The Thing's new Datastreams (raw, hourly, daily of both channels) under `things`; the
+    // entity set v1.1/Datastreams only with `entities`, which this service does not name.
+    const announced = await eventually(async () => {
+      const list = listener.on(`v1.1/Things(${thingId('lamp-9')})/Datastreams`);
+      return list.length >= 6 ? list : undefined;
+    });
+    expect(announced.map((d) => d['@iot.id']).sort()).toEqual((await getJson(service, `Things(${thingId('lamp-9')})/Datastreams`)).value.map((d: { '@iot.id': number }) => d['@iot.id']).sort());
+    expect(listener.on('v1.1/Datastreams')).toEqual([]);
   });
 
   it('goes on publishing after the broker restarts', async () => {

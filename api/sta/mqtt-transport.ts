@@ -161,10 +161,14 @@ export function publishPacket(topic: string, payload: string): Buffer {
 
 /** The topics each STA_MQTT_TOPICS kind publishes (Observations, and the registry's changes). */
 const TOPIC_PATTERNS: Record<StaMqttTopic, RegExp> = {
-  datastreams: /^v1\.1\/(Datastreams\(\d+\)\/Observations|Datastreams)$/,
+  datastreams: /^v1\.1\/Datastreams\(\d+\)\/Observations$/,
   observations: /^v1\.1\/Observations$/,
   things: /^v1\.1\/(Things\(\d+\)\/Datastreams(\(\d+\))?\/Observations|Things(\(\d+\)(\/(Datastreams|Locations|HistoricalLocations))?)?|Locations|HistoricalLocations)$/,
   features: /^v1\.1\/FeaturesOfInterest\(\d+\)\/Observations$/,
+  // New Datastreams on the entity set. Opt-in: a new city's first minutes make three
+  // Datastreams per series, and nobody may be listening (bench ingest: 416,000 messages
+  // in the first 20 s, about 70 µs of the service per uplink).
+  entities: /^v1\.1\/Datastreams$/,
 };
 
 export interface ExternalTransportOptions {
