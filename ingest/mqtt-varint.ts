@@ -5,6 +5,11 @@
  * SensorThings publisher, the benchmarks' publisher).
  */
 
+/** How many bytes `value` takes (1 … 4). */
+export function variableByteIntegerLength(value: number): number {
+  return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
+}
+
 /** The bytes of `value` (0 … 268,435,455). */
 export function variableByteInteger(value: number): Buffer {
   const bytes = Buffer.alloc(4);

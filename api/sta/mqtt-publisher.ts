@@ -78,11 +78,6 @@ export class StaMqttPublisher {
     this.publicMetrics = new Set(options.metrics.filter((m) => m.public).map((m) => m.id));
   }
 
-  /** Series known to be in the catalogue (for tests and the memory benchmark). */
-  get knownSeries(): number {
-    return this.series.size;
-  }
-
   /** Loads the catalogue and the assets, catches up series, and starts polling the registry. */
   async start(): Promise<void> {
     const { pool } = this.options;

@@ -22,7 +22,7 @@ import { compileTopicFilter } from '../../ingest/index.js';
 import type { StaMqttTopic } from '../../config.js';
 import { staMqttDropped, staMqttPublished } from './metrics.js';
 import { ObservationEncoder } from './serialize.js';
-import { variableByteInteger, writeVariableByteInteger } from '../../ingest/mqtt-varint.js';
+import { variableByteInteger, variableByteIntegerLength, writeVariableByteInteger } from '../../ingest/mqtt-varint.js';
 
 export interface StaTransport {
   readonly kind: 'embedded' | 'external';
@@ -126,11 +126,6 @@ export class EmbeddedTransport implements StaTransport {
   async close(): Promise<void> {
     for (const [event, listener] of this.listeners) this.broker.off(event, listener as (...args: unknown[]) => void);
   }
-}
-
-/** Bytes of the remaining-length field (MQTT 3.1.1 §2.2.3) for `n`. */
-function varintLength(n: number): number {
-  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
 }
 
 /** Writes a QoS 0 PUBLISH header (fixed header, remaining length, topic) at `at`; returns the offset after it. */
@@ -238,7 +233,7 @@ export class ExternalTransport implements StaTransport {
   private enqueue(topic: string, text: string | null, encoder: ObservationEncoder | null, fields: [string, string, string, string] | null, payloadLength: number): void {
     const topicLength = Buffer.byteLength(topic);
     this.queue.push({ topic, topicLength, text, encoder, fields, payloadLength });
-    this.queuedBytes += 1 + varintLength(2 + topicLength + payloadLength) + 2 + topicLength + payloadLength;
+    this.queuedBytes += 1 + variableByteIntegerLength(2 + topicLength + payloadLength) + 2 + topicLength + payloadLength;
   }
 
   flush(): void {

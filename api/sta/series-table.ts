@@ -14,6 +14,9 @@ import type { SeriesKey } from '../../storage/index.js';
 
 const INITIAL = 1024;
 
+/** An asset's key of a series: its metric, NUL and its channel where it has one. */
+const slotKey = (metric: string, channel: string): string => (channel === '' ? metric : `${metric}\u0000${channel}`);
+
 export class SeriesTable {
   private readonly byAsset = new Map<string, Map<string, number>>();
   private assetOf: string[] = [];
@@ -36,7 +39,7 @@ export class SeriesTable {
 
   /** The slot of a series; -1 when it is not known. */
   find(assetId: string, metric: string, channel: string): number {
-    return this.byAsset.get(assetId)?.get(channel === '' ? metric : `${metric}\u0000${channel}`) ?? -1;
+    return this.byAsset.get(assetId)?.get(slotKey(metric, channel)) ?? -1;
   }
 
   /** Adds a series (it must not be known yet); returns its slot. */
@@ -50,7 +53,7 @@ export class SeriesTable {
     this.firstMs[slot] = firstMs;
     this.datastream[slot] = datastreamId('raw', assetId, metric, channel);
     this.device[slot] = this.deviceSlot(devEui);
-    slots.set(channel === '' ? metric : `${metric}\u0000${channel}`, slot);
+    slots.set(slotKey(metric, channel), slot);
     this.live++;
     return slot;
   }
@@ -59,9 +62,8 @@ export class SeriesTable {
   remove(slot: number): void {
     const assetId = this.assetOf[slot];
     if (assetId === undefined) return;
-    const channel = this.channelOf[slot]!;
     const slots = this.byAsset.get(assetId);
-    slots?.delete(channel === '' ? this.metricOf[slot]! : `${this.metricOf[slot]!}\u0000${channel}`);
+    slots?.delete(slotKey(this.metricOf[slot]!, this.channelOf[slot]!));
     if (slots?.size === 0) this.byAsset.delete(assetId);
     this.assetOf[slot] = undefined as unknown as string;
     this.free.push(slot);
@@ -70,14 +72,6 @@ export class SeriesTable {
 
   datastreamId(slot: number): number {
     return this.datastream[slot]!;
-  }
-
-  assetId(slot: number): string {
-    return this.assetOf[slot]!;
-  }
-
-  metric(slot: number): string {
-    return this.metricOf[slot]!;
   }
 
   /**
