@@ -42,3 +42,37 @@ export function xmlNumber(value: number): string {
   const text = String(value);
   return text.includes('e') ? value.toFixed(9).replace(/0+$/, '') : text;
 }
+
+/**
+ * A document given as its lines: each line followed by a line feed. Writers that list
+ * one element per site or record produce lines lazily (a generator), so that a large
+ * document can also be written in slices (linesInSlices).
+ */
+export function joinLines(lines: Iterable<string>): string {
+  let text = '';
+  for (const line of lines) text += `${line}\n`;
+  return text;
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The same bytes as `Buffer.from(joinLines(lines))`, written `linesPerSlice` lines at a
+ * time with a turn of the event loop between slices: a document of some hundred KB built
+ * in the background then delays a request by one slice, not by the whole document.
+ */
+export async function linesInSlices(lines: Iterable<string>, linesPerSlice = 100): Promise<Buffer> {
+  const slices: Buffer[] = [];
+  let text = '';
+  let count = 0;
+  for (const line of lines) {
+    text += `${line}\n`;
+    if (++count % linesPerSlice === 0) {
+      slices.push(Buffer.from(text, 'utf8'));
+      text = '';
+      await yieldToLoop();
+    }
+  }
+  slices.push(Buffer.from(text, 'utf8'));
+  return Buffer.concat(slices);
+}

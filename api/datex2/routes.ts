@@ -21,19 +21,20 @@ import { DocumentCache, sendDocument } from '../cached-document.js';
 import { HttpError } from '../errors.js';
 import { ErrorResponse } from '../schemas.js';
 import { parkingSnapshot, type ParkingSnapshot } from './parking-sites.js';
-import { parkingStatusV2, parkingTableV2 } from './v2-parking.js';
-import { parkingStatusV3, parkingTableV3 } from './v3-parking.js';
+import { linesInSlices } from '../xml.js';
+import { parkingStatusV2Lines, parkingTableV2Lines } from './v2-parking.js';
+import { parkingStatusV3Lines, parkingTableV3Lines } from './v3-parking.js';
 
 type Feed = 'v2.3/parking-table' | 'v2.3/parking-status' | 'v3.7/parking-table' | 'v3.7/parking-status';
 
 /** How long a feed is served before it is rebuilt (in the background), and how long one database read serves all four. */
 export const DATEX_MAX_AGE_MS = 1000;
 
-const FEEDS: Record<Feed, { summary: string; table: boolean; write: (city: ApiContext['city'], s: ParkingSnapshot) => string | null }> = {
-  'v2.3/parking-table': { summary: 'DATEX II 2.3 ParkingTablePublication: garages and on-street zones (UrbanParkingSite)', table: true, write: parkingTableV2 },
-  'v2.3/parking-status': { summary: 'DATEX II 2.3 ParkingStatusPublication: vacant and occupied spaces, status', table: false, write: parkingStatusV2 },
-  'v3.7/parking-table': { summary: 'DATEX II 3.7 Parking ParkingTablePublication (Place per site)', table: true, write: parkingTableV3 },
-  'v3.7/parking-status': { summary: 'DATEX II 3.7 Parking ParkingStatusPublication (PlaceStatus per site)', table: false, write: parkingStatusV3 },
+const FEEDS: Record<Feed, { summary: string; table: boolean; lines: (city: ApiContext['city'], s: ParkingSnapshot) => Iterable<string> | null }> = {
+  'v2.3/parking-table': { summary: 'DATEX II 2.3 ParkingTablePublication: garages and on-street zones (UrbanParkingSite)', table: true, lines: parkingTableV2Lines },
+  'v2.3/parking-status': { summary: 'DATEX II 2.3 ParkingStatusPublication: vacant and occupied spaces, status', table: false, lines: parkingStatusV2Lines },
+  'v3.7/parking-table': { summary: 'DATEX II 3.7 Parking ParkingTablePublication (Place per site)', table: true, lines: parkingTableV3Lines },
+  'v3.7/parking-status': { summary: 'DATEX II 3.7 Parking ParkingStatusPublication (PlaceStatus per site)', table: false, lines: parkingStatusV3Lines },
 };
 
 export const datex2Routes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
@@ -49,12 +50,15 @@ export const datex2Routes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
     return value;
   };
   // A table is written again only when its version changes (a status every time: its
-  // numbers move); the same bytes then skip hashing in the cache too.
+  // numbers move); the same bytes then skip hashing in the cache too. A document is
+  // written in slices (some 700 sites make a status document of about 370 KB), so that a
+  // rebuild in the background holds a request up by one slice at most.
   const tables = new Map<Feed, { version: string; body: Buffer }>();
-  const write = (feed: Feed, s: ParkingSnapshot): Buffer => {
+  const write = async (feed: Feed, s: ParkingSnapshot): Promise<Buffer> => {
     const kept = tables.get(feed);
     if (kept && kept.version === s.tableVersion) return kept.body;
-    const body = Buffer.from(FEEDS[feed].write(ctx.city, s) ?? '', 'utf8');
+    const lines = FEEDS[feed].lines(ctx.city, s);
+    const body = lines === null ? Buffer.alloc(0) : await linesInSlices(lines);
     if (FEEDS[feed].table) tables.set(feed, { version: s.tableVersion, body });
     return body;
   };
@@ -66,7 +70,7 @@ export const datex2Routes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
       // A status document changes with the statuses and with the table it references.
       const lastModified = FEEDS[feed].table ? s.tableVersionTime : new Date(Math.max(s.statusTime.getTime(), s.tableVersionTime.getTime()));
       // Empty: nothing a 3.x publication can hold (see v3-parking.ts).
-      return { body: write(feed, s), lastModified };
+      return { body: await write(feed, s), lastModified };
     },
     onRefreshError: (error) => app.log.error({ err: error }, 'DATEX II feed refresh failed; the last one is served'),
   });

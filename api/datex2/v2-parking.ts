@@ -13,7 +13,7 @@
  */
 import type { CityProfile } from '../../city-profile.js';
 import type { ParkingSite, ParkingSnapshot } from './parking-sites.js';
-import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
+import { clip, joinLines, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
 
 export const DATEX2_V2_NAMESPACE = 'http://datex2.eu/schema/2/2_0';
 /** The parking table's id in both publications; its version is the snapshot's. */
@@ -29,19 +29,22 @@ function identification(element: string, city: Publisher): string {
   return `<${element}><country>de</country><nationalIdentifier>${xmlText(city.datexNationalId)}</nationalIdentifier></${element}>`;
 }
 
-function document(city: Publisher, name: string, publicationTime: Date, extension: string | null): string {
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<d2LogicalModel xmlns="${DATEX2_V2_NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" modelBaseVersion="2">`,
-    `<exchange>${identification('supplierIdentification', city)}</exchange>`,
-    '<payloadPublication xsi:type="GenericPublication" lang="de">',
-    `<publicationTime>${xmlTime(publicationTime)}</publicationTime>`,
-    identification('publicationCreator', city),
-    `<genericPublicationName>${name}</genericPublicationName>`,
-    extension === null ? '' : `<genericPublicationExtension>\n${extension}\n</genericPublicationExtension>`,
-    '</payloadPublication>',
-    '</d2LogicalModel>',
-  ].filter(Boolean).join('\n') + '\n';
+/** The d2LogicalModel around a GenericPublication, line by line; without extension when it lists nothing. */
+function* documentLines(city: Publisher, name: string, publicationTime: Date, extension: Iterable<string> | null): Generator<string> {
+  yield '<?xml version="1.0" encoding="UTF-8"?>';
+  yield `<d2LogicalModel xmlns="${DATEX2_V2_NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" modelBaseVersion="2">`;
+  yield `<exchange>${identification('supplierIdentification', city)}</exchange>`;
+  yield '<payloadPublication xsi:type="GenericPublication" lang="de">';
+  yield `<publicationTime>${xmlTime(publicationTime)}</publicationTime>`;
+  yield identification('publicationCreator', city);
+  yield `<genericPublicationName>${name}</genericPublicationName>`;
+  if (extension !== null) {
+    yield '<genericPublicationExtension>';
+    yield* extension;
+    yield '</genericPublicationExtension>';
+  }
+  yield '</payloadPublication>';
+  yield '</d2LogicalModel>';
 }
 
 const HEADER = '<headerInformation><confidentiality>noRestriction</confidentiality><informationStatus>real</informationStatus></headerInformation>';
@@ -62,18 +65,23 @@ function record(s: ParkingSite): string {
   ].join('');
 }
 
-/** The static publication: every site with name, position, capacity and type. */
+function* tableLines(snap: ParkingSnapshot): Generator<string> {
+  yield '<parkingTablePublication>';
+  yield HEADER;
+  yield `<parkingTable id="${PARKING_TABLE_ID}" version="${snap.tableVersion}">`;
+  yield `<parkingTableVersionTime>${xmlTime(snap.tableVersionTime)}</parkingTableVersionTime>`;
+  for (const site of snap.sites) yield record(site);
+  yield '</parkingTable>';
+  yield '</parkingTablePublication>';
+}
+
+/** The static publication, line by line: every site with name, position, capacity and type. */
+export function parkingTableV2Lines(city: Publisher, snap: ParkingSnapshot): Iterable<string> {
+  return documentLines(city, 'ParkingTablePublication', snap.tableVersionTime, snap.sites.length === 0 ? null : tableLines(snap));
+}
+
 export function parkingTableV2(city: Publisher, snap: ParkingSnapshot): string {
-  const extension = snap.sites.length === 0 ? null : [
-    '<parkingTablePublication>',
-    HEADER,
-    `<parkingTable id="${PARKING_TABLE_ID}" version="${snap.tableVersion}">`,
-    `<parkingTableVersionTime>${xmlTime(snap.tableVersionTime)}</parkingTableVersionTime>`,
-    ...snap.sites.map(record),
-    '</parkingTable>',
-    '</parkingTablePublication>',
-  ].join('\n');
-  return document(city, 'ParkingTablePublication', snap.tableVersionTime, extension);
+  return joinLines(parkingTableV2Lines(city, snap));
 }
 
 function status(s: ParkingSite): string {
@@ -93,15 +101,20 @@ function status(s: ParkingSite): string {
   ].join('');
 }
 
-/** The live publication: occupied and vacant spaces, status and time of every site that has reported. */
-export function parkingStatusV2(city: Publisher, snap: ParkingSnapshot): string {
+function* statusLines(snap: ParkingSnapshot, reported: ParkingSite[]): Generator<string> {
+  yield '<parkingStatusPublication>';
+  yield `<parkingTableReference id="${PARKING_TABLE_ID}" targetClass="ParkingTable" version="${snap.tableVersion}"/>`;
+  yield HEADER;
+  for (const site of reported) yield status(site);
+  yield '</parkingStatusPublication>';
+}
+
+/** The live publication, line by line: occupied and vacant spaces, status and time of every site that has reported. */
+export function parkingStatusV2Lines(city: Publisher, snap: ParkingSnapshot): Iterable<string> {
   const reported = snap.sites.filter((s) => s.live !== null);
-  const extension = reported.length === 0 ? null : [
-    '<parkingStatusPublication>',
-    `<parkingTableReference id="${PARKING_TABLE_ID}" targetClass="ParkingTable" version="${snap.tableVersion}"/>`,
-    HEADER,
-    ...reported.map(status),
-    '</parkingStatusPublication>',
-  ].join('\n');
-  return document(city, 'ParkingStatusPublication', snap.statusTime, extension);
+  return documentLines(city, 'ParkingStatusPublication', snap.statusTime, reported.length === 0 ? null : statusLines(snap, reported));
+}
+
+export function parkingStatusV2(city: Publisher, snap: ParkingSnapshot): string {
+  return joinLines(parkingStatusV2Lines(city, snap));
 }

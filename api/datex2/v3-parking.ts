@@ -13,7 +13,7 @@
 import type { CityProfile } from '../../city-profile.js';
 import type { ParkingSite, ParkingSnapshot } from './parking-sites.js';
 import { PARKING_TABLE_ID } from './v2-parking.js';
-import { clip, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
+import { clip, joinLines, xmlAttr, xmlNumber, xmlText, xmlTime } from '../xml.js';
 
 type Publisher = Pick<CityProfile, 'datexNationalId'>;
 
@@ -34,13 +34,11 @@ const LAYOUT_V3: Record<string, string> = {
   covered: 'building', openSpace: 'openSpace', nested: 'nested', field: 'field',
 };
 
-function head(city: Publisher, type: string, publicationTime: Date): string {
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<d2:payload ${NAMESPACES} xsi:type="prk:${type}" lang="de" modelBaseVersion="3">`,
-    `<com:publicationTime>${xmlTime(publicationTime)}</com:publicationTime>`,
-    `<com:publicationCreator><com:country>de</com:country><com:nationalIdentifier>${xmlText(city.datexNationalId)}</com:nationalIdentifier></com:publicationCreator>`,
-  ].join('\n');
+function* headLines(city: Publisher, type: string, publicationTime: Date): Generator<string> {
+  yield '<?xml version="1.0" encoding="UTF-8"?>';
+  yield `<d2:payload ${NAMESPACES} xsi:type="prk:${type}" lang="de" modelBaseVersion="3">`;
+  yield `<com:publicationTime>${xmlTime(publicationTime)}</com:publicationTime>`;
+  yield `<com:publicationCreator><com:country>de</com:country><com:nationalIdentifier>${xmlText(city.datexNationalId)}</com:nationalIdentifier></com:publicationCreator>`;
 }
 
 function place(s: ParkingSite): string {
@@ -61,19 +59,24 @@ function place(s: ParkingSite): string {
   ].join('');
 }
 
-/** The static publication, or null when no site is published. */
+function* tableLines(city: Publisher, snap: ParkingSnapshot): Generator<string> {
+  yield* headLines(city, 'ParkingTablePublication', snap.tableVersionTime);
+  yield HEADER;
+  yield `<prk:parkingTable id="${PARKING_TABLE_ID}" version="${snap.tableVersion}">`;
+  yield `<prk:versionTime>${xmlTime(snap.tableVersionTime)}</prk:versionTime>`;
+  for (const site of snap.sites) yield place(site);
+  yield '</prk:parkingTable>';
+  yield '</d2:payload>';
+}
+
+/** The static publication line by line, or null when no site is published. */
+export function parkingTableV3Lines(city: Publisher, snap: ParkingSnapshot): Iterable<string> | null {
+  return snap.sites.length === 0 ? null : tableLines(city, snap);
+}
+
 export function parkingTableV3(city: Publisher, snap: ParkingSnapshot): string | null {
-  if (snap.sites.length === 0) return null;
-  return [
-    head(city, 'ParkingTablePublication', snap.tableVersionTime),
-    HEADER,
-    `<prk:parkingTable id="${PARKING_TABLE_ID}" version="${snap.tableVersion}">`,
-    `<prk:versionTime>${xmlTime(snap.tableVersionTime)}</prk:versionTime>`,
-    ...snap.sites.map(place),
-    '</prk:parkingTable>',
-    '</d2:payload>',
-    '',
-  ].join('\n');
+  const lines = parkingTableV3Lines(city, snap);
+  return lines === null ? null : joinLines(lines);
 }
 
 function placeStatus(s: ParkingSite): string {
@@ -93,16 +96,21 @@ function placeStatus(s: ParkingSite): string {
   ].join('');
 }
 
-/** The live publication, or null when no site has reported yet. */
-export function parkingStatusV3(city: Publisher, snap: ParkingSnapshot): string | null {
+function* statusLines(city: Publisher, snap: ParkingSnapshot, reported: ParkingSite[]): Generator<string> {
+  yield* headLines(city, 'ParkingStatusPublication', snap.statusTime);
+  yield `<prk:parkingTableReference id="${PARKING_TABLE_ID}" version="${snap.tableVersion}" targetClass="prk:ParkingTable"/>`;
+  yield HEADER;
+  for (const site of reported) yield placeStatus(site);
+  yield '</d2:payload>';
+}
+
+/** The live publication line by line, or null when no site has reported yet. */
+export function parkingStatusV3Lines(city: Publisher, snap: ParkingSnapshot): Iterable<string> | null {
   const reported = snap.sites.filter((s) => s.live !== null);
-  if (reported.length === 0) return null;
-  return [
-    head(city, 'ParkingStatusPublication', snap.statusTime),
-    `<prk:parkingTableReference id="${PARKING_TABLE_ID}" version="${snap.tableVersion}" targetClass="prk:ParkingTable"/>`,
-    HEADER,
-    ...reported.map(placeStatus),
-    '</d2:payload>',
-    '',
-  ].join('\n');
+  return reported.length === 0 ? null : statusLines(city, snap, reported);
+}
+
+export function parkingStatusV3(city: Publisher, snap: ParkingSnapshot): string | null {
+  const lines = parkingStatusV3Lines(city, snap);
+  return lines === null ? null : joinLines(lines);
 }
