@@ -130,6 +130,11 @@ export class CodecSandbox {
     this.scripts.set(codecId, script);
   }
 
+  /** The codec is compiled here: its next call is no load. */
+  isCompiled(codecId: number): boolean {
+    return this.compiled.has(codecId);
+  }
+
   /** Convenience for tests and one-off runs: the script is its own key. */
   decode(script: string, input: CodecInput, options: CallOptions = {}): CodecOutcome {
     let id = this.ids.get(script);
