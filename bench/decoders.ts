@@ -2,18 +2,21 @@
  * Decoder throughput: the built-in reference decoder; a vendor codec of typical size
  * (1 KB) and a large one (80 KB, the shape of Tektelic's decoders: bench/large-codec.ts)
  * in the QuickJS sandbox with its limits on, on this thread and through the codec
- * worker as ingest runs them. Baselines measured in the same run: the large codec as
- * written (its table built per call, as before constant tables were hoisted) and the
- * small codec unsandboxed with `new Function`. With TTN_DEVICES_REPO naming a checkout
- * of TheThingsNetwork/lorawan-devices, Tektelic's smart room sensor codec is measured too,
- * and the codecs TTN_DEVICES_CODECS names (paths in the checkout, comma-separated).
+ * workers as ingest runs them (codec-pool.ts). Baselines measured in the same run: the
+ * large codec as written (its table built per call, as before constant tables were
+ * hoisted), large codecs through one worker, and the small codec unsandboxed with
+ * `new Function`. With TTN_DEVICES_REPO naming a checkout of
+ * TheThingsNetwork/lorawan-devices, Tektelic's smart room sensor codec is measured too
+ * (the target of ≥ 10,000/s is judged on it: realLargeCodecDecodesPerSecond; without a
+ * checkout on our codec of its shape, largeCodecDecodesPerSecond), and the codecs
+ * TTN_DEVICES_CODECS names (paths in the checkout, comma-separated).
  *
  *   stadtfunk bench decoders [--duration S] [--json FILE]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { atRoot } from '../package-root.js';
-import { checkExamples, CodecSandbox, createDecoders, DEFAULT_CODEC_LIMITS, encodeAir, loadGuardedQuickJS, type Decoders, type DeviceModel } from '../decoders/index.js';
+import { checkExamples, CodecSandbox, createDecoders, DEFAULT_CODEC_LIMITS, defaultCodecWorkers, encodeAir, loadGuardedQuickJS, type Decoders, type DeviceModel } from '../decoders/index.js';
 import { readRepositoryPath } from '../decoders/device-repository.js';
 import { printTable, writeJson } from './environment.js';
 import { LARGE_CODEC_PAYLOAD, largeCodec } from './large-codec.js';
@@ -85,6 +88,8 @@ export async function realCodecs(repo: string | undefined, named = ''): Promise<
 export async function decodersBench(opts: { durationS?: number; json?: string } = {}): Promise<Record<string, unknown>> {
   const durationMs = (opts.durationS ?? 3) * 1000;
   const decoders = await createDecoders();
+  const oneWorker = await createDecoders({ codecWorkers: 1 });
+  const workers = defaultCodecWorkers();
   const air = encodeAir({ pm1: 8.3, pm2_5: 12.4, pm10: 20.1, no2: 38.5, co2: 415, temperature: 7.25, relative_humidity: 81, pressure: 1013.2, noise: 55.5, battery_voltage: 3.6 });
   const recvTime = new Date();
   const builtin = rate(durationMs, () => void decoders.decode({ id: 'b', decoder: { kind: 'builtin', name: 'stadtfunk-air' } }, { bytes: air, fPort: 10, recvTime }));
@@ -108,9 +113,12 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
   // Through the worker thread with its watchdog (what ingest uses), plus the mapping.
   const smallModel: DeviceModel = { id: 'small', decoder: { kind: 'codec', script: small }, mapping: [{ path: 'air.pm25', metric: 'pm2_5' }, { path: 'temp', metric: 'temperature' }, { path: 'pressure', metric: 'pressure', unit: 'Pa' }] };
   const smallWorker = await workerRate(decoders, smallModel, smallPayload, 2, durationMs);
-  const largeWorker = await workerRate(decoders, { id: 'large', decoder: { kind: 'codec', script: large } }, LARGE_CODEC_PAYLOAD, 10, durationMs);
+  const largeModel: DeviceModel = { id: 'large', decoder: { kind: 'codec', script: large } };
+  const largeWorker = await workerRate(decoders, largeModel, LARGE_CODEC_PAYLOAD, 10, durationMs);
+  const largeOneWorker = await workerRate(oneWorker, largeModel, LARGE_CODEC_PAYLOAD, 10, durationMs);
   for (const c of reals) c.worker = await workerRate(decoders, { id: c.file, decoder: { kind: 'codec', script: c.script } }, c.bytes, c.fPort, durationMs);
   const real = reals.find((c) => c.file === SMART_ROOM);
+  const realOneWorker = real ? await workerRate(oneWorker, { id: real.file, decoder: { kind: 'codec', script: real.script } }, real.bytes, real.fPort, durationMs) : 0;
 
   // Baseline: the small codec with full host access and no limits (never do this in production).
   const unsandboxed = new Function(`${small}; return decodeUplink;`)() as (input: unknown) => unknown;
@@ -118,6 +126,7 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
   sandbox.close();
   asWritten.close();
   decoders.close();
+  oneWorker.close();
 
   const result = {
     builtinDecodesPerSecond: builtin,
@@ -126,31 +135,36 @@ export async function decodersBench(opts: { durationS?: number; json?: string } 
     largeCodecSandboxDecodesPerSecond: largeSandboxed,
     largeCodecAsWrittenDecodesPerSecond: largeAsWritten,
     largeCodecDecodesPerSecond: largeWorker,
-    ...(real ? { realLargeCodecSandboxDecodesPerSecond: real.sandbox, realLargeCodecAsWrittenDecodesPerSecond: real.asWritten, realLargeCodecDecodesPerSecond: real.worker } : {}),
+    largeCodecOneWorkerDecodesPerSecond: largeOneWorker,
+    ...(real ? { realLargeCodecSandboxDecodesPerSecond: real.sandbox, realLargeCodecAsWrittenDecodesPerSecond: real.asWritten, realLargeCodecDecodesPerSecond: real.worker, realLargeCodecOneWorkerDecodesPerSecond: realOneWorker } : {}),
+    /** The key the ≥ 10,000/s target is judged on: the real codec when there is a checkout. */
+    largeCodecTarget: real ? 'realLargeCodecDecodesPerSecond' : 'largeCodecDecodesPerSecond',
     ...(reals.length > 0 ? { realCodecs: reals.map((c) => ({ file: c.file, bytes: c.script.length, sandboxDecodesPerSecond: c.sandbox, asWrittenDecodesPerSecond: c.asWritten, workerDecodesPerSecond: c.worker })) } : {}),
     baselineUnsandboxedDecodesPerSecond: baseline,
     parameters: {
-      durationS: durationMs / 1000, codecTimeoutMs: DEFAULT_CODEC_LIMITS.timeoutMs, codecMemoryBytes: DEFAULT_CODEC_LIMITS.memoryBytes,
+      durationS: durationMs / 1000, codecWorkers: workers, codecTimeoutMs: DEFAULT_CODEC_LIMITS.timeoutMs, codecMemoryBytes: DEFAULT_CODEC_LIMITS.memoryBytes,
       codecBytes: small.length, largeCodecBytes: large.length, ...(real ? { realLargeCodec: real.file, realLargeCodecBytes: real.script.length } : {}), node: process.version,
     },
   };
   const pct = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)} %`;
-  printTable('stadtfunk bench decoders (one core; limits on: 100 ms, 16 MiB)', [
+  printTable(`stadtfunk bench decoders (limits on: 100 ms, 16 MiB; ${workers} codec worker${workers === 1 ? '' : 's'} as ingest runs them)`, [
     ['built-in stadtfunk-air decodes/s', builtin],
     [`small codec (${(small.length / 1024).toFixed(1)} KB), sandbox decodes/s`, smallSandboxed],
-    ['  … in the worker with watchdog, plus mapping (as ingest runs it)', smallWorker],
+    ['  … in the workers with watchdog, plus mapping (as ingest runs it)', smallWorker],
     [`large codec (${(large.length / 1024).toFixed(0)} KB, Tektelic-shaped), sandbox decodes/s`, largeSandboxed],
     ['  … as written, table built per call (baseline) decodes/s', largeAsWritten],
-    ['  … in the worker with watchdog (largeCodecDecodesPerSecond)', largeWorker],
+    [`  … in the workers with watchdog (largeCodecDecodesPerSecond)${real ? '' : ': the target'}`, largeWorker],
+    ['  … in one worker (baseline)', largeOneWorker],
     ...reals.flatMap((c): [string, number][] => [
       [`${c.file} (${(c.script.length / 1024).toFixed(0)} KB), sandbox decodes/s`, c.sandbox],
       ['  … as written (baseline) decodes/s', c.asWritten],
-      [`  … in the worker with watchdog${c === real ? ' (realLargeCodecDecodesPerSecond)' : ''}`, c.worker],
+      [`  … in the workers with watchdog${c === real ? ' (realLargeCodecDecodesPerSecond): the target' : ''}`, c.worker],
+      ...(c === real ? [['  … in one worker (baseline)', realOneWorker] as [string, number]] : []),
     ]),
     ['small codec unsandboxed (baseline) decodes/s', baseline],
     ['small sandbox / unsandboxed', pct(smallSandboxed, baseline)],
     ['large: hoisted / as written', pct(largeSandboxed, largeAsWritten)],
-    ['targets', '≥ 200,000 built-in, ≥ 10,000 sandboxed, ≥ 10,000 large codec in the worker'],
+    ['targets', `≥ 200,000 built-in, ≥ 10,000 sandboxed, ≥ 10,000 large codec through the workers (${real ? 'Tektelic smart room sensor' : 'our Tektelic-shaped codec; TTN_DEVICES_REPO for the real one'})`],
   ]);
   await writeJson(opts.json, result);
   return result;

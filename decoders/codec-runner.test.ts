@@ -73,6 +73,21 @@ describe('codec worker against hostile codecs (100 ms, 16 MiB)', () => {
   }, 60_000);
 });
 
+describe('codec worker with a codec that loads slowly', () => {
+  it('answers the calls run before a slow first load instead of blaming them for its time', async () => {
+    const runner = new CodecRunner();
+    try {
+      expect(await answersWell(runner)).toMatchObject({ ok: true });
+      // Top-level code that takes 400 ms: within the load budget (ten calls, 1 s), far past one call's.
+      const slow = 'var t0 = Date.now(); while (Date.now() - t0 < 400) {} function decodeUplink(input) { return { data: { slow: true } }; }';
+      const outs = await Promise.all([runner.decode(good, input), runner.decode(good, input), runner.decode(slow, input)]);
+      expect(outs).toMatchObject([{ ok: true }, { ok: true }, { ok: true, data: { slow: true } }]);
+    } finally {
+      await runner.close();
+    }
+  }, 60_000);
+});
+
 describe('the service keeps its memory when a codec allocates without end', () => {
   it('fails the bomb with a memory-limit error and its RSS ends within a few MB of where it was', async () => {
     // A child process of its own, so that the RSS is that of one service alone.

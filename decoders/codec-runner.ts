@@ -70,6 +70,11 @@ export class CodecRunner {
     this.settings = { ...limits, heapCapBytes: options.heapCapBytes ?? 512 * 1024 * 1024 };
   }
 
+  /** Calls not yet answered (sent or waiting to be): how far behind this worker is. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
   decode(script: string, input: CodecInput, options: CallOptions = {}): Promise<CodecOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'codec runner is closed' });
     let codecId = this.codecIds.get(script);

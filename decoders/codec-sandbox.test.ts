@@ -25,6 +25,19 @@ describe('codec sandbox', () => {
     });
   });
 
+  it('gives the codec its input as TS013 has it: every byte value, fPort, recvTime as a Date, variables', () => {
+    const echo = `function decodeUplink(input) {
+      return { data: { bytes: input.bytes, array: Array.isArray(input.bytes), fPort: input.fPort, ms: input.recvTime.getTime(), date: input.recvTime instanceof Date, variables: input.variables, keys: Object.keys(input) } };
+    }`;
+    const all = Array.from({ length: 256 }, (_, i) => i);
+    const recvTime = new Date('2026-12-06T05:12:34.567Z');
+    expect(sandbox.decode(echo, { bytes: Uint8Array.from(all), fPort: 224, recvTime, variables: { key: 'a|b', 'x|': '"}' } })).toMatchObject({
+      ok: true,
+      data: { bytes: all, array: true, fPort: 224, ms: recvTime.getTime(), date: true, variables: { key: 'a|b', 'x|': '"}' }, keys: ['bytes', 'fPort', 'recvTime', 'variables'] },
+    });
+    expect(sandbox.decode(echo, { bytes: new Uint8Array(0), fPort: 1, recvTime })).toMatchObject({ ok: true, data: { bytes: [], fPort: 1, variables: {} } });
+  });
+
   it("keeps each codec's globals and prototype patches to itself", () => {
     const a = 'Object.prototype.vendor = "a"; function decodeUplink() { return { data: { seen: ({}).vendor } }; }';
     const b = 'function decodeUplink() { return { data: { seen: typeof ({}).vendor, pick: typeof ({}).pick } }; }';

@@ -54,6 +54,8 @@ const NOT_AIR = new Set(['co2', 'soil', 'water', 'surface', 'board', 'mcu', 'cpu
 const UNIT_WORDS = new Set(['c', 'f', 'v', 'mv', 'pa', 'hpa', 'kpa', 'mbar', 'ppm', 'ppb', 'ugm3', 'mgm3', 'pct', 'percent', 'lux', 'lx', 'db', 'dba', 'cm', 'mm', 'm', 'w', 'kw', 'wh', 'kwh']);
 
 const has = (ws: string[], ...any: string[]): boolean => any.some((w) => ws.includes(w));
+/** `has` for a word set: looks up each of a field's few words instead of spreading the set (which cost most of a decode's mapping). */
+const hasAnyOf = (ws: string[], set: ReadonlySet<string>): boolean => ws.some((w) => set.has(w));
 const OCCUPIED_WORDS: Record<string, number> = { occupied: 1, busy: 1, present: 1, car: 1, taken: 1, 'in use': 1, free: 0, vacant: 0, empty: 0, absent: 0, available: 0, 'no car': 0 };
 
 /** The unit in the name, when a unit word ends it (`co2_ppm` → ppm). */
@@ -129,7 +131,7 @@ export function classify(leaf: Leaf, category: ModelCategory | null): Classified
     const lamp = classifyLamp(leaf);
     if (lamp) return lamp;
   }
-  if (has(ws, ...NOT_A_MEASUREMENT) && !has(ws, 'barometric', 'atmospheric')) return null;
+  if (hasAnyOf(ws, NOT_A_MEASUREMENT) && !has(ws, 'barometric', 'atmospheric')) return null;
   if (typeof leaf.value === 'string' && !/^-?\d+(\.\d+)?$/.test(leaf.value.trim())) return null;
 
   const pm = particulate(ws);
@@ -139,7 +141,7 @@ export function classify(leaf: Leaf, category: ModelCategory | null): Classified
   if (has(ws, 'o3', 'ozone')) return { metric: 'o3', channel: '' };
   if (has(ws, 'so2')) return { metric: 'so2', channel: '' };
   if (ws[0] === 'co' && ws.length <= 2) return { metric: 'co', channel: '' };
-  const airPlace = !has([...leaf.parents, ...ws], ...NOT_AIR);
+  const airPlace = !hasAnyOf(leaf.parents, NOT_AIR) && !hasAnyOf(ws, NOT_AIR);
   if (has(ws, 'temperature', 'temp', 'tempc', 'tempf') && airPlace) return { metric: 'temperature', channel: '' };
   if (has(ws, 'humidity', 'hum', 'humi', 'rh', 'relativehumidity') && airPlace) return { metric: 'relative_humidity', channel: '' };
   if (has(ws, 'pressure', 'barometric', 'baro', 'pbaro', 'press') && !(ws[0] === 't' && has(ws, 'baro')) && !has(ws, 'vapor', 'vapour', 'water', 'pipe', 'deficit', 'tank', 'tire', 'tyre', 'differential', 'pd', 'p1', 'p2')) {

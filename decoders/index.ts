@@ -4,7 +4,7 @@
  */
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { DEFAULT_CODEC_LIMITS } from './codec-sandbox.js';
-import { CodecRunner } from './codec-runner.js';
+import { CodecPool, defaultCodecWorkers } from './codec-pool.js';
 import { normalize } from './normalize.js';
 import { normalizedReadings } from './normalized-payload.js';
 import { decodeAir } from './stadtfunk-air.js';
@@ -49,10 +49,13 @@ export interface DecodersOptions {
   codecTimeoutMs?: number;
   /** How much the codec heap may grow in one call. Default 16 MiB. */
   codecMemoryBytes?: number;
+  /** Codec worker threads (codec-pool.ts). Default 2 on a machine with two cores or more, else 1. */
+  codecWorkers?: number;
 }
 
 export { CodecSandbox, DEFAULT_CODEC_LIMITS, type CodecOutcome, type CodecLimits } from './codec-sandbox.js';
 export { CodecRunner } from './codec-runner.js';
+export { CodecPool, defaultCodecWorkers } from './codec-pool.js';
 export { loadGuardedQuickJS } from './codec-memory.js';
 export { encodeDownlink, canEncodeDownlink, type EncodeOutcome } from './encode-downlink.js';
 export { encodeStreetlightCommand, decodeStreetlightCommand, STREETLIGHT_FPORT, type StreetlightCommand } from './stadtfunk-streetlight-command.js';
@@ -81,13 +84,16 @@ export function readingsOf(model: DeviceModel, data: Record<string, unknown>, no
   };
 }
 
-/** Built-in decoders and vendor codecs (sandboxed in QuickJS, in a worker thread with a watchdog). */
+/** Built-in decoders and vendor codecs (sandboxed in QuickJS, in worker threads with a watchdog each). */
 export async function createDecoders(options: DecodersOptions = {}): Promise<Decoders> {
-  const runner = new CodecRunner({
-    ...DEFAULT_CODEC_LIMITS,
-    ...(options.codecTimeoutMs ? { timeoutMs: options.codecTimeoutMs } : {}),
-    ...(options.codecMemoryBytes ? { memoryBytes: options.codecMemoryBytes } : {}),
-  });
+  const runner = new CodecPool(
+    {
+      ...DEFAULT_CODEC_LIMITS,
+      ...(options.codecTimeoutMs ? { timeoutMs: options.codecTimeoutMs } : {}),
+      ...(options.codecMemoryBytes ? { memoryBytes: options.codecMemoryBytes } : {}),
+    },
+    { workers: options.codecWorkers ?? defaultCodecWorkers() },
+  );
   return {
     decode(model, input) {
       if (model.decoder.kind === 'builtin') {
