@@ -150,7 +150,9 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     const result = await withTimeLimit(pool, timeoutMs, (db) => executeGet(db, settings, path, options, links(request), pathPart));
     if (result.kind === 'empty') await reply.status(204).send();
     else if (result.kind === 'raw') await reply.type('text/plain; charset=utf-8').send(result.body);
-    else await reply.type('application/json; charset=utf-8').send(result.kind === 'text' ? result.body : JSON.stringify(result.body));
+    // As bytes: Fastify measures a string's UTF-8 length and node:http then encodes it, two passes over a
+    // page of 1,000 Observations (470 KB), a tenth of the service's CPU while paging (issue 21).
+    else await reply.type('application/json; charset=utf-8').send(Buffer.from(result.kind === 'text' ? result.body : JSON.stringify(result.body)));
   };
 
   app.get(`${STA_PREFIX}/*`, {
