@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { ENTITY_TYPES, StaQueryError, StaReader, checkExpressions, emptyOptions, expressionsOf, keysetOrder, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
 import type { ResourcePath } from './resource-path.js';
-import { EXPANDED, dataArrayJson, entityJson, entityText, nextLink, observationText, propertiesOf, selfLink, skipTokenText, type ExpandedRow, type Links } from './serialize.js';
+import { EXPANDED, dataArrayJson, entityJson, entityText, nextLink, observationText, pageBytes, propertiesOf, selfLink, skipTokenText, type ExpandedRow, type Links } from './serialize.js';
 
 /** Default and largest page ($top), as FROST-Server's defaults. */
 export const DEFAULT_TOP = 100;
@@ -14,8 +14,8 @@ export const MAX_TOP = 10_000;
 
 export type StaResult =
   | { kind: 'json'; body: unknown }
-  /** JSON already written as text. */
-  | { kind: 'text'; body: string }
+  /** JSON already written as UTF-8. */
+  | { kind: 'bytes'; body: Buffer }
   | { kind: 'raw'; body: string }
   | { kind: 'empty' };
 
@@ -133,12 +133,11 @@ export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path
     return { kind: 'json', body };
   }
   await expandRows(reader, type, rows, expand, positions);
-  // The page is written as text: the head, then each entity's own JSON text.
-  const head = JSON.stringify(body);
+  // The page is written as bytes: the head, then each entity's own JSON text.
   const all = { ...options, expand };
   // Observations as they are (no $select, no $expand) skip the entity objects: observationText.
   const write = type.name === 'Observation' && !options.select && expand.length === 0 ? (r: ExpandedRow) => observationText(r, links) : (r: ExpandedRow) => entityText(type, r, all, links, true);
-  return { kind: 'text', body: `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"value":[${rows.map(write).join(',')}]}` };
+  return { kind: 'bytes', body: pageBytes(JSON.stringify(body), rows, write) };
 }
 
 export type { Row };

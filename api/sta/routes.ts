@@ -152,7 +152,7 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     else if (result.kind === 'raw') await reply.type('text/plain; charset=utf-8').send(result.body);
     // As bytes: Fastify measures a string's UTF-8 length and node:http then encodes it, two passes over a
     // page of 1,000 Observations (470 KB), a tenth of the service's CPU while paging (issue 21).
-    else await reply.type('application/json; charset=utf-8').send(Buffer.from(result.kind === 'text' ? result.body : JSON.stringify(result.body)));
+    else await reply.type('application/json; charset=utf-8').send(result.kind === 'bytes' ? result.body : Buffer.from(JSON.stringify(result.body)));
   };
 
   app.get(`${STA_PREFIX}/*`, {

@@ -1,7 +1,7 @@
 /** The MQTT writer of Observations writes the same JSON as GET's serialiser. */
 import { describe, expect, it } from 'vitest';
 import { ENTITY_TYPES, emptyOptions } from '../../storage/index.js';
-import { entityText, ObservationEncoder, observationText } from './serialize.js';
+import { entityText, ObservationEncoder, observationText, pageBytes } from './serialize.js';
 
 const links = { base: 'https://daten.example.org/sta/v1.1', licence: { id: 'dl-de/by-2-0', name: 'n', url: 'u' }, attribution: 'Stadt' };
 
@@ -50,5 +50,21 @@ describe('times', () => {
         expect(JSON.parse(observationText(row, links2)).phenomenonTime).toBe(new Date(ms).toISOString());
       }
     }
+  });
+});
+
+describe('pageBytes', () => {
+  const parse = (b: Buffer) => JSON.parse(b.toString('utf8')) as { value: unknown[] };
+  it('writes the head and every row as the joined text would, growing past its first estimate', () => {
+    const texts = Array.from({ length: 50 }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(i * 200), u: 'Düsseldorf €' }));
+    const rows = texts.map((t) => ({ t }));
+    const bytes = pageBytes('{"@iot.count":50,"@iot.nextLink":"https://a/b?$skiptoken=1~2~3"}', rows, (r) => r.t as string);
+    expect(bytes.toString('utf8')).toBe(`{"@iot.count":50,"@iot.nextLink":"https://a/b?$skiptoken=1~2~3","value":[${texts.join(',')}]}`);
+    expect(parse(bytes).value).toHaveLength(50);
+  });
+
+  it('writes an empty page and a page without head members', () => {
+    expect(pageBytes('{}', [], () => '').toString()).toBe('{"value":[]}');
+    expect(pageBytes('{}', [{}], () => '{"a":"ü"}').toString()).toBe('{"value":[{"a":"ü"}]}');
   });
 });

@@ -274,9 +274,38 @@ export function observationText(row: Row, links: Links): string {
 }
 
 /**
- * One entity as JSON text. (Writing Observations as template strings instead was measured
- * slower than V8's JSON.stringify of the object: 3.5-5.4 against 2.7-3.1 ms of CPU per
- * 1,000 Observations, Node 20.)
+ * A collection page as UTF-8 bytes: the members of `head` (a JSON object's text), then
+ * `value` with each row's entity text, encoded into one growing buffer as it is written.
+ * Joining a page's texts into one string and encoding that took twice as long (1,000
+ * Observations: 2.2 against 1.1-1.4 ms with observationText, Node 24): the joined
+ * string was copied again to flatten it, then encoded.
+ */
+export function pageBytes(head: string, rows: readonly ExpandedRow[], write: (row: ExpandedRow) => string): Buffer {
+  const start = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"value":[`;
+  let out = Buffer.allocUnsafe(Math.max(4096, start.length * 3 + rows.length * 600));
+  let at = out.write(start, 0, 'utf8');
+  for (let i = 0; i < rows.length; i++) {
+    const text = write(rows[i]!);
+    // A UTF-16 code unit is at most 3 bytes of UTF-8; the comma and the closing ]} follow.
+    const need = at + text.length * 3 + 3;
+    if (need > out.length) {
+      const larger = Buffer.allocUnsafe(Math.max(out.length * 2, need));
+      out.copy(larger, 0, 0, at);
+      out = larger;
+    }
+    if (i > 0) out[at++] = 0x2c; // ,
+    at += out.write(text, at, 'utf8');
+  }
+  out[at++] = 0x5d; // ]
+  out[at++] = 0x7d; // }
+  return out.subarray(0, at);
+}
+
+/**
+ * One entity as JSON text. (Top-level Observations without $select or $expand are written
+ * by observationText instead: on Node 24 with constant pieces escaped once and toISOString's
+ * date part kept, 1.1 against 2.9-4.4 ms per 1,000, where template strings had measured
+ * slower than JSON.stringify, 3.5-5.4 against 2.7-3.1 ms, on Node 20.)
  */
 export function entityText(type: EntityType, row: ExpandedRow, options: QueryOptions, links: Links, topLevel: boolean): string {
   return JSON.stringify(entityJson(type, row, options, links, topLevel));
