@@ -5,7 +5,13 @@
  * readings arrive between two pages (with $skip, a reading older than the page boundary
  * pushed the boundary's Observation onto the next page a second time).
  */
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeGet, type StaResult } from '../api/sta/execute.js';
+import { parseQueryOptions } from '../api/sta/query-options.js';
+import { ResolutionCache } from '../api/sta/resolution-cache.js';
+import { parseResourcePath } from '../api/sta/resource-path.js';
+import { STA_METRICS } from '../api/sta/vocabulary.js';
 import { datastreamId, writeBatch } from '../storage/index.js';
 import { COUNTS, STEP_MS, T0, startStaFixture, type StaFixture } from './sta-fixture.js';
 
@@ -140,5 +146,74 @@ describe('Observations page by $skiptoken', () => {
     expect(res.body.message).toContain('$skiptoken');
     const things = await f.get(`Things?$skiptoken=${token}`);
     expect(things.status).toBe(400);
+  });
+});
+
+describe("a chain's Datastream", () => {
+  const root = 'https://daten.example.org/sta/v1.1';
+
+  /** executeGet as the route calls it, on a connection that records each statement. */
+  async function reader(all: boolean, cache: ResolutionCache): Promise<{ get(url: string): Promise<StaResult>; statements: string[]; release(): void }> {
+    const client = await f.db.pool.connect();
+    const statements: string[] = [];
+    const db = { query: (text: string, values: unknown[]) => (statements.push(text), client.query(text, values)) } as unknown as pg.ClientBase;
+    const links = { base: root, licence: { id: 'l', name: 'l', url: 'l' }, attribution: 'a' };
+    return {
+      statements,
+      release: () => client.release(),
+      async get(url) {
+        const u = new URL(url.startsWith('https:') ? url : `${root}/${url}`);
+        const pathPart = u.pathname.slice('/sta/v1.1'.length);
+        const segments = pathPart.split('/').filter((x) => x !== '').map(decodeURIComponent);
+        return executeGet(db, { all, timescale: f.db.timescale, metrics: STA_METRICS }, parseResourcePath(segments), parseQueryOptions(Object.fromEntries(u.searchParams)), links, pathPart, cache);
+      },
+    };
+  }
+  const body = (r: StaResult): { value: Obs[]; '@iot.nextLink'?: string } => JSON.parse((r as { body: Buffer }).body.toString('utf8'));
+
+  it('is looked up once for the pages of a chain, again by a new request and after its time', async () => {
+    let nowMs = 0;
+    const r = await reader(false, new ResolutionCache(2_000, 100, () => nowMs));
+    try {
+      const expected = await onePage(`Datastreams(${pm25})/Observations`);
+      const perPage: number[] = [];
+      const seen: Obs[] = [];
+      let next: string | undefined = `Datastreams(${pm25})/Observations?$top=100&$count=true`;
+      while (next) {
+        const before = r.statements.length;
+        const page = body(await r.get(next));
+        perPage.push(r.statements.length - before);
+        seen.push(...page.value);
+        next = page['@iot.nextLink'];
+      }
+      expect(ids(seen)).toEqual(ids(expected));
+      // The first page resolves the Datastream, reads its page and counts; the next ones only read and count.
+      expect(perPage).toEqual([3, 2, 2]);
+      const first = body(await r.get(`Datastreams(${pm25})/Observations?$top=100`));
+      const before = r.statements.length;
+      await r.get(first['@iot.nextLink']!);
+      expect(r.statements.length - before).toBe(1);
+      nowMs += 2_001;
+      await r.get(first['@iot.nextLink']!);
+      expect(r.statements.length - before).toBe(3);
+    } finally {
+      r.release();
+    }
+  });
+
+  it("is not taken from a resolution for an operator by an anonymous client's next link", async () => {
+    const privateSeries = datastreamId('raw', 'lamp-3', 'pm2_5', '');
+    const cache = new ResolutionCache(2_000, 100, () => 0);
+    const operator = await reader(true, cache);
+    const anonymous = await reader(false, cache);
+    try {
+      const first = body(await operator.get(`Datastreams(${privateSeries})/Observations?$top=10`));
+      expect(first.value).toHaveLength(10);
+      expect((await operator.get(first['@iot.nextLink']!)).kind).toBe('bytes');
+      await expect(anonymous.get(first['@iot.nextLink']!)).rejects.toMatchObject({ details: { status: 404 } });
+    } finally {
+      operator.release();
+      anonymous.release();
+    }
   });
 });

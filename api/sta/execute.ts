@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { ENTITY_TYPES, StaQueryError, StaReader, checkExpressions, emptyOptions, expressionsOf, keysetOrder, loadPositions, type EntityType, type ExpandItem, type QueryOptions, type ReadSettings, type Resolved, type Row } from '../../storage/index.js';
+import type { ResolutionCache } from './resolution-cache.js';
 import type { ResourcePath } from './resource-path.js';
 import { EXPANDED, dataArrayJson, entityJson, entityText, nextLink, observationText, pageBytes, propertiesOf, selfLink, skipTokenText, type ExpandedRow, type Links } from './serialize.js';
 
@@ -73,15 +74,21 @@ async function expandRows(reader: StaReader, type: EntityType, rows: ExpandedRow
   }
 }
 
-export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path: ResourcePath, options: QueryOptions, links: Links, requestPath: string): Promise<StaResult> {
+/** `resolutions`: Datastreams resolved for earlier pages of a chain of next links (resolution-cache.ts). */
+export async function executeGet(db: pg.ClientBase, settings: ReadSettings, path: ResourcePath, options: QueryOptions, links: Links, requestPath: string, resolutions?: ResolutionCache): Promise<StaResult> {
   const reader = new StaReader(db, settings);
   // Resolve every step but a final collection to one entity.
   let parent: { resolved: Resolved; relation: string } | null = null;
   let resolved: Resolved | null = null;
   const last = path.steps[path.steps.length - 1]!;
+  // Datastreams(id)/Observations pages by next links: the Datastream's resolution is kept for the chain.
+  const first = path.steps[0]!;
+  const chainKey = resolutions && path.steps.length === 2 && first.type.name === 'Datastream' && first.key !== null && last.collection && last.type.name === 'Observation' && !path.ref ? `${settings.all ? 'all' : 'open'}|${first.key}` : null;
   for (const step of path.steps) {
     if (step.collection) break;
-    const row = await reader.entity(step.type, step.key, step.relation && resolved ? { resolved, relation: step.relation } : null);
+    const cached = step === first && chainKey && options.skipToken ? resolutions!.get(chainKey) : null;
+    const row: Row | null = cached ?? await reader.entity(step.type, step.key, step.relation && resolved ? { resolved, relation: step.relation } : null);
+    if (row && !cached && step === first && chainKey) resolutions!.set(chainKey, row);
     if (!row) throw new StaQueryError(`${step.relation ?? step.type.plural}${step.key !== null ? `(${typeof step.key === 'string' ? `'${step.key}'` : step.key})` : ''} not found`, { status: 404 });
     resolved = { type: step.type, row };
   }

@@ -17,6 +17,7 @@ import { createStaPool, ENTITY_SETS, StaQueryError, withTimeLimit } from '../../
 import type { ApiContext } from '../app.js';
 import { executeGet } from './execute.js';
 import { parseQueryOptions } from './query-options.js';
+import { ResolutionCache } from './resolution-cache.js';
 import { parseResourcePath } from './resource-path.js';
 import type { Links } from './serialize.js';
 import { STA_METRICS } from './vocabulary.js';
@@ -70,6 +71,7 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     onError: (error) => app.log.warn({ reason: error.message }, 'idle SensorThings database connection failed'),
   });
   app.addHook('onClose', async () => pool.end());
+  const resolutions = new ResolutionCache();
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof StaQueryError) {
@@ -147,7 +149,7 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     const path = parseResourcePath(segments);
     const options = parseQueryOptions(request.query as Record<string, unknown>);
     const settings = { all: seesAll(request), timescale: ctx.timescale ?? false, metrics: STA_METRICS };
-    const result = await withTimeLimit(pool, timeoutMs, (db) => executeGet(db, settings, path, options, links(request), pathPart));
+    const result = await withTimeLimit(pool, timeoutMs, (db) => executeGet(db, settings, path, options, links(request), pathPart, resolutions));
     if (result.kind === 'empty') await reply.status(204).send();
     else if (result.kind === 'raw') await reply.type('text/plain; charset=utf-8').send(result.body);
     // As bytes: Fastify measures a string's UTF-8 length and node:http then encodes it, two passes over a
