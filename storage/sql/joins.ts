@@ -61,21 +61,29 @@ export interface JoinRow {
 
 export const joinKey = (j: { devEui: string; devNonce: number }): string => `${j.devEui}:${j.devNonce}`;
 
+/** A join to claim, with the concentrator its join-accept goes to (null: none is recorded). */
+export interface JoinClaimRow extends JoinRow {
+  acceptGatewayId: string | null;
+}
+
 /**
- * Records accepted joins and gives each device the session of its newest one recorded
- * here as pending (the current session stays until an uplink proves the new one), in one
- * statement. Returns the keys (`joinKey`) of the joins this transaction recorded first: a
- * DevNonce or JoinNonce another worker (or an earlier delivery) recorded is skipped, and
- * that join is answered by whoever recorded it. Devices are updated in key order.
+ * Records accepted joins, gives each device the session of its newest one recorded here
+ * as pending (the current session stays until an uplink proves the new one), and records
+ * the join-accept of each join recorded here with an id from the downlink sequence: one
+ * statement, one round trip (a join storm's batches are mostly joins). Returns the joins
+ * this transaction recorded first, by `joinKey`, with their accept's downlink id: a
+ * DevNonce or JoinNonce another worker (or an earlier delivery) recorded is skipped, that
+ * join gets no accept here, and it is answered by whoever recorded it. Devices are
+ * updated in key order.
  */
-export async function claimJoins(db: pg.ClientBase, rows: JoinRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
+export async function claimJoins(db: pg.ClientBase, rows: JoinClaimRow[]): Promise<Map<string, number | null>> {
+  if (rows.length === 0) return new Map();
   // Key order: concurrent batches lock device rows in the same order.
   rows = [...rows].sort((a, b) => (a.devEui < b.devEui ? -1 : a.devEui > b.devEui ? 1 : a.devNonce - b.devNonce));
-  const result = await db.query<{ dev_eui: string; dev_nonce: number }>(
+  const result = await db.query<{ dev_eui: string; dev_nonce: number; downlink_id: number | null }>(
     `with input as (
-       select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
-         as v(dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at, nwk, app)),
+       select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[])
+         as v(dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at, nwk, app, gateway_id)),
      claimed as (
        insert into otaa_joins (dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at)
        select dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at from input
@@ -87,15 +95,25 @@ export async function claimJoins(db: pg.ClientBase, rows: JoinRow[]): Promise<Se
      pending as (
        update devices d set pending_dev_addr = n.dev_addr, pending_nwk_s_key = n.nwk, pending_app_s_key = n.app,
          pending_since = n.received_at, updated_at = now()
-       from newest n where d.dev_eui = n.dev_eui)
-     select dev_eui, dev_nonce from claimed`,
+       from newest n where d.dev_eui = n.dev_eui),
+     -- A CTE with nextval() is evaluated once: each accept keeps the id it is recorded with.
+     accepts as (
+       select i.dev_eui, i.dev_nonce, i.gateway_id, nextval('downlink_id_seq') as id
+       from input i join claimed c using (dev_eui, dev_nonce) where i.gateway_id is not null),
+     recorded as (
+       insert into downlinks (id, dev_eui, kind, gateway_id)
+       select id, dev_eui, 'join_accept', gateway_id from accepts
+       on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
+         f_cnt_down = null, f_port = null, queue_id = null, confirmed = false, ack = false, mac_commands = '{}',
+         created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null)
+     select c.dev_eui, c.dev_nonce, a.id as downlink_id from claimed c left join accepts a using (dev_eui, dev_nonce)`,
     [
       textArray(rows.map((r) => r.devEui)), numberArray(rows.map((r) => r.devNonce)), numberArray(rows.map((r) => r.joinNonce)),
       textArray(rows.map((r) => r.requestMic)), textArray(rows.map((r) => r.devAddr)), timeArray(rows.map((r) => r.receivedAt)),
-      textArray(rows.map((r) => r.nwkSKeySealed)), textArray(rows.map((r) => r.appSKeySealed)),
+      textArray(rows.map((r) => r.nwkSKeySealed)), textArray(rows.map((r) => r.appSKeySealed)), textArray(rows.map((r) => r.acceptGatewayId)),
     ],
   );
-  return new Set(result.rows.map((r) => joinKey({ devEui: r.dev_eui, devNonce: r.dev_nonce })));
+  return new Map(result.rows.map((r) => [joinKey({ devEui: r.dev_eui, devNonce: r.dev_nonce }), r.downlink_id]));
 }
 
 export interface SessionPromotionRow {
