@@ -145,7 +145,7 @@ export class IngestPipeline {
     if (this.batch.length >= this.options.batchMaxSize) return this.closeBatch();
     if (this.timer === null) {
       this.timerDueAt = performance.now() + this.options.batchMaxAgeMs;
-      this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+      this.timer = setTimeout(() => this.batchAged(), this.options.batchMaxAgeMs);
     }
     // A join-request or a data uplink from a concentrator we serve may be answered in a
     // receive window a second or five away: its batch goes to the database as soon as a
@@ -164,6 +164,22 @@ export class IngestPipeline {
 
   /** The open batch holds something a device waits an answer for. */
   private urgent = false;
+
+  /**
+   * INGEST_BATCH_MAX_AGE_MS passed. An urgent batch whose database slots are both taken
+   * stays open: closed, it would only wait for a slot (startWaiting closes it the moment
+   * one frees), and while a closed batch waits the consumer reads nothing (`busy`), so
+   * the join-requests and uplinks behind it would start their dedup windows only after
+   * the database moved again instead of meanwhile. It is still bounded by
+   * INGEST_BATCH_MAX_SIZE and the consumer's INGEST_MAX_IN_FLIGHT.
+   */
+  private batchAged(): void {
+    if (this.urgent && this.inDatabase.size >= MAX_CONCURRENT_BATCHES && this.waiting.length === 0 && !this.stopped) {
+      this.timer = null;
+      return;
+    }
+    this.closeBatch();
+  }
 
   /** When the open batch's timer fires (performance.now() time). */
   private timerDueAt = 0;
