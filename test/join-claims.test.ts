@@ -2,10 +2,11 @@
  * The batch writer records an accepted join and its join-accept together (one statement,
  * storage/sql/joins.ts): the accept's id is the one the writer hands back for publishing,
  * and a second batch with the same join (another worker, a redelivery) records neither a
- * join nor an accept, so the request is answered once.
+ * join nor an accept, so the request is answered once. What the join resolver reads for a
+ * batch (the devices, the DevAddrs taken) comes in one statement too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { joinKey, upsertDevice, upsertDeviceModel, writeBatch, type JoinRow, type PlannedDownlink, type WriteBatch } from '../storage/index.js';
+import { joinKey, selectOtaaDevices, upsertDevice, upsertDeviceModel, writeBatch, type JoinRow, type PlannedDownlink, type WriteBatch } from '../storage/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 const DEV_EUI = '70b3d57ed00c1a1e';
@@ -60,5 +61,14 @@ describe('joins and their join-accepts in the batch writer', () => {
     expect([...(result.joins ?? [])]).toEqual([`${DEV_EUI}:2`]);
     expect(result.downlinks ?? []).toEqual([]);
     expect(await accepts()).toEqual(before);
+  });
+
+  it('reads the devices of join-requests with the DevAddr candidates taken, current or pending', async () => {
+    await upsertDevice(db.pool, { devEui: '70b3d57ed00c1a1f', modelId: 'lpp', devAddr: '26abcdef', nwkSKeySealed: 'n', appSKeySealed: 'a' });
+    // DEV_EUI's pending session (from its join with DevNonce 2 above) has DevAddr 26000002.
+    const context = await selectOtaaDevices(db.pool, [{ devEui: DEV_EUI, devNonce: 1 }, { devEui: '70b3d57ed0ffffff', devNonce: 1 }], ['26abcdef', '26000002', '26fedcba']);
+    expect(context.devices).toEqual([expect.objectContaining({ devEui: DEV_EUI, devNonce: 1, usedMic: 'mic1', lastDevNonce: 2, lastJoinNonce: 1 })]);
+    expect(context.devices[0]).not.toHaveProperty('inUse');
+    expect([...context.devAddrsInUse].sort()).toEqual(['26000002', '26abcdef']);
   });
 });

@@ -16,35 +16,38 @@ export interface OtaaDeviceRow {
   lastJoinNonce: number | null;
 }
 
+/** What the join-requests of one batch need to know, read in one round trip (selectOtaaDevices). */
+export interface OtaaJoinContext {
+  devices: OtaaDeviceRow[];
+  /** The DevAddr candidates that a device uses now or was given by a join not yet proven. */
+  devAddrsInUse: Set<string>;
+}
+
 /**
  * Registered devices behind join-requests, with what the DevNonce and JoinNonce rules
  * need: whether the request's DevNonce was used (and by which request), the highest
- * DevNonce and the last JoinNonce. Decommissioned devices are left out (unknown).
+ * DevNonce and the last JoinNonce. Decommissioned devices are left out (unknown). In the
+ * same statement, which of `devAddrCandidates` are taken: a join-accept waits for every
+ * round trip of its batch. (With no device found there is no join to give a DevAddr.)
  */
-export async function selectOtaaDevices(db: pg.Pool | pg.ClientBase, requests: { devEui: string; devNonce: number }[]): Promise<OtaaDeviceRow[]> {
-  if (requests.length === 0) return [];
-  const { rows } = await db.query<OtaaDeviceRow>(
+export async function selectOtaaDevices(db: pg.Pool | pg.ClientBase, requests: { devEui: string; devNonce: number }[], devAddrCandidates: string[]): Promise<OtaaJoinContext> {
+  if (requests.length === 0) return { devices: [], devAddrsInUse: new Set() };
+  const { rows } = await db.query<OtaaDeviceRow & { inUse: string[] }>(
     `select d.dev_eui as "devEui", d.join_eui as "joinEui", d.app_key as "appKey", d.mac_version as "macVersion", r.dev_nonce as "devNonce",
             u.request_mic as "usedMic", u.received_at as "usedAt",
             (select max(j.dev_nonce) from otaa_joins j where j.dev_eui = d.dev_eui) as "lastDevNonce",
-            (select max(j.join_nonce) from otaa_joins j where j.dev_eui = d.dev_eui) as "lastJoinNonce"
+            (select max(j.join_nonce) from otaa_joins j where j.dev_eui = d.dev_eui) as "lastJoinNonce",
+            (select coalesce(array_agg(a), '{}') from (
+               select dev_addr as a from devices where dev_addr = any($3::text[])
+               union select pending_dev_addr from devices where pending_dev_addr = any($3::text[])) taken) as "inUse"
      from unnest($1::text[], $2::int[]) as r(dev_eui, dev_nonce)
      join devices d on d.dev_eui = r.dev_eui and d.decommissioned_at is null
      left join otaa_joins u on u.dev_eui = r.dev_eui and u.dev_nonce = r.dev_nonce`,
-    [textArray(requests.map((r) => r.devEui)), numberArray(requests.map((r) => r.devNonce))],
+    [textArray(requests.map((r) => r.devEui)), numberArray(requests.map((r) => r.devNonce)), textArray(devAddrCandidates)],
   );
-  return rows;
-}
-
-/** DevAddrs among `devAddrs` that a device uses now or was given by a join not yet proven. */
-export async function selectDevAddrsInUse(db: pg.Pool | pg.ClientBase, devAddrs: string[]): Promise<Set<string>> {
-  if (devAddrs.length === 0) return new Set();
-  const { rows } = await db.query<{ a: string }>(
-    `select dev_addr as a from devices where dev_addr = any($1::text[])
-     union select pending_dev_addr from devices where pending_dev_addr = any($1::text[])`,
-    [textArray(devAddrs)],
-  );
-  return new Set(rows.map((r) => r.a));
+  const devAddrsInUse = new Set<string>(rows[0]?.inUse ?? []);
+  const devices = rows.map(({ inUse: _inUse, ...device }) => device);
+  return { devices, devAddrsInUse };
 }
 
 export interface JoinRow {
