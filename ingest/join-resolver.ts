@@ -10,7 +10,7 @@
  * the DevNonce rule.
  */
 import type pg from 'pg';
-import { joinKey, selectDevAddrsInUse, selectOtaaDevices, type JoinRow, type OtaaDeviceRow, type PlannedDownlink } from '../storage/index.js';
+import { joinKey, selectOtaaDevices, type JoinRow, type OtaaDeviceRow, type PlannedDownlink } from '../storage/index.js';
 import type { LorawanConfig } from '../lorawan-config.js';
 import { DevAddrPool } from './lorawan/dev-addr-pool.js';
 import { parseJoinRequest } from './lorawan/join-request.js';
@@ -57,10 +57,10 @@ export class JoinResolver {
       const parsed = parseJoinRequest(item.group.phyPayload);
       return parsed.ok ? [{ devEui: parsed.request.devEui, devNonce: parsed.request.devNonce }] : [];
     });
-    const rows = new Map((await selectOtaaDevices(this.pool, requests)).map((r) => [joinKey(r), r]));
-    // DevAddrs for this batch: two random candidates per join, those in use dropped, in one query.
+    // DevAddrs for this batch: two random candidates per join, those in use dropped, read with the devices.
     const candidates = [...new Set(Array.from({ length: 2 * items.length }, () => this.devAddrs.allocate()))];
-    const inUse = await selectDevAddrsInUse(this.pool, candidates);
+    const { devices, devAddrsInUse: inUse } = await selectOtaaDevices(this.pool, requests, candidates);
+    const rows = new Map(devices.map((r) => [joinKey(r), r]));
     const free = candidates.filter((a) => !inUse.has(a));
     const allocator = { allocate: (busy?: (a: string) => boolean) => free.pop() ?? this.devAddrs.allocate(busy) };
     const given = new Set<string>();

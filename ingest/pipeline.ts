@@ -145,13 +145,13 @@ export class IngestPipeline {
     if (this.batch.length >= this.options.batchMaxSize) return this.closeBatch();
     if (this.timer === null) {
       this.timerDueAt = performance.now() + this.options.batchMaxAgeMs;
-      this.timer = setTimeout(() => this.closeBatch(), this.options.batchMaxAgeMs);
+      this.timer = setTimeout(() => this.batchAged(), this.options.batchMaxAgeMs);
     }
-    // A join-request or a confirmed uplink is answered in a receive window seconds away:
-    // its batch goes to the database as soon as a slot is free, within URGENT_BATCH_MS,
-    // instead of waiting out INGEST_BATCH_MAX_AGE_MS. While both slots are taken it fills
-    // on and goes the moment one frees (startWaiting), so a join storm makes larger
-    // batches, not more of them.
+    // A join-request or a data uplink from a concentrator we serve may be answered in a
+    // receive window a second or five away: its batch goes to the database as soon as a
+    // slot is free, within URGENT_BATCH_MS, instead of waiting out INGEST_BATCH_MAX_AGE_MS.
+    // While both slots are taken it fills on and goes the moment one frees (startWaiting),
+    // so a join storm or a flood of frames makes larger batches, not more of them.
     if (isUrgent(item)) {
       this.urgent = true;
       if (this.inDatabase.size < MAX_CONCURRENT_BATCHES && this.waiting.length === 0 && this.timerDueAt - performance.now() > URGENT_BATCH_MS) {
@@ -164,6 +164,22 @@ export class IngestPipeline {
 
   /** The open batch holds something a device waits an answer for. */
   private urgent = false;
+
+  /**
+   * INGEST_BATCH_MAX_AGE_MS passed. An urgent batch whose database slots are both taken
+   * stays open: closed, it would only wait for a slot (startWaiting closes it the moment
+   * one frees), and while a closed batch waits the consumer reads nothing (`busy`), so
+   * the join-requests and uplinks behind it would start their dedup windows only after
+   * the database moved again instead of meanwhile. It is still bounded by
+   * INGEST_BATCH_MAX_SIZE and the consumer's INGEST_MAX_IN_FLIGHT.
+   */
+  private batchAged(): void {
+    if (this.urgent && this.inDatabase.size >= MAX_CONCURRENT_BATCHES && this.waiting.length === 0 && !this.stopped) {
+      this.timer = null;
+      return;
+    }
+    this.closeBatch();
+  }
 
   /** When the open batch's timer fires (performance.now() time). */
   private timerDueAt = 0;
@@ -517,11 +533,16 @@ function countUnmerged(receptions: WriteResult['receptions']): void {
   if (receptions.uplinkMissing > 0) metrics.ingestDropped.inc({ reason: 'reception_uplink_missing' }, receptions.uplinkMissing);
 }
 
-/** Join-requests and confirmed uplinks: the device listens for the answer (MType 000 or 100). */
+/**
+ * Join-requests and data uplinks (MType 000, 010, 100): the device listens for an answer,
+ * and whether there is one (an ACK, a MAC command, a queued downlink) is only known once
+ * the frame is resolved against the database, so an unconfirmed uplink is as urgent as a
+ * confirmed one: the downlink goes out for RX1, not RX2 or the next uplink.
+ */
 function isUrgent(item: Item): boolean {
   if (item.result.kind !== 'frame_group') return false;
   const mType = (item.result.group.phyPayload[0] ?? 0) >> 5;
-  return mType === 0 || mType === 4;
+  return mType === 0 || mType === 2 || mType === 4;
 }
 
 /** A join-request group: answered by a join-accept, stored as no uplink. */

@@ -39,7 +39,7 @@ export { insertReadings } from './sql/insert-readings.js';
 export { upsertLatestState } from './sql/upsert-latest-state.js';
 export * from './sta/index.js';
 export {
-  selectOtaaDevices, selectDevAddrsInUse, claimJoins, promoteSessions, joinKey,
+  selectOtaaDevices, claimJoins, promoteSessions, joinKey,
   type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,
 } from './sql/joins.js';
 export {

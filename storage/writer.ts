@@ -26,7 +26,7 @@ import { copyUplinks } from './sql/copy-uplinks.js';
 import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 import { upsertLatestState, type DeviceSeen } from './sql/upsert-latest-state.js';
-import { claimJoins, promoteSessions } from './sql/joins.js';
+import { claimJoins, joinKey, promoteSessions } from './sql/joins.js';
 import { applyDeviceAcks, applyTxAcks, claimDownlinkCounters, insertDownlinks, markDevStatusRequested, markQueueSent, nextDownlinkIds } from './sql/downlinks.js';
 import { applyNetworkServerReports, updateDownlinkRoutes } from './sql/downlink-queue.js';
 import type { PlannedDownlink } from './rows.js';
@@ -92,9 +92,21 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   }
   // Sessions first: a promotion clears the counters the progress update and the downlinks then set.
   await promoteSessions(client, (batch.promotions ?? []).filter((p) => claimedFrames.has(p.uplinkId)));
-  const joins = await claimJoins(client, batch.joins ?? []);
+  // Joins and their join-accepts in one statement; data downlinks after the device acks.
+  const accepts = new Map<string, PlannedDownlink>();
+  const dataDownlinks: PlannedDownlink[] = [];
+  for (const p of batch.downlinks ?? []) {
+    if ('joinKey' in p.after) accepts.set(p.after.joinKey, p);
+    else dataDownlinks.push(p);
+  }
+  const claimedJoins = await claimJoins(client, (batch.joins ?? []).map((j) => ({ ...j, acceptGatewayId: accepts.get(joinKey(j))?.record.gatewayId ?? null })));
+  const downlinks: { planned: PlannedDownlink; id: number }[] = [];
+  for (const [key, id] of claimedJoins) {
+    const planned = accepts.get(key);
+    if (planned && id !== null) downlinks.push({ planned, id });
+  }
   await applyDeviceAcks(client, (batch.deviceAcks ?? []).filter((a) => claimedFrames.has(a.uplinkId)), batch.downlinkMaxAttempts ?? 3);
-  const downlinks = await writeDownlinks(client, batch.downlinks ?? [], joins, claimedFrames);
+  downlinks.push(...(await writeDownlinks(client, dataDownlinks, claimedFrames)));
   await applyTxAcks(client, batch.txAcks ?? [], batch.downlinkMaxAttempts ?? 3);
   await applyNetworkServerReports(client, batch.networkServerReports ?? []);
   await updateDownlinkRoutes(client, batch.downlinkRoutes ?? []);
@@ -139,7 +151,7 @@ async function write(client: pg.PoolClient, batch: WriteBatch, how: Readonly<Wri
   const receptions = await mergeReceptions(client, merges);
   await upsertConcentratorStats(client, batch.concentratorStats ?? []);
   return {
-    inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest, downlinks, joins,
+    inserted, newUplinks: inserted.size, duplicateUplinks: batch.uplinks.length - inserted.size, readings: stored, latest, downlinks, joins: new Set(claimedJoins.keys()),
     readingConflicts: conflicts, receptions,
   };
 }
@@ -174,12 +186,13 @@ function readingConflicts(skipped: ReadingRow[], uplinks: UplinkRow[]): DeadLett
 }
 
 /**
- * Records the downlinks whose join or uplink this transaction stored and whose counter it
+ * Records the data downlinks whose uplink this transaction stored and whose counter it
  * could move, with ids from the downlink sequence; marks the queue items they carry sent.
+ * (Join-accepts are recorded by claimJoins.)
  */
-async function writeDownlinks(client: pg.PoolClient, planned: PlannedDownlink[], joins: Set<string>, frames: Set<string>): Promise<{ planned: PlannedDownlink; id: number }[]> {
+async function writeDownlinks(client: pg.PoolClient, planned: PlannedDownlink[], frames: Set<string>): Promise<{ planned: PlannedDownlink; id: number }[]> {
   if (planned.length === 0) return [];
-  const eligible = planned.filter((p) => ('joinKey' in p.after ? joins.has(p.after.joinKey) : frames.has(p.after.uplinkId)));
+  const eligible = planned.filter((p) => 'uplinkId' in p.after && frames.has(p.after.uplinkId));
   const counters = await claimDownlinkCounters(client, eligible.flatMap((p) => (p.counter ? [p.counter] : [])));
   const going = eligible.filter((p) => p.counter === null || counters.has(p.counter.devEui));
   const ids = await nextDownlinkIds(client, going.length);

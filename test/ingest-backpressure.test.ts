@@ -8,8 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import { buildUplinkFrame, createKeyVault, keyAad } from '../ingest/lorawan/index.js';
+import { gatewayUplinkMessage } from '../simulators/messages.js';
 import { upsertDevice, upsertDeviceModel } from '../storage/index.js';
-import { eventually, useTestService } from './helpers.js';
+import { eventually, TEST_MASTER_KEY, useTestService } from './helpers.js';
 
 const FAST = '00000000000000f1';
 const BLOCKED = '00000000000000b1';
@@ -65,6 +67,61 @@ describe('ingest with a blocked database', () => {
       // Two batches in the database and one waiting for a slot: ingest reads no further,
       // the other six stay with the broker rather than in memory.
       expect(Math.max(...held)).toBe(3);
+      await locker.query('commit');
+    } finally {
+      locker.release();
+    }
+    const stored = await eventually(async () => {
+      const r = await db.pool.query<{ n: number }>('select count(*)::int as n from uplinks where dev_eui = $1', [BLOCKED]);
+      return r.rows[0]!.n === 9 ? r.rows[0]!.n : undefined;
+    });
+    expect(stored).toBe(9);
+  });
+});
+
+/**
+ * Frames from concentrators are urgent (a device listens for the answer): a batch of them
+ * that cannot get a database slot stays open instead of closing and waiting, so ingest
+ * goes on reading and the frames behind it gather in their dedup windows meanwhile.
+ */
+describe('ingest of concentrator frames with a blocked database', () => {
+  const DEV_ADDR = '26011b01';
+  const nwkSKey = Buffer.alloc(16, 1);
+  const appSKey = Buffer.alloc(16, 2);
+  const t = useTestService({ INGEST_BATCH_MAX_AGE_MS: '5', INGEST_DEDUP_WINDOW_MS: '20' }, async (db) => {
+    const vault = createKeyVault(TEST_MASTER_KEY);
+    await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+    await upsertDevice(db.pool, { devEui: BLOCKED, modelId: 'lpp', devAddr: DEV_ADDR, nwkSKeySealed: vault.sealKey(nwkSKey, keyAad(BLOCKED, 'nwkSKey')), appSKeySealed: vault.sealKey(appSKey, keyAad(BLOCKED, 'appSKey')) });
+  });
+
+  const frame = (fCnt: number) => {
+    const phy = buildUplinkFrame({ devAddr: DEV_ADDR, fCnt32: fCnt, fPort: 1, payload: Buffer.from('03670110', 'hex'), nwkSKey, appSKey });
+    return gatewayUplinkMessage({ prefix: t.config.ingest.concentratorPrefixes[0]!, gatewayId: '0016c001f1500005', phyPayload: phy, frequencyHz: 868_100_000, spreadingFactor: 7, rssiDbm: -80, snrDb: 7, context: Buffer.from([0, 0, 3, fCnt]) });
+  };
+
+  it('goes on reading frames while both database slots are taken', async () => {
+    const { db, publisher } = t;
+    const locker: pg.PoolClient = await db.pool.connect();
+    const waiting = async (): Promise<number> =>
+      (await db.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and wait_event_type = 'Lock'")).rows[0]!.n;
+    const publish = async (fCnt: number) => { const m = frame(fCnt); await publisher.publishAsync(m.topic, m.payload, { qos: 1 }); };
+    try {
+      await db.pool.query(`insert into latest_state (dev_eui, time, metrics) values ($1, null, '{}')`, [BLOCKED]);
+      await locker.query('begin');
+      await locker.query('select 1 from latest_state where dev_eui = $1 for update', [BLOCKED]);
+      // Two batches, each blocked on the locked row: both slots taken.
+      await publish(0);
+      await eventually(async () => ((await waiting()) >= 1 ? true : undefined));
+      await publish(1);
+      await eventually(async () => ((await waiting()) >= 2 ? true : undefined));
+      // A third frame: its window closes and its batch ages (20 + 5 ms) with no slot free.
+      await publish(2);
+      await eventually(async () => (t.service.ingest.inFlight() === 3 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      for (let fCnt = 3; fCnt < 9; fCnt++) await publish(fCnt);
+      // Read, not left with the broker: they wait in their windows and in the open batch.
+      await eventually(async () => (t.service.ingest.inFlight() === 9 ? true : undefined), { timeoutMs: 5_000 });
+      expect(await waiting()).toBeLessThanOrEqual(2);
       await locker.query('commit');
     } finally {
       locker.release();

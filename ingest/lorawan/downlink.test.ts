@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import gwPb from '@chirpstack/chirpstack-api/gw/gw_pb.js';
+import durationPb from 'google-protobuf/google/protobuf/duration_pb.js';
 import { buildDownlinkFrame, openDownlinkFrame } from './downlink-frame.js';
 import { decodeGatewayDownlink, decodeGatewayTxAck, encodeGatewayDownlink, encodeGatewayTxAck, txAckOutcome, type GatewayDownlink } from './gateway-downlink.js';
 import { encodeDownlinkMac, parseDownlinkMac, type DownlinkMacCommand } from './mac-downlink.js';
@@ -73,6 +75,50 @@ describe('gateway bridge downlink messages (gw.proto)', () => {
     const bytes = encodeGatewayDownlink(frame, encoding);
     const back = decodeGatewayDownlink(bytes);
     expect(back).toEqual({ ...frame, items: frame.items.map((i) => ({ ...i, tx: { ...i.tx, dataRate: -1 } })) });
+  });
+
+  /** The same frame through google-protobuf's generated classes (what the bridge's gw.proto defines). */
+  function generated(f: GatewayDownlink): Buffer {
+    const out = new gwPb.DownlinkFrame();
+    out.setDownlinkId(f.downlinkId);
+    out.setGatewayId(f.gatewayId);
+    out.setItemsList(f.items.map((item) => {
+      const lora = new gwPb.LoraModulationInfo();
+      lora.setBandwidth(item.tx.bandwidthHz);
+      lora.setSpreadingFactor(item.tx.spreadingFactor);
+      lora.setCodeRate(gwPb.CodeRate.CR_4_5);
+      lora.setPolarizationInversion(true);
+      const modulation = new gwPb.Modulation();
+      modulation.setLora(lora);
+      const duration = new durationPb.Duration();
+      duration.setSeconds(item.tx.delayS);
+      const delay = new gwPb.DelayTimingInfo();
+      delay.setDelay(duration);
+      const timing = new gwPb.Timing();
+      timing.setDelay(delay);
+      const tx = new gwPb.DownlinkTxInfo();
+      tx.setFrequency(item.tx.frequencyHz);
+      tx.setPower(item.tx.powerDbm);
+      tx.setModulation(modulation);
+      tx.setTiming(timing);
+      tx.setContext(new Uint8Array(f.context));
+      const i = new gwPb.DownlinkFrameItem();
+      i.setPhyPayload(new Uint8Array(item.phyPayload));
+      i.setTxInfo(tx);
+      return i;
+    }));
+    return Buffer.from(out.serializeBinary());
+  }
+
+  it('writes the same protobuf bytes as the generated classes', () => {
+    const join = { window: 'rx1' as const, frequencyHz: 451_350_000, dataRate: 3, spreadingFactor: 9, bandwidthHz: 250_000, powerDbm: -3, delayS: 5 };
+    const variants: GatewayDownlink[] = [
+      frame,
+      { ...frame, downlinkId: 0, context: Buffer.alloc(0) },
+      { ...frame, downlinkId: 1, gatewayId: '', items: [{ phyPayload: Buffer.alloc(200, 7), tx: join }, { phyPayload: Buffer.alloc(33, 1), tx: { ...join, window: 'rx2', delayS: 6, powerDbm: 20 } }] },
+      { ...frame, downlinkId: 0xffffffff, context: Buffer.alloc(8, 0xee), items: [{ phyPayload: Buffer.alloc(0), tx: { ...join, frequencyHz: 0, powerDbm: 0, delayS: 0 } }] },
+    ];
+    for (const v of variants) expect(encodeGatewayDownlink(v, 'protobuf').toString('hex')).toBe(generated(v).toString('hex'));
   });
 
   it('writes protojson field names, enum names and the delay as a Duration string', () => {

@@ -16,35 +16,38 @@ export interface OtaaDeviceRow {
   lastJoinNonce: number | null;
 }
 
+/** What the join-requests of one batch need to know, read in one round trip (selectOtaaDevices). */
+export interface OtaaJoinContext {
+  devices: OtaaDeviceRow[];
+  /** The DevAddr candidates that a device uses now or was given by a join not yet proven. */
+  devAddrsInUse: Set<string>;
+}
+
 /**
  * Registered devices behind join-requests, with what the DevNonce and JoinNonce rules
  * need: whether the request's DevNonce was used (and by which request), the highest
- * DevNonce and the last JoinNonce. Decommissioned devices are left out (unknown).
+ * DevNonce and the last JoinNonce. Decommissioned devices are left out (unknown). In the
+ * same statement, which of `devAddrCandidates` are taken: a join-accept waits for every
+ * round trip of its batch. (With no device found there is no join to give a DevAddr.)
  */
-export async function selectOtaaDevices(db: pg.Pool | pg.ClientBase, requests: { devEui: string; devNonce: number }[]): Promise<OtaaDeviceRow[]> {
-  if (requests.length === 0) return [];
-  const { rows } = await db.query<OtaaDeviceRow>(
+export async function selectOtaaDevices(db: pg.Pool | pg.ClientBase, requests: { devEui: string; devNonce: number }[], devAddrCandidates: string[]): Promise<OtaaJoinContext> {
+  if (requests.length === 0) return { devices: [], devAddrsInUse: new Set() };
+  const { rows } = await db.query<OtaaDeviceRow & { inUse: string[] }>(
     `select d.dev_eui as "devEui", d.join_eui as "joinEui", d.app_key as "appKey", d.mac_version as "macVersion", r.dev_nonce as "devNonce",
             u.request_mic as "usedMic", u.received_at as "usedAt",
             (select max(j.dev_nonce) from otaa_joins j where j.dev_eui = d.dev_eui) as "lastDevNonce",
-            (select max(j.join_nonce) from otaa_joins j where j.dev_eui = d.dev_eui) as "lastJoinNonce"
+            (select max(j.join_nonce) from otaa_joins j where j.dev_eui = d.dev_eui) as "lastJoinNonce",
+            (select coalesce(array_agg(a), '{}') from (
+               select dev_addr as a from devices where dev_addr = any($3::text[])
+               union select pending_dev_addr from devices where pending_dev_addr = any($3::text[])) taken) as "inUse"
      from unnest($1::text[], $2::int[]) as r(dev_eui, dev_nonce)
      join devices d on d.dev_eui = r.dev_eui and d.decommissioned_at is null
      left join otaa_joins u on u.dev_eui = r.dev_eui and u.dev_nonce = r.dev_nonce`,
-    [textArray(requests.map((r) => r.devEui)), numberArray(requests.map((r) => r.devNonce))],
+    [textArray(requests.map((r) => r.devEui)), numberArray(requests.map((r) => r.devNonce)), textArray(devAddrCandidates)],
   );
-  return rows;
-}
-
-/** DevAddrs among `devAddrs` that a device uses now or was given by a join not yet proven. */
-export async function selectDevAddrsInUse(db: pg.Pool | pg.ClientBase, devAddrs: string[]): Promise<Set<string>> {
-  if (devAddrs.length === 0) return new Set();
-  const { rows } = await db.query<{ a: string }>(
-    `select dev_addr as a from devices where dev_addr = any($1::text[])
-     union select pending_dev_addr from devices where pending_dev_addr = any($1::text[])`,
-    [textArray(devAddrs)],
-  );
-  return new Set(rows.map((r) => r.a));
+  const devAddrsInUse = new Set<string>(rows[0]?.inUse ?? []);
+  const devices = rows.map(({ inUse: _inUse, ...device }) => device);
+  return { devices, devAddrsInUse };
 }
 
 export interface JoinRow {
@@ -61,21 +64,29 @@ export interface JoinRow {
 
 export const joinKey = (j: { devEui: string; devNonce: number }): string => `${j.devEui}:${j.devNonce}`;
 
+/** A join to claim, with the concentrator its join-accept goes to (null: none is recorded). */
+export interface JoinClaimRow extends JoinRow {
+  acceptGatewayId: string | null;
+}
+
 /**
- * Records accepted joins and gives each device the session of its newest one recorded
- * here as pending (the current session stays until an uplink proves the new one), in one
- * statement. Returns the keys (`joinKey`) of the joins this transaction recorded first: a
- * DevNonce or JoinNonce another worker (or an earlier delivery) recorded is skipped, and
- * that join is answered by whoever recorded it. Devices are updated in key order.
+ * Records accepted joins, gives each device the session of its newest one recorded here
+ * as pending (the current session stays until an uplink proves the new one), and records
+ * the join-accept of each join recorded here with an id from the downlink sequence: one
+ * statement, one round trip (a join storm's batches are mostly joins). Returns the joins
+ * this transaction recorded first, by `joinKey`, with their accept's downlink id: a
+ * DevNonce or JoinNonce another worker (or an earlier delivery) recorded is skipped, that
+ * join gets no accept here, and it is answered by whoever recorded it. Devices are
+ * updated in key order.
  */
-export async function claimJoins(db: pg.ClientBase, rows: JoinRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
+export async function claimJoins(db: pg.ClientBase, rows: JoinClaimRow[]): Promise<Map<string, number | null>> {
+  if (rows.length === 0) return new Map();
   // Key order: concurrent batches lock device rows in the same order.
   rows = [...rows].sort((a, b) => (a.devEui < b.devEui ? -1 : a.devEui > b.devEui ? 1 : a.devNonce - b.devNonce));
-  const result = await db.query<{ dev_eui: string; dev_nonce: number }>(
+  const result = await db.query<{ dev_eui: string; dev_nonce: number; downlink_id: number | null }>(
     `with input as (
-       select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
-         as v(dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at, nwk, app)),
+       select * from unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[])
+         as v(dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at, nwk, app, gateway_id)),
      claimed as (
        insert into otaa_joins (dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at)
        select dev_eui, dev_nonce, join_nonce, request_mic, dev_addr, received_at from input
@@ -87,15 +98,25 @@ export async function claimJoins(db: pg.ClientBase, rows: JoinRow[]): Promise<Se
      pending as (
        update devices d set pending_dev_addr = n.dev_addr, pending_nwk_s_key = n.nwk, pending_app_s_key = n.app,
          pending_since = n.received_at, updated_at = now()
-       from newest n where d.dev_eui = n.dev_eui)
-     select dev_eui, dev_nonce from claimed`,
+       from newest n where d.dev_eui = n.dev_eui),
+     -- A CTE with nextval() is evaluated once: each accept keeps the id it is recorded with.
+     accepts as (
+       select i.dev_eui, i.dev_nonce, i.gateway_id, nextval('downlink_id_seq') as id
+       from input i join claimed c using (dev_eui, dev_nonce) where i.gateway_id is not null),
+     recorded as (
+       insert into downlinks (id, dev_eui, kind, gateway_id)
+       select id, dev_eui, 'join_accept', gateway_id from accepts
+       on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
+         f_cnt_down = null, f_port = null, queue_id = null, confirmed = false, ack = false, mac_commands = '{}',
+         created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null)
+     select c.dev_eui, c.dev_nonce, a.id as downlink_id from claimed c left join accepts a using (dev_eui, dev_nonce)`,
     [
       textArray(rows.map((r) => r.devEui)), numberArray(rows.map((r) => r.devNonce)), numberArray(rows.map((r) => r.joinNonce)),
       textArray(rows.map((r) => r.requestMic)), textArray(rows.map((r) => r.devAddr)), timeArray(rows.map((r) => r.receivedAt)),
-      textArray(rows.map((r) => r.nwkSKeySealed)), textArray(rows.map((r) => r.appSKeySealed)),
+      textArray(rows.map((r) => r.nwkSKeySealed)), textArray(rows.map((r) => r.appSKeySealed)), textArray(rows.map((r) => r.acceptGatewayId)),
     ],
   );
-  return new Set(result.rows.map((r) => joinKey({ devEui: r.dev_eui, devNonce: r.dev_nonce })));
+  return new Map(result.rows.map((r) => [joinKey({ devEui: r.dev_eui, devNonce: r.dev_nonce }), r.downlink_id]));
 }
 
 export interface SessionPromotionRow {
