@@ -16,6 +16,35 @@ import { eventually, TEST_MASTER_KEY, useTestService } from './helpers.js';
 const FAST = '00000000000000f1';
 const BLOCKED = '00000000000000b1';
 
+type Db = { pool: pg.Pool };
+
+/** Client sessions waiting on a lock (TimescaleDB's background jobs may wait on the same locks). */
+async function sessionsWaitingOnLocks(db: Db): Promise<number> {
+  const r = await db.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and wait_event_type = 'Lock'");
+  return r.rows[0]!.n;
+}
+
+/**
+ * Runs `body` while another session holds BLOCKED's latest-state row locked, releases
+ * it, and returns how many of BLOCKED's uplinks are stored once `expected` are.
+ */
+async function withBlockedDevice(db: Db, body: () => Promise<void>, expected: number): Promise<number> {
+  const locker: pg.PoolClient = await db.pool.connect();
+  try {
+    await db.pool.query(`insert into latest_state (dev_eui, time, metrics) values ($1, null, '{}')`, [BLOCKED]);
+    await locker.query('begin');
+    await locker.query('select 1 from latest_state where dev_eui = $1 for update', [BLOCKED]);
+    await body();
+    await locker.query('commit');
+  } finally {
+    locker.release();
+  }
+  return eventually(async () => {
+    const r = await db.pool.query<{ n: number }>('select count(*)::int as n from uplinks where dev_eui = $1', [BLOCKED]);
+    return r.rows[0]!.n === expected ? r.rows[0]!.n : undefined;
+  });
+}
+
 /** A ChirpStack v4 JSON up event (integration.proto UplinkEvent field names), Cayenne LPP temperature 27.2 °C. */
 function uplink(devEui: string, id: string, fCnt: number): string {
   return JSON.stringify({
@@ -39,27 +68,20 @@ describe('ingest with a blocked database', () => {
   it('keeps at most two batches in the database and writes the rest once it moves', async () => {
     const { db, publisher } = t;
     const prefix = t.config.ingest.chirpstackPrefix!;
-    const locker: pg.PoolClient = await db.pool.connect();
-    try {
-      await db.pool.query(`insert into latest_state (dev_eui, time, metrics) values ($1, null, '{}')`, [BLOCKED]);
-      await locker.query('begin');
-      await locker.query('select 1 from latest_state where dev_eui = $1 for update', [BLOCKED]);
+    const stored = await withBlockedDevice(db, async () => {
       // The first batch commits at once; every later one waits on the locked row.
       await publisher.publishAsync(`${prefix}/a1/device/${FAST}/event/up`, uplink(FAST, 'bp-fast', 1), { qos: 1 });
       for (let i = 0; i < 9; i++) {
         await publisher.publishAsync(`${prefix}/a1/device/${BLOCKED}/event/up`, uplink(BLOCKED, `bp-${i}`, 10 + i), { qos: 1 });
       }
       await eventually(async () => ((await db.pool.query("select 1 from uplinks where id = 'bp-fast'")).rowCount === 1 ? true : undefined));
-      const waiting = async (): Promise<number> =>
-        // Client sessions only: TimescaleDB's background jobs (aggregate refresh) may wait on the same locks.
-        (await db.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and wait_event_type = 'Lock'")).rows[0]!.n;
-      await eventually(async () => ((await waiting()) >= 1 ? true : undefined));
+      await eventually(async () => ((await sessionsWaitingOnLocks(db)) >= 1 ? true : undefined));
       // Give any further batches time to reach the database, then count them.
       const counts: number[] = [];
       const held: number[] = [];
       for (let i = 0; i < 10; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        counts.push(await waiting());
+        counts.push(await sessionsWaitingOnLocks(db));
         held.push(t.service.ingest.inFlight());
       }
       expect(Math.max(...counts)).toBeLessThanOrEqual(2);
@@ -67,14 +89,7 @@ describe('ingest with a blocked database', () => {
       // Two batches in the database and one waiting for a slot: ingest reads no further,
       // the other six stay with the broker rather than in memory.
       expect(Math.max(...held)).toBe(3);
-      await locker.query('commit');
-    } finally {
-      locker.release();
-    }
-    const stored = await eventually(async () => {
-      const r = await db.pool.query<{ n: number }>('select count(*)::int as n from uplinks where dev_eui = $1', [BLOCKED]);
-      return r.rows[0]!.n === 9 ? r.rows[0]!.n : undefined;
-    });
+    }, 9);
     expect(stored).toBe(9);
   });
 });
@@ -101,19 +116,13 @@ describe('ingest of concentrator frames with a blocked database', () => {
 
   it('goes on reading frames while both database slots are taken', async () => {
     const { db, publisher } = t;
-    const locker: pg.PoolClient = await db.pool.connect();
-    const waiting = async (): Promise<number> =>
-      (await db.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and wait_event_type = 'Lock'")).rows[0]!.n;
     const publish = async (fCnt: number) => { const m = frame(fCnt); await publisher.publishAsync(m.topic, m.payload, { qos: 1 }); };
-    try {
-      await db.pool.query(`insert into latest_state (dev_eui, time, metrics) values ($1, null, '{}')`, [BLOCKED]);
-      await locker.query('begin');
-      await locker.query('select 1 from latest_state where dev_eui = $1 for update', [BLOCKED]);
+    const stored = await withBlockedDevice(db, async () => {
       // Two batches, each blocked on the locked row: both slots taken.
       await publish(0);
-      await eventually(async () => ((await waiting()) >= 1 ? true : undefined));
+      await eventually(async () => ((await sessionsWaitingOnLocks(db)) >= 1 ? true : undefined));
       await publish(1);
-      await eventually(async () => ((await waiting()) >= 2 ? true : undefined));
+      await eventually(async () => ((await sessionsWaitingOnLocks(db)) >= 2 ? true : undefined));
       // A third frame: its window closes and its batch ages (20 + 5 ms) with no slot free.
       await publish(2);
       await eventually(async () => (t.service.ingest.inFlight() === 3 ? true : undefined));
@@ -121,15 +130,8 @@ describe('ingest of concentrator frames with a blocked database', () => {
       for (let fCnt = 3; fCnt < 9; fCnt++) await publish(fCnt);
       // Read, not left with the broker: they wait in their windows and in the open batch.
       await eventually(async () => (t.service.ingest.inFlight() === 9 ? true : undefined), { timeoutMs: 5_000 });
-      expect(await waiting()).toBeLessThanOrEqual(2);
-      await locker.query('commit');
-    } finally {
-      locker.release();
-    }
-    const stored = await eventually(async () => {
-      const r = await db.pool.query<{ n: number }>('select count(*)::int as n from uplinks where dev_eui = $1', [BLOCKED]);
-      return r.rows[0]!.n === 9 ? r.rows[0]!.n : undefined;
-    });
+      expect(await sessionsWaitingOnLocks(db)).toBeLessThanOrEqual(2);
+    }, 9);
     expect(stored).toBe(9);
   });
 });
