@@ -241,6 +241,14 @@ describe('the registry keeps zone Things', () => {
     expect(moved.rowCount).toBe(4000);
     const { rows: history } = await db.pool.query<{ n: number }>(`select count(*)::int as n from asset_locations where asset_id = 'zone/bulk-0'`);
     expect(history[0]!.n).toBe(2);
+    // The zone's running sums: the bays left their old position, the count is the same.
+    const { rows: after } = await db.pool.query<{ bays: number; longitude: number }>(`select bays, longitude from sta_things where key = 'zone/bulk-0'`);
+    expect(after).toEqual([{ bays: 1000, longitude: 6.9 }]);
+    // Moved to another zone in one statement: out of one, into the other.
+    await db.pool.query(`update assets set zone = 'bulk-9' where zone = 'bulk-3'`);
+    const { rows: moved9 } = await db.pool.query<{ key: string; bays: number; decommissioned: boolean }>(
+      `select key, bays, decommissioned_at is not null as decommissioned from sta_things where key in ('zone/bulk-3', 'zone/bulk-9') order by key`);
+    expect(moved9).toEqual([{ key: 'zone/bulk-3', bays: 0, decommissioned: true }, { key: 'zone/bulk-9', bays: 1000, decommissioned: false }]);
   });
 });
 

@@ -6,9 +6,12 @@
 -- benchmarks half their margin and tripled the planning of a Datastream lookup).
 --
 -- Kept by statement-level triggers on `assets` with transition tables: a registry import
--- of ten thousand bays in one statement recomputes each of their zones once, not once per
--- bay. The triggers also take over recording asset positions (asset_locations, 0080's
--- row trigger) so that a Thing row exists before its first position refers to it.
+-- of ten thousand bays in one statement updates each of their zones once, not once per
+-- bay, and a zone is kept as running sums (bays, and the exact numeric sums of their
+-- coordinates), so a statement costs what it changed, not the size of the zones it
+-- touches (the import API writes one bay per statement). The triggers also take over
+-- recording asset positions (asset_locations, 0080's row trigger) so that a Thing row
+-- exists before its first position refers to it.
 --
 -- A zone's key is 'zone/' || zone name. Asset ids cannot contain '/' (0001's check), so
 -- no asset's key, nor a key built from one (Location, HistoricalLocation, Datastream),
@@ -35,16 +38,17 @@ create table sta_things (
   latitude      double precision,
   longitude     double precision,
   capacity      integer,
-  -- Zones: parking bays in service in the zone.
+  -- Zones: parking bays in service in the zone, those with a position, and the sums of
+  -- their coordinates as numeric (exact: adding and removing a bay leaves no rounding
+  -- behind, in any order), whose mean rounded to 1e-7 degree is the zone's position.
   bays          integer,
+  positioned    integer,
+  latitude_sum  numeric,
+  longitude_sum numeric,
   decommissioned_at timestamptz,
   -- Zones: the newest occupancy sample (the end of its Datastreams' phenomenonTime).
   observed_until timestamptz
 );
-
--- Zones: the bays in service, by zone, with their positions (the centroid, index only).
-create index assets_zone_bays on assets (zone) include (latitude, longitude)
-  where kind = 'parking_bay' and decommissioned_at is null;
 
 -- Things(id) reads sta_things.id now.
 drop index if exists assets_sta_id;
@@ -58,8 +62,10 @@ drop function asset_locations_record();
 -- for each whose position differs from its newest one: since its creation when the
 -- statement inserted it, else since now (two moves in one transaction share now(): the
 -- last one stands).
+-- Both sync functions run with generic plans: planned anew for each call (custom plans
+-- of `= any(ids)`), one bay's statement spent 1 ms of its 1.6 in planning.
 create function sta_things_sync_assets(ids text[], inserted boolean) returns void
-language plpgsql strict as $$
+language plpgsql strict set plan_cache_mode = force_generic_plan as $$
 begin
   delete from sta_things t
   where t.key = any(ids) and t.kind <> 'parking_zone' and not exists (select 1 from assets a where a.id = t.key);
@@ -88,30 +94,39 @@ begin
     location_id = excluded.location_id, feature_id = excluded.feature_id;
 end $$;
 
--- The rows of these zones from their bays in service: count and centroid (rounded to the
--- 1e-7 degree of position keys, so summing in another order never moves a zone). A zone
--- whose last bay left keeps its row, its last position and its history, decommissioned.
--- A centroid that moved is a new position, since now.
-create function sta_things_sync_zones(zones text[]) returns void
-language plpgsql strict as $$
+-- Bays in service joining (+1) or leaving (-1) zones, as rows (zone, sign, latitude,
+-- longitude) of `changes`, summed per zone and added to the zones' rows: a zone's first
+-- bay makes its row; a zone whose last bay left keeps its row, its last position and its
+-- history, decommissioned. A mean that moved (at the 1e-7 degree of position keys) is a
+-- new position, since now.
+create function sta_zones_delta(changes text) returns text
+language sql immutable strict parallel safe as $$
+  select 'select zone, sum(sign)::int, coalesce(sum(sign) filter (where latitude is not null and longitude is not null), 0)::int,
+            coalesce(sum(sign * latitude::numeric) filter (where latitude is not null and longitude is not null), 0),
+            coalesce(sum(sign * longitude::numeric) filter (where latitude is not null and longitude is not null), 0)
+          from (' || changes || ') c group by zone'
+$$;
+
+create function sta_things_sync_zones(zones text[], bays int[], positioned int[], latitude_sums numeric[], longitude_sums numeric[]) returns void
+language plpgsql strict set plan_cache_mode = force_generic_plan as $$
 begin
-  with z as (select distinct zone from unnest(zones) zone where zone is not null),
-  s as (
-    select z.zone, count(a.zone)::int as bays,
-           round(avg(a.latitude) filter (where a.latitude is not null and a.longitude is not null) * 1e7) / 1e7 as latitude,
-           round(avg(a.longitude) filter (where a.latitude is not null and a.longitude is not null) * 1e7) / 1e7 as longitude
-    from z left join assets a on a.zone = z.zone and a.kind = 'parking_bay' and a.decommissioned_at is null
-    group by z.zone)
-  insert into sta_things as t (key, id, kind, zone, name, label, description, is_public, latitude, longitude, bays, decommissioned_at)
-  select 'zone/' || s.zone, sta_id('Thing/zone/' || s.zone), 'parking_zone', s.zone, 'Parking zone ' || s.zone, 'parking zone ' || s.zone,
-         'Parking zone ' || s.zone || ': its parking bays together, free and total spaces', true, s.latitude, s.longitude, s.bays,
-         case when s.bays = 0 then now() end
-  from s where s.bays > 0 or exists (select 1 from sta_things x where x.key = 'zone/' || s.zone)
-  on conflict (key) do update set bays = excluded.bays,
-    latitude = coalesce(excluded.latitude, t.latitude), longitude = coalesce(excluded.longitude, t.longitude),
-    decommissioned_at = case when excluded.bays = 0 then coalesce(t.decommissioned_at, now()) end
-  where t.bays is distinct from excluded.bays or (t.decommissioned_at is null) <> (excluded.bays > 0)
-    or (excluded.latitude is not null and (t.latitude, t.longitude) is distinct from (excluded.latitude, excluded.longitude));
+  insert into sta_things as t (key, id, kind, zone, name, label, description, is_public, bays, positioned, latitude_sum, longitude_sum,
+                               latitude, longitude, decommissioned_at)
+  select 'zone/' || d.zone, sta_id('Thing/zone/' || d.zone), 'parking_zone', d.zone, 'Parking zone ' || d.zone, 'parking zone ' || d.zone,
+         'Parking zone ' || d.zone || ': its parking bays together, free and total spaces', true, d.bays, coalesce(d.positioned, 0),
+         d.latitude_sum, d.longitude_sum,
+         case when d.positioned > 0 then round(d.latitude_sum / d.positioned, 7)::float8 end,
+         case when d.positioned > 0 then round(d.longitude_sum / d.positioned, 7)::float8 end,
+         case when d.bays <= 0 then now() end
+  from unnest(zones, bays, positioned, latitude_sums, longitude_sums) as d(zone, bays, positioned, latitude_sum, longitude_sum)
+  where d.zone is not null and (d.bays <> 0 or d.positioned <> 0 or d.latitude_sum <> 0 or d.longitude_sum <> 0)
+  on conflict (key) do update set bays = t.bays + excluded.bays, positioned = t.positioned + excluded.positioned,
+    latitude_sum = t.latitude_sum + excluded.latitude_sum, longitude_sum = t.longitude_sum + excluded.longitude_sum,
+    latitude = case when t.positioned + excluded.positioned > 0
+      then round((t.latitude_sum + excluded.latitude_sum) / (t.positioned + excluded.positioned), 7)::float8 else t.latitude end,
+    longitude = case when t.positioned + excluded.positioned > 0
+      then round((t.longitude_sum + excluded.longitude_sum) / (t.positioned + excluded.positioned), 7)::float8 else t.longitude end,
+    decommissioned_at = case when t.bays + excluded.bays <= 0 then coalesce(t.decommissioned_at, now()) end;
   insert into asset_locations (asset_id, since, latitude, longitude, location_id, historical_location_id, feature_id)
   select t.key, now(), t.latitude, t.longitude,
          sta_id('Location/' || asset_position_key(t.key, t.latitude, t.longitude)),
@@ -125,58 +140,76 @@ begin
     location_id = excluded.location_id, feature_id = excluded.feature_id;
 end $$;
 
--- The trigger functions compare transition tables by EXECUTE: a cached plan would keep
--- the join chosen for the first statement's row count (a nested loop for one row), and an
--- update of 4,000 bays after a few single-row ones then took 2.3 s instead of 0.2 s.
+-- Each trigger function passes the changed asset ids, and the bays in service that joined
+-- (+1) or left (-1) a zone, summed per zone. The update trigger joins its transition
+-- tables by EXECUTE: a cached plan would keep the join chosen for the first statement's
+-- row count (a nested loop for one row), and an update of 4,000 bays after a few
+-- single-row ones then took 2.3 s instead of 0.2 s. Insert and delete only aggregate one
+-- table, which any cached plan does in one pass.
 create function assets_sta_inserted() returns trigger
 language plpgsql as $$
 declare
-  ids text[];
-  zones text[];
+  ids text[]; zones text[]; bays int[]; positioned int[]; latitude_sums numeric[]; longitude_sums numeric[];
 begin
-  execute 'select array_agg(n.id), array_agg(distinct n.zone) filter (where n.kind = ''parking_bay'' and n.zone is not null) from new_rows n'
-    into ids, zones;
+  select array_agg(n.id) into ids from new_rows n;
+  select array_agg(d.zone), array_agg(d.bays), array_agg(d.positioned), array_agg(d.latitude_sum), array_agg(d.longitude_sum)
+  into zones, bays, positioned, latitude_sums, longitude_sums
+  from (select n.zone, count(*)::int as bays, count(*) filter (where n.latitude is not null and n.longitude is not null)::int as positioned,
+               coalesce(sum(n.latitude::numeric) filter (where n.latitude is not null and n.longitude is not null), 0) as latitude_sum,
+               coalesce(sum(n.longitude::numeric) filter (where n.latitude is not null and n.longitude is not null), 0) as longitude_sum
+        from new_rows n where n.kind = 'parking_bay' and n.zone is not null and n.decommissioned_at is null group by n.zone) d;
   perform sta_things_sync_assets(ids, true);
-  perform sta_things_sync_zones(zones);
+  perform sta_things_sync_zones(zones, bays, positioned, latitude_sums, longitude_sums);
   return null;
 end $$;
 
 -- Only rows whose Thing-relevant columns changed are synced (an update of notes or
 -- attributes touches nothing here); only bays that changed zone, position, kind or
--- service move a zone.
+-- service move a zone: out of the old one as they were, into the new one as they are.
 create function assets_sta_updated() returns trigger
 language plpgsql as $$
 declare
-  ids text[];
-  zones text[];
+  ids text[]; zones text[]; bays int[]; positioned int[]; latitude_sums numeric[]; longitude_sums numeric[];
 begin
   execute $q$
-    with c as (
-      select coalesce(n.id, o.id) as id, o.id is null or n.id is null
-               or (o.kind, o.zone, o.name, o.is_public, o.latitude, o.longitude, o.capacity, o.decommissioned_at)
-                  is distinct from (n.kind, n.zone, n.name, n.is_public, n.latitude, n.longitude, n.capacity, n.decommissioned_at) as thing,
-             o.id is null or n.id is null
-               or (o.kind, o.zone, o.latitude, o.longitude, o.decommissioned_at) is distinct from (n.kind, n.zone, n.latitude, n.longitude, n.decommissioned_at) as place,
-             case when o.kind = 'parking_bay' then o.zone end as old_zone, case when n.kind = 'parking_bay' then n.zone end as new_zone
-      from new_rows n full join old_rows o on o.id = n.id)
-    select (select array_agg(c.id) from c where c.thing),
-           (select array_agg(distinct v.z) from c cross join lateral (values (c.old_zone), (c.new_zone)) v(z) where c.place and v.z is not null)$q$
-    into ids, zones;
+    select array_agg(coalesce(n.id, o.id)) from new_rows n full join old_rows o on o.id = n.id
+    where o.id is null or n.id is null
+       or (o.kind, o.zone, o.name, o.is_public, o.latitude, o.longitude, o.capacity, o.decommissioned_at)
+          is distinct from (n.kind, n.zone, n.name, n.is_public, n.latitude, n.longitude, n.capacity, n.decommissioned_at)$q$
+    into ids;
+  execute 'select array_agg(zone), array_agg(b), array_agg(p), array_agg(la), array_agg(lo) from ('
+    || sta_zones_delta($c$
+      with c as (
+        select n.id as new_id, o.id as old_id, n.zone as new_zone, o.zone as old_zone,
+               n.latitude as new_latitude, n.longitude as new_longitude, o.latitude as old_latitude, o.longitude as old_longitude,
+               n.kind = 'parking_bay' and n.zone is not null and n.decommissioned_at is null as new_bay,
+               o.kind = 'parking_bay' and o.zone is not null and o.decommissioned_at is null as old_bay
+        from new_rows n full join old_rows o on o.id = n.id
+        where o.id is null or n.id is null
+           or (o.kind, o.zone, o.latitude, o.longitude, o.decommissioned_at) is distinct from (n.kind, n.zone, n.latitude, n.longitude, n.decommissioned_at))
+      select new_zone as zone, 1 as sign, new_latitude as latitude, new_longitude as longitude from c where new_bay
+      union all
+      select old_zone, -1, old_latitude, old_longitude from c where old_bay$c$) || ') d(zone, b, p, la, lo)'
+    into zones, bays, positioned, latitude_sums, longitude_sums;
   perform sta_things_sync_assets(ids, false);
-  perform sta_things_sync_zones(zones);
+  perform sta_things_sync_zones(zones, bays, positioned, latitude_sums, longitude_sums);
   return null;
 end $$;
 
 create function assets_sta_deleted() returns trigger
 language plpgsql as $$
 declare
-  ids text[];
-  zones text[];
+  ids text[]; zones text[]; bays int[]; positioned int[]; latitude_sums numeric[]; longitude_sums numeric[];
 begin
-  execute 'select array_agg(o.id), array_agg(distinct o.zone) filter (where o.kind = ''parking_bay'' and o.zone is not null) from old_rows o'
-    into ids, zones;
+  select array_agg(o.id) into ids from old_rows o;
+  select array_agg(d.zone), array_agg(-d.bays), array_agg(-d.positioned), array_agg(-d.latitude_sum), array_agg(-d.longitude_sum)
+  into zones, bays, positioned, latitude_sums, longitude_sums
+  from (select o.zone, count(*)::int as bays, count(*) filter (where o.latitude is not null and o.longitude is not null)::int as positioned,
+               coalesce(sum(o.latitude::numeric) filter (where o.latitude is not null and o.longitude is not null), 0) as latitude_sum,
+               coalesce(sum(o.longitude::numeric) filter (where o.latitude is not null and o.longitude is not null), 0) as longitude_sum
+        from old_rows o where o.kind = 'parking_bay' and o.zone is not null and o.decommissioned_at is null group by o.zone) d;
   perform sta_things_sync_assets(ids, false);
-  perform sta_things_sync_zones(zones);
+  perform sta_things_sync_zones(zones, bays, positioned, latitude_sums, longitude_sums);
   return null;
 end $$;
 
@@ -190,12 +223,16 @@ create trigger assets_sta_delete after delete on assets referencing old table as
 -- The registry as it is: every asset, then every zone with its first position since its
 -- newest bay was registered (the centroid of these bays exists since then).
 select sta_things_sync_assets(coalesce((select array_agg(id) from assets), '{}'), true);
-insert into sta_things (key, id, kind, zone, name, label, description, is_public, latitude, longitude, bays)
+insert into sta_things (key, id, kind, zone, name, label, description, is_public, bays, positioned, latitude_sum, longitude_sum, latitude, longitude)
 select 'zone/' || zone, sta_id('Thing/zone/' || zone), 'parking_zone', zone, 'Parking zone ' || zone, 'parking zone ' || zone,
-       'Parking zone ' || zone || ': its parking bays together, free and total spaces', true,
-       round(avg(latitude) filter (where latitude is not null and longitude is not null) * 1e7) / 1e7,
-       round(avg(longitude) filter (where latitude is not null and longitude is not null) * 1e7) / 1e7, count(*)::int
-from assets where kind = 'parking_bay' and decommissioned_at is null and zone is not null group by zone;
+       'Parking zone ' || zone || ': its parking bays together, free and total spaces', true, bays, positioned, latitude_sum, longitude_sum,
+       case when positioned > 0 then round(latitude_sum / positioned, 7)::float8 end,
+       case when positioned > 0 then round(longitude_sum / positioned, 7)::float8 end
+from (
+  select zone, count(*)::int as bays, count(*) filter (where latitude is not null and longitude is not null)::int as positioned,
+         coalesce(sum(latitude::numeric) filter (where latitude is not null and longitude is not null), 0) as latitude_sum,
+         coalesce(sum(longitude::numeric) filter (where latitude is not null and longitude is not null), 0) as longitude_sum
+  from assets where kind = 'parking_bay' and decommissioned_at is null and zone is not null group by zone) z;
 insert into asset_locations (asset_id, since, latitude, longitude, location_id, historical_location_id, feature_id)
 select t.key, s.since, t.latitude, t.longitude,
        sta_id('Location/' || asset_position_key(t.key, t.latitude, t.longitude)),
