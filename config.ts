@@ -125,6 +125,8 @@ export interface StaConfig {
   mqttTopics: StaMqttTopic[];
   /** Longest a SensorThings request's statements may run. Default 5000 ms. */
   queryTimeoutMs: number;
+  /** How often parking zones' occupancy is sampled (their Observations); 0: never. Default 60,000 ms. */
+  zoneSampleIntervalMs: number;
 }
 
 export { ConfigError };
@@ -139,7 +141,15 @@ function staConfig(env: Env): StaConfig {
     mqttPublicUrl: url(env, 'STA_MQTT_PUBLIC_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:'], 'mqtts://mqtt.stadt.example:8883'),
     mqttTopics: list as StaMqttTopic[],
     queryTimeoutMs: integer(env, 'STA_QUERY_TIMEOUT_MS', 5000, 100, 600_000, '5000'),
+    zoneSampleIntervalMs: zoneSampleInterval(env),
   };
+}
+
+/** STA_ZONE_SAMPLE_INTERVAL_MS: 0 (off), or a second to a day. */
+function zoneSampleInterval(env: Env): number {
+  const ms = integer(env, 'STA_ZONE_SAMPLE_INTERVAL_MS', 60_000, 0, 86_400_000, '60000');
+  if (ms !== 0 && ms < 1000) throw new ConfigError('STA_ZONE_SAMPLE_INTERVAL_MS', `${ms} is below 1000 (0 switches sampling off)`, '60000');
+  return ms;
 }
 
 type Env = Record<string, string | undefined>;

@@ -11,8 +11,10 @@
  *   site-1  public traffic counting site, device c1: vehicle_count on two lane channels
  *   gauge-1 public water gauge without a device
  *   geo-0…3 public lamps at (8 51) … (8 54), one pm2_5 reading each (1…4), a day apart
+ *   zone/altstadt  the parking zone of bay-1 (a Thing anonymous clients see), at bay-1's
+ *           position; no Datastreams until its occupancy is sampled (test/sta-zones.test.ts)
  *
- * Anonymous counts: 8 Things, 9 Locations and HistoricalLocations and FeaturesOfInterest,
+ * Anonymous counts: 9 Things, 10 Locations and HistoricalLocations and FeaturesOfInterest,
  * 27 Datastreams, 2 Sensors, 3 ObservedProperties, 1195 Observations (1012 readings,
  * 172 hourly and 11 daily buckets): COUNTS.
  */
@@ -28,7 +30,7 @@ export const T0 = Date.UTC(2026, 9, 1);
 
 /** What an anonymous client sees, counted from the fixture's own definition. */
 export const COUNTS: Record<string, number> = {
-  Things: 8, Locations: 9, HistoricalLocations: 9, FeaturesOfInterest: 9, Datastreams: 27, Sensors: 2, ObservedProperties: 3,
+  Things: 9, Locations: 10, HistoricalLocations: 10, FeaturesOfInterest: 10, Datastreams: 27, Sensors: 2, ObservedProperties: 3,
   // readings 288·2 + 144 + 144·2 + 4, hours 48·2 + 24 + 24·2 + 4, days 2·2 + 1 + 1·2 + 4
   Observations: 1012 + 172 + 11,
 };

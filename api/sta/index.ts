@@ -9,8 +9,10 @@ import { StaMqttPublisher } from './mqtt-publisher.js';
 import { EmbeddedTransport, ExternalTransport, NoTransport, type StaTransport } from './mqtt-transport.js';
 import { STA_PREFIX } from './routes.js';
 import { STA_METRICS } from './vocabulary.js';
+import { ZoneSampler } from './zone-sampler.js';
 
 export { staRoutes, STA_PREFIX, type StaOptions } from './routes.js';
+export { ZoneSampler, type ZoneSamplerOptions } from './zone-sampler.js';
 
 export interface StaMqtt {
   onCommitted(batch: WriteBatch, result: WriteResult): void;
@@ -20,6 +22,8 @@ export interface StaMqtt {
 /**
  * The MQTT side: on the embedded broker, every topic someone subscribes to; on an external
  * one, the kinds STA_MQTT_TOPICS names (nothing with `off`, series are still catalogued).
+ * With it the parking zones' sampler (zone-sampler.ts), which publishes what it samples
+ * through the same transport.
  */
 export async function startStaMqtt(options: {
   config: Readonly<Config>;
@@ -41,10 +45,19 @@ export async function startStaMqtt(options: {
       log: log.child({ part: 'sta-mqtt' }), topics: config.sta.mqttTopics,
     });
   }
-  const publisher = new StaMqttPublisher({
-    pool: options.pool, log: log.child({ part: 'sta' }), transport, metrics: STA_METRICS, timescale: options.timescale,
-    links: { base: `${options.baseUrl}${STA_PREFIX}`, licence: { id: LICENCE.id, name: LICENCE.name, url: LICENCE.url }, attribution: attributionLine(config.city) },
-  });
+  const links = { base: `${options.baseUrl}${STA_PREFIX}`, licence: { id: LICENCE.id, name: LICENCE.name, url: LICENCE.url }, attribution: attributionLine(config.city) };
+  const publisher = new StaMqttPublisher({ pool: options.pool, log: log.child({ part: 'sta' }), transport, metrics: STA_METRICS, timescale: options.timescale, links });
   await publisher.start();
-  return { onCommitted: (batch, result) => publisher.onCommitted(batch, result), stop: () => publisher.stop() };
+  const sampler = config.sta.zoneSampleIntervalMs > 0
+    ? new ZoneSampler({ pool: options.pool, log: log.child({ part: 'sta-zones' }), intervalMs: config.sta.zoneSampleIntervalMs, staleAfterS: config.api.parkingStaleAfterS, transport, links })
+    : null;
+  sampler?.start();
+  return {
+    onCommitted: (batch, result) => publisher.onCommitted(batch, result),
+    async stop() {
+      // The sampler publishes through the publisher's transport: it stops first.
+      await sampler?.stop();
+      await publisher.stop();
+    },
+  };
 }

@@ -2,8 +2,8 @@
  * The SensorThings entity types over stadtfunk's tables (the mapping is written down in
  * docs/sensorthings.md):
  *
- *   Thing              an asset (lamp, bay, garage, counting site, gauge)
- *   Location           one position of an asset (asset_locations)
+ *   Thing              an asset (lamp, bay, garage, counting site, gauge) or a parking zone
+ *   Location           one position of an asset, or a zone's centroid (asset_locations)
  *   HistoricalLocation one row of asset_locations: the asset stood there from `since`
  *   Sensor             a device model
  *   ObservedProperty   a catalog metric
@@ -13,8 +13,16 @@
  *
  * Each type is a base relation (a SELECT with canonical columns) and its properties and
  * relations are SQL over those columns. Who may see a row is part of the base relation:
- * anonymous requests see public assets and public metrics only (the open-data rules).
+ * anonymous requests see public assets and public metrics only (the open-data rules), and
+ * every parking zone (a zone total shows no single bay, as /api/v1/open/parking/zones).
+ *
+ * Things are the rows of sta_things (migration 0081: one per asset and one per zone, kept
+ * by triggers on assets), and every relation that needs a Thing's name, kind, position or
+ * visibility joins that table by key (`asset_id` here, 'zone/<name>' for a zone). Zones
+ * are ordinary rows: no Thing, Location or Datastream relation is a UNION of assets and
+ * zones (Sensors add the zones' one Sensor as a constant row).
  */
+import { ZONE_SENSOR_MODEL } from './ids.js';
 import type { SqlContext } from './sql-context.js';
 
 export type EntityName = 'Thing' | 'Location' | 'HistoricalLocation' | 'Datastream' | 'Sensor' | 'ObservedProperty' | 'Observation' | 'FeatureOfInterest';
@@ -53,10 +61,8 @@ export interface EntityType {
 
 const c = (column: string) => (col: Col): string => col(column);
 
-const KIND_LABEL = `(case a.kind when 'street_lamp' then 'Street lamp' when 'parking_bay' then 'Parking bay' when 'garage' then 'Garage'
-  when 'traffic_site' then 'Traffic counting site' when 'water_gauge' then 'Water gauge' else a.kind end)`;
-
-const visibleAsset = (ctx: SqlContext): string => (ctx.all ? 'true' : 'a.is_public');
+/** Things a request may see (sta_things `t`): public assets and every zone for anonymous requests. */
+const visibleThing = (ctx: SqlContext): string => (ctx.all ? 'true' : 't.is_public');
 
 /** The Location id of an asset's current position (migration 0080's key). */
 export const currentLocationId = (col: Col): string => `sta_id('Location/' || asset_position_key(${col('asset_id')}, ${col('latitude')}, ${col('longitude')}))`;
@@ -81,12 +87,11 @@ const thing: EntityType = {
     Locations: { target: 'Location', many: true, join: (t, l) => `${l('asset_id')} = ${t('asset_id')} and ${l('id')} = ${currentLocationId(t)}` },
     HistoricalLocations: { target: 'HistoricalLocation', many: true, join: (t, h) => `${h('asset_id')} = ${t('asset_id')}` },
   },
-  base: (ctx) => `select sta_id('Thing/' || a.id) as id, a.id as asset_id, coalesce(a.name, a.id) as name,
-      ${KIND_LABEL} || ' ' || a.id || coalesce(' in zone ' || a.zone, '') as description,
-      jsonb_strip_nulls(jsonb_build_object('kind', a.kind, 'zone', a.zone, 'capacity', a.capacity,
-        'decommissionedAt', a.decommissioned_at)) as properties,
-      a.latitude, a.longitude
-    from assets a where ${visibleAsset(ctx)}`,
+  base: (ctx) => `select t.id, t.key as asset_id, t.name, t.description,
+      jsonb_strip_nulls(jsonb_build_object('kind', t.kind, 'zone', t.zone, 'capacity', t.capacity, 'bays', t.bays,
+        'decommissionedAt', t.decommissioned_at)) as properties,
+      t.latitude, t.longitude
+    from sta_things t where ${visibleThing(ctx)}`,
 };
 
 const location: EntityType = {
@@ -103,11 +108,12 @@ const location: EntityType = {
     Things: { target: 'Thing', many: true, join: (l, t) => `${t('asset_id')} = ${l('asset_id')} and ${l('id')} = ${currentLocationId(t)}` },
     HistoricalLocations: { target: 'HistoricalLocation', many: true, join: (l, h) => `${h('location_id')} = ${l('id')}` },
   },
-  // A Location is a position of one asset: the newest row at that position describes it.
-  base: (ctx) => `select l.location_id as id, l.asset_id, coalesce(a.name, a.id) as name,
-      'Position of ' || lower(${KIND_LABEL}) || ' ' || a.id as description, l.latitude, l.longitude
+  // A Location is a position of one asset (or zone): the newest row at that position describes it.
+  base: (ctx) => `select l.location_id as id, l.asset_id, t.name,
+      case when t.kind = 'parking_zone' then 'Centroid of the parking bays of zone ' || t.zone else 'Position of ' || t.label end as description,
+      l.latitude, l.longitude
     from (select distinct on (location_id) location_id, asset_id, latitude, longitude from asset_locations order by location_id, since desc) l
-    join assets a on a.id = l.asset_id where ${visibleAsset(ctx)}`,
+    join sta_things t on t.key = l.asset_id where ${visibleThing(ctx)}`,
 };
 
 const historicalLocation: EntityType = {
@@ -122,11 +128,16 @@ const historicalLocation: EntityType = {
     Locations: { target: 'Location', many: true, join: (h, l) => `${l('id')} = ${h('location_id')}` },
   },
   base: (ctx) => `select h.historical_location_id as id, h.asset_id, h.location_id, h.since as time
-    from asset_locations h join assets a on a.id = h.asset_id where ${visibleAsset(ctx)}`,
+    from asset_locations h join sta_things t on t.key = h.asset_id where ${visibleThing(ctx)}`,
 };
 
-/** Datastreams a request may see: public assets and public metrics for anonymous requests. */
-const visibleDatastream = (ctx: SqlContext): string => (ctx.all ? 'true' : 'a.is_public and mt.public');
+/** Datastreams a request may see: public Things (`t`) and public metrics (`mt`) for anonymous requests. */
+const visibleDatastream = (ctx: SqlContext): string => (ctx.all ? 'true' : 't.is_public and mt.public');
+
+/** The zones' Sensor: not a device model, stadtfunk's count over the bays' sensors (api/sta/zone-sampler.ts). */
+const ZONE_SENSOR_DESCRIPTION = 'Free and total spaces of a parking zone, counted by stadtfunk from the latest occupied reading of each of '
+  + "the zone's parking bays in service (free below 0.5, occupied from 0.5, unknown when older than PARKING_STALE_AFTER_S), "
+  + 'sampled at a fixed interval (STA_ZONE_SAMPLE_INTERVAL_MS)';
 
 const sensor: EntityType = {
   name: 'Sensor',
@@ -149,8 +160,13 @@ const sensor: EntityType = {
       jsonb_strip_nulls(jsonb_build_object('modelId', m.id, 'decoder', m.decoder_kind, 'builtinDecoder', m.builtin_name,
         'expectedIntervalS', m.expected_interval_s)) as properties
     from device_models m
-    where ${ctx.all ? 'true' : `exists (select 1 from sta_datastreams d join devices v on v.dev_eui = d.dev_eui join assets a on a.id = d.asset_id
-      join ${ctx.metricsRelation()} mt on mt.id = d.metric where v.model_id = m.id and ${visibleDatastream(ctx)})`}`,
+    where ${ctx.all ? 'true' : `exists (select 1 from sta_datastreams d join devices v on v.dev_eui = d.dev_eui join sta_things t on t.key = d.asset_id
+      join ${ctx.metricsRelation()} mt on mt.id = d.metric where v.model_id = m.id and ${visibleDatastream(ctx)})`}
+    union all
+    select sta_id('Sensor/${ZONE_SENSOR_MODEL}'), '${ZONE_SENSOR_MODEL}'::text, 'stadtfunk zone totals'::text, '${ZONE_SENSOR_DESCRIPTION.replace(/'/g, "''")}'::text,
+      'stadtfunk zone sampler: counts over the bays of the zone, no device of its own'::text,
+      jsonb_build_object('modelId', '${ZONE_SENSOR_MODEL}'::text, 'decoder', 'stadtfunk'::text)
+    where exists (select 1 from sta_things t where t.kind = 'parking_zone' and exists (select 1 from sta_datastreams d where d.asset_id = t.key))`,
 };
 
 const observedProperty: EntityType = {
@@ -171,7 +187,7 @@ const observedProperty: EntityType = {
       jsonb_build_object('metric', mt.id, 'category', mt.category, 'unit', mt.unit_symbol) as properties
     from ${ctx.metricsRelation()} mt
     where ${ctx.all ? 'true' : 'mt.public'}
-      and exists (select 1 from sta_datastreams d join assets a on a.id = d.asset_id where d.metric = mt.id and ${visibleAsset(ctx)})`,
+      and exists (select 1 from sta_datastreams d join sta_things t on t.key = d.asset_id where d.metric = mt.id and ${visibleThing(ctx)})`,
 };
 
 /**
@@ -180,7 +196,8 @@ const observedProperty: EntityType = {
  */
 function datastreamTimes(): string {
   const key = `case when d.channel = '' then d.metric else d.metric || '@' || d.channel end`;
-  const last = `coalesce(${TIME_OF_MS(`ls.metrics -> (${key}) ->> 0`)}, d.first_time)`;
+  // A zone's series have no device: their newest Observation is the zone's newest sample.
+  const last = `coalesce(${TIME_OF_MS(`ls.metrics -> (${key}) ->> 0`)}, t.observed_until, d.first_time)`;
   const epoch = `timestamptz '2000-01-01 00:00:00+00'`;
   return `case d.level when 'raw' then d.first_time else date_bin(${levelInterval('d.level')}, d.first_time, ${epoch}) end as phenomenon_start,
       case d.level when 'raw' then ${last} else date_bin(${levelInterval('d.level')}, ${last}, ${epoch}) + ${levelInterval('d.level')} end as phenomenon_end`;
@@ -214,17 +231,18 @@ const datastream: EntityType = {
     ObservedProperty: { target: 'ObservedProperty', many: false, join: (d, o) => `${o('metric')} = ${d('metric')}` },
     Observations: { target: 'Observation', many: true },
   },
-  base: (ctx) => `select d.id, d.asset_id, d.metric, d.channel, d.level, d.dev_eui, v.model_id,
-      d.metric || case when d.channel = '' then '' else ' (' || d.channel || ')' end || ' at ' || coalesce(a.name, a.id)
+  base: (ctx) => `select d.id, d.asset_id, d.metric, d.channel, d.level, d.dev_eui,
+      case when t.kind = 'parking_zone' then '${ZONE_SENSOR_MODEL}' else v.model_id end as model_id,
+      d.metric || case when d.channel = '' then '' else ' (' || d.channel || ')' end || ' at ' || t.name
         || case d.level when 'hour' then ', hourly mean' when 'day' then ', daily mean' else '' end as name,
-      mt.description || ' at ' || lower(${KIND_LABEL}) || ' ' || a.id || case when d.channel = '' then '' else ', channel ' || d.channel end
+      mt.description || ' at ' || t.label || case when d.channel = '' then '' else ', channel ' || d.channel end
         || case d.level when 'hour' then ': hourly mean, with min, max and count' when 'day' then ': daily mean, with min, max and count' else ': every reading' end as description,
       mt.unit_name, mt.unit_symbol, mt.unit_definition, ${datastreamTimes()},
       jsonb_strip_nulls(jsonb_build_object('metric', d.metric, 'channel', nullif(d.channel, ''), 'level', d.level,
         'aggregation', case when d.level = 'raw' then null else 'mean' end,
         'resultInterval', case d.level when 'hour' then 'PT1H' when 'day' then 'P1D' end)) as properties,
-      a.latitude, a.longitude
-    from sta_datastreams d join assets a on a.id = d.asset_id join ${ctx.metricsRelation()} mt on mt.id = d.metric
+      t.latitude, t.longitude
+    from sta_datastreams d join sta_things t on t.key = d.asset_id join ${ctx.metricsRelation()} mt on mt.id = d.metric
     left join devices v on v.dev_eui = d.dev_eui
     left join latest_state ls on ls.dev_eui = d.dev_eui
     where ${visibleDatastream(ctx)}`,
@@ -268,11 +286,11 @@ const featureOfInterest: EntityType = {
   relations: {
     Observations: { target: 'Observation', many: true },
   },
-  base: (ctx) => `select f.feature_id as id, f.asset_id, coalesce(a.name, a.id) as name,
-      'Where ' || lower(${KIND_LABEL}) || ' ' || a.id || ' measured' as description, f.latitude, f.longitude,
-      jsonb_build_object('assetKind', a.kind) as properties
+  base: (ctx) => `select f.feature_id as id, f.asset_id, t.name,
+      'Where ' || t.label || ' measured' as description, f.latitude, f.longitude,
+      jsonb_build_object('assetKind', t.kind) as properties
     from (select distinct on (feature_id) feature_id, asset_id, latitude, longitude from asset_locations order by feature_id, since desc) f
-    join assets a on a.id = f.asset_id where ${visibleAsset(ctx)}`,
+    join sta_things t on t.key = f.asset_id where ${visibleThing(ctx)}`,
 };
 
 export const ENTITY_TYPES: Readonly<Record<EntityName, EntityType>> = {

@@ -20,6 +20,21 @@ export function staId(key: string): number {
 }
 
 export const thingId = (assetId: string): number => staId(`Thing/${assetId}`);
+
+/**
+ * A parking zone's key where an asset id stands (Thing, Location, Datastream keys):
+ * 'zone/<zone name>' (migration 0081). Asset ids cannot contain '/', so it is never an asset's.
+ */
+export const ZONE_KEY_PREFIX = 'zone/';
+export const zoneKey = (zone: string): string => `${ZONE_KEY_PREFIX}${zone}`;
+export const isZoneKey = (key: string): boolean => key.startsWith(ZONE_KEY_PREFIX);
+/** The metrics a zone's Datastreams have, from its bays. */
+export const ZONE_METRICS = ['free_spaces', 'total_spaces'] as const;
+/**
+ * The Sensor of zone Datastreams: stadtfunk's own count over the bays' sensors. Model ids
+ * cannot contain '/' (migration 0001), so this is never a device model's.
+ */
+export const ZONE_SENSOR_MODEL = 'stadtfunk/zone-totals';
 export const sensorId = (modelId: string): number => staId(`Sensor/${modelId}`);
 export const observedPropertyId = (metric: string): number => staId(`ObservedProperty/${metric}`);
 /** sta_datastream_id(level, asset_id, metric, channel) of migration 0080. */

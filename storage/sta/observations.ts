@@ -6,12 +6,16 @@
  * each device's scan, so an index range of the readings key (dev_eui, metric, channel,
  * time) does the work and a page stops after the rows it needs.
  *
+ * A parking zone's Datastreams (free_spaces, total_spaces) read the zone's occupancy
+ * samples instead (zone_occupancy_samples, migration 0081): their own branches, built only
+ * where the Datastreams can be a zone's (`zones`), so a lamp's page plans as before.
+ *
  * Columns of an Observation row: datastream_id, level, asset_id, t0, t1 (phenomenon time,
  * t0 = t1 for a reading), result_time, value, quality, result_quality, parameters,
  * min, max, count, and feature_id when `withFeature` is set.
  */
 import type { Col } from './entities.js';
-import type { Level } from './ids.js';
+import { ZONE_KEY_PREFIX, type Level } from './ids.js';
 import type { SqlContext } from './sql-context.js';
 
 export interface ObservationBranchOptions {
@@ -31,6 +35,11 @@ export interface ObservationBranchOptions {
   timeOrder?: 'asc' | 'desc' | null;
   /** The levels `d` can have; only their branches are built. Default: all. */
   levels?: readonly Level[];
+  /**
+   * Whether `d` can be a parking zone's Datastream: 'none' builds the readings' branches
+   * only, 'only' the zone samples' only, 'any' (default) both.
+   */
+  zones?: 'none' | 'only' | 'any';
 }
 
 const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
@@ -43,6 +52,12 @@ const assetDevices = (d: Col): string =>
 export const featureAt = (assetId: string, time: string): string =>
   `coalesce((select f.feature_id from asset_locations f where f.asset_id = ${assetId} and f.since <= ${time} order by f.since desc limit 1),
             (select f.feature_id from asset_locations f where f.asset_id = ${assetId} order by f.since limit 1))`;
+
+/** `d` is a zone's Datastream (its key is 'zone/<name>'; no asset id contains '/'). */
+const isZone = (d: Col): string => `left(${d('asset_id')}, ${ZONE_KEY_PREFIX.length}) = '${ZONE_KEY_PREFIX}'`;
+const zoneOf = (d: Col): string => `substr(${d('asset_id')}, ${ZONE_KEY_PREFIX.length + 1})`;
+/** The result of a zone sample `s` for d's metric: free_spaces, else total_spaces (the bays). */
+const zoneValue = (d: Col, s: string): string => `(case ${d('metric')} when 'free_spaces' then ${s}.free else ${s}.bays end)::float8`;
 
 /** Raw readings of `d` (level raw): one scan per device of the asset. */
 function rawBranch(ctx: SqlContext, d: Col, options: ObservationBranchOptions): string {
@@ -77,12 +92,40 @@ function rawBranch(ctx: SqlContext, d: Col, options: ObservationBranchOptions): 
     where ${d('level')} = 'raw'`;
 }
 
+/** A zone's samples (level raw): one index range of its key (zone, time). */
+function zoneRawBranch(ctx: SqlContext, d: Col, options: ObservationBranchOptions): string {
+  const s = ctx.alias('s');
+  const parameters = `jsonb_build_object('occupied', ${s}.occupied, 'unknown', ${s}.unknown)`;
+  const row: Col = (column) => {
+    switch (column) {
+      case 't0': case 't1': case 'result_time': return `${s}.time`;
+      case 'value': return zoneValue(d, s);
+      case 'quality': return `'ok'`;
+      case 'result_quality': return 'null::jsonb';
+      case 'parameters': return parameters;
+      case 'min': case 'max': return 'null::float8';
+      case 'count': return 'null::int';
+      case '@interval': return 'false';
+      case 'feature_id': return featureAt(d('asset_id'), `${s}.time`);
+      default: return d(column === 'datastream_id' ? 'id' : column);
+    }
+  };
+  return `select ${d('id')} as datastream_id, ${d('level')} as level, ${d('asset_id')} as asset_id,
+      ${s}.time as t0, ${s}.time as t1, ${s}.time as result_time, ${zoneValue(d, s)} as value, 'ok'::text as quality,
+      null::jsonb as result_quality, ${parameters} as parameters,
+      null::float8 as min, null::float8 as max, null::int as count${options.withFeature ? `, ${row('feature_id')} as feature_id` : ''}
+    from zone_occupancy_samples ${s}
+    where ${s}.zone = ${zoneOf(d)} and ${d('level')} = 'raw' and ${isZone(d)}
+      ${options.filter ? `and ${options.filter(row)}` : ''}
+      ${options.order ? `order by ${options.order(row)}` : ''} ${options.limit !== null ? `limit ${Math.trunc(options.limit)}` : ''}`;
+}
+
 /**
  * Buckets of `d` at one level: from the continuous aggregates on TimescaleDB (summed over
  * the asset's devices, as the open-data series), with date_bin over the readings on plain
  * PostgreSQL. The filter and order apply to the buckets.
  */
-function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options: ObservationBranchOptions): string {
+function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options: ObservationBranchOptions, zone = false): string {
   const width = level === 'hour' ? `interval '1 hour'` : `interval '1 day'`;
   const g = ctx.alias('g');
   let buckets: string;
@@ -93,7 +136,14 @@ function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options
   // Datastream for a month of hours, measured on 2.28.3), where the walk reads the newest
   // chunk's readings by index (the same buckets: the walk aggregates the readings).
   const walking = !!options.timeOrder && options.limit !== null;
-  if (walking) {
+  if (zone) {
+    // A zone's samples are the same table on both databases: no continuous aggregate.
+    const s = ctx.alias('s');
+    buckets = walking ? zoneBucketWalk(ctx, d, width, options.timeOrder!)
+      : `select date_bin(${width}, ${s}.time, ${EPOCH}) as t0, avg(${zoneValue(d, s)}) as value, min(${zoneValue(d, s)}) as min,
+          max(${zoneValue(d, s)}) as max, count(*)::int as count
+        from zone_occupancy_samples ${s} where ${s}.zone = ${zoneOf(d)} group by 1`;
+  } else if (walking) {
     buckets = bucketWalk(ctx, d, width, options.timeOrder!);
   } else if (ctx.timescale) {
     const h = ctx.alias('h');
@@ -128,7 +178,7 @@ function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options
       ${g}.t0, ${row('t1')} as t1, null::timestamptz as result_time, ${g}.value, 'ok'::text as quality, null::jsonb as result_quality,
       ${row('parameters')} as parameters, ${g}.min, ${g}.max, ${g}.count${options.withFeature ? `, ${row('feature_id')} as feature_id` : ''}
     from (${buckets}) ${g}
-    where ${d('level')} = '${level}' ${options.filter ? `and ${options.filter(row)}` : ''}
+    where ${d('level')} = '${level}' ${zone ? `and ${isZone(d)}` : ''} ${options.filter ? `and ${options.filter(row)}` : ''}
     ${options.order && !walking ? `order by ${options.order(row)}` : ''} ${options.limit !== null ? `limit ${Math.trunc(options.limit)}` : ''}`;
 }
 
@@ -166,15 +216,39 @@ function bucketWalk(ctx: SqlContext, d: Col, width: string, direction: 'asc' | '
     where ${w}.b is not null`;
 }
 
+/** bucketWalk over a zone's samples: one probe of the key (zone, time) per bucket. */
+function zoneBucketWalk(ctx: SqlContext, d: Col, width: string, direction: 'asc' | 'desc'): string {
+  const w = ctx.alias('w');
+  const s = ctx.alias('s');
+  const next = (bound: string | null): string => {
+    const m = ctx.alias('m');
+    const cond = bound === null ? '' : direction === 'desc' ? `and ${m}.time < ${bound}` : `and ${m}.time >= ${bound}`;
+    return `(select ${direction === 'desc' ? 'max' : 'min'}(${m}.time) from zone_occupancy_samples ${m} where ${m}.zone = ${zoneOf(d)} ${cond})`;
+  };
+  const step = direction === 'desc' ? `${w}.b` : `${w}.b + ${width}`;
+  return `with recursive ${w}(b) as (
+      select date_bin(${width}, ${next(null)}, ${EPOCH})
+      union all
+      select date_bin(${width}, ${next(step)}, ${EPOCH}) from ${w} where ${w}.b is not null)
+    select ${w}.b as t0, a.value, a.min, a.max, a.count from ${w}
+    cross join lateral (
+      select avg(${zoneValue(d, s)}) as value, min(${zoneValue(d, s)}) as min, max(${zoneValue(d, s)}) as max, count(*)::int as count
+      from zone_occupancy_samples ${s} where ${s}.zone = ${zoneOf(d)} and ${s}.time >= ${w}.b and ${s}.time < ${w}.b + ${width}) a
+    where ${w}.b is not null`;
+}
+
 /**
  * The Observations of the Datastream row `d`, as the body of a LATERAL subquery: one
- * branch per level, of which only d's level yields rows (PostgreSQL skips the others on
- * their constant condition). Each branch is filtered, ordered and limited; the caller
- * orders and limits again over all Datastreams.
+ * branch per level (and per source, where `d` can be a zone's), of which only d's yields
+ * rows (PostgreSQL skips the others on their constant condition). Each branch is
+ * filtered, ordered and limited; the caller orders and limits again over all Datastreams.
  */
 export function observationsOf(ctx: SqlContext, d: Col, options: ObservationBranchOptions): string {
   const levels = options.levels ?? ['raw', 'hour', 'day'];
-  const branches = levels.map((level) => (level === 'raw' ? rawBranch(ctx, d, options) : aggregateBranch(ctx, d, level, options)));
+  const zones = options.zones ?? 'any';
+  const branches: string[] = [];
+  if (zones !== 'only') branches.push(...levels.map((level) => (level === 'raw' ? rawBranch(ctx, d, options) : aggregateBranch(ctx, d, level, options))));
+  if (zones !== 'none') branches.push(...levels.map((level) => (level === 'raw' ? zoneRawBranch(ctx, d, options) : aggregateBranch(ctx, d, level, options, true))));
   const ordered = (options.order !== null || options.limit !== null) && branches.length > 1;
   // A branch with its own ORDER BY/LIMIT needs parentheses inside UNION ALL.
   return branches.map((b) => (ordered ? `(${b})` : b)).join('\nunion all\n');

@@ -15,7 +15,7 @@ import type { Level } from './ids.js';
 import { compileBoolean, compileValue, geometryBounds, usesGeometry, type Positions, type Scope } from './compile-expression.js';
 import { aliasCols, ENTITY_TYPES, type Col, type EntityType, type RelationDef } from './entities.js';
 import { queryError, StaQueryError } from './errors.js';
-import { parseObservationId } from './ids.js';
+import { isZoneKey, parseObservationId } from './ids.js';
 import { featureAt, observationsOf } from './observations.js';
 import { SqlContext, type StaMetric } from './sql-context.js';
 import { microsToIso } from './time.js';
@@ -138,6 +138,8 @@ interface ObservationPlan {
   withFeature: boolean;
   /** The levels the Datastreams can have (all when not known). */
   levels?: readonly Level[];
+  /** Whether the Datastreams can be a zone's (any when not known). */
+  zones?: 'none' | 'only';
 }
 
 function observationPlan(parent: Collection['parent']): ObservationPlan {
@@ -155,6 +157,7 @@ function observationPlan(parent: Collection['parent']): ObservationPlan {
       }),
       withFeature: false,
       levels: [row.level as Level],
+      zones: isZoneKey(row.asset_id as string) ? 'only' : 'none',
     };
   }
   // A FeatureOfInterest: the Datastreams of its asset, readings taken where it is.
@@ -166,7 +169,7 @@ function observationPlan(parent: Collection['parent']): ObservationPlan {
 }
 
 /** Observations of the Datastreams `d` (a FROM alias in scope), filtered, ordered and limited per Datastream. */
-function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, positions: Positions | null, limit: number | null, rowCondition?: (ctx: SqlContext, row: Col) => string, withFeature = false, more: { after?: (row: Col) => string; levels?: readonly Level[] } = {}): string {
+function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, positions: Positions | null, limit: number | null, rowCondition?: (ctx: SqlContext, row: Col) => string, withFeature = false, more: { after?: (row: Col) => string; levels?: readonly Level[]; zones?: 'none' | 'only' } = {}): string {
   const type = ENTITY_TYPES.Observation;
   const filter = (row: Col): string => {
     const parts = [filterSql(ctx, type, row, options.filter, positions)];
@@ -182,7 +185,14 @@ function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, p
     withFeature: withFeature || rowCondition !== undefined,
     timeOrder: timeOrderOf(options.orderby),
     ...(more.levels ? { levels: more.levels } : {}),
+    ...(more.zones ? { zones: more.zones } : {}),
   });
+}
+
+/** Whether Datastream rows `parents` are zones' ('only'), none is ('none'), or some are (undefined: both). */
+function zonesOf(parents: readonly Row[]): 'none' | 'only' | undefined {
+  const zones = parents.filter((p) => isZoneKey(p.asset_id as string)).length;
+  return zones === 0 ? 'none' : zones === parents.length ? 'only' : undefined;
 }
 
 /** asc/desc when the Observations are ordered by phenomenon time first (the default order is by time). */
@@ -345,7 +355,7 @@ export class StaReader {
       const d = ctx.alias('d');
       const source = plan.from(ctx, d);
       const after = options.skipToken ? afterToken(ctx, options.skipToken, keyset!) : undefined;
-      const lateral = observationLateral(ctx, d, options, positions, limit + offset, plan.rowCondition, plan.withFeature, { ...(after ? { after } : {}), ...(plan.levels ? { levels: plan.levels } : {}) });
+      const lateral = observationLateral(ctx, d, options, positions, limit + offset, plan.rowCondition, plan.withFeature, { ...(after ? { after } : {}), ...(plan.levels ? { levels: plan.levels } : {}), ...(plan.zones ? { zones: plan.zones } : {}) });
       const o = ctx.alias('o');
       return this.query(ctx, `select ${outputColumns(type, aliasCols(o))} from ${source.from} cross join lateral (${lateral}) ${o}
         where ${source.where} order by ${orderTerms(ctx, type, aliasCols(o), options.orderby, positions)} limit ${limit} offset ${offset}`);
@@ -368,7 +378,7 @@ export class StaReader {
       const plan = observationPlan(collection.parent);
       const d = ctx.alias('d');
       const source = plan.from(ctx, d);
-      const lateral = observationLateral(ctx, d, options, positions, null, plan.rowCondition, plan.withFeature, plan.levels ? { levels: plan.levels } : {});
+      const lateral = observationLateral(ctx, d, options, positions, null, plan.rowCondition, plan.withFeature, { ...(plan.levels ? { levels: plan.levels } : {}), ...(plan.zones ? { zones: plan.zones } : {}) });
       text = `select count(*)::int8 as n from ${source.from} cross join lateral (${lateral}) o where ${source.where}`;
     } else {
       const x = ctx.alias('x');
@@ -405,8 +415,9 @@ export class StaReader {
       const oo = ctx.alias('o');
       const order = `order by ${orderTerms(ctx, target, aliasCols(oo), options.orderby, positions)} limit ${limit} offset ${offset}`;
       if (parentType.name === 'Datastream') {
-        // The parent row is the Datastream: its Observations directly.
-        inner = `select ${outputColumns(target, aliasCols(oo))} from (${observationLateral(ctx, p, options, positions, limit + offset)}) ${oo} ${order}`;
+        // The parent row is the Datastream: its Observations directly, from the branches its kind can use.
+        const zones = zonesOf(parents);
+        inner = `select ${outputColumns(target, aliasCols(oo))} from (${observationLateral(ctx, p, options, positions, limit + offset, undefined, false, zones ? { zones } : {})}) ${oo} ${order}`;
       } else {
         const d = ctx.alias('d');
         const lateral = observationLateral(ctx, d, options, positions, limit + offset, (_c, row) => `${row('feature_id')} = ${p}.id`);
@@ -430,7 +441,8 @@ export class StaReader {
       let countSql: string;
       if (target.name === 'Observation') {
         if (parentType.name === 'Datastream') {
-          countSql = `(select count(*) from (${observationLateral(cctx, cp, options, positions, null)}) o)`;
+          const zones = zonesOf(parents);
+          countSql = `(select count(*) from (${observationLateral(cctx, cp, options, positions, null, undefined, false, zones ? { zones } : {})}) o)`;
         } else {
           const d = cctx.alias('d');
           const lateral = observationLateral(cctx, d, options, positions, null, (_c, row) => `${row('feature_id')} = ${cp}.id`);
