@@ -51,6 +51,16 @@ export interface DownlinkRecordRow {
   macCommands: string[];
 }
 
+/**
+ * The tail of every insert into `downlinks`. downlink_id_seq cycles through the uint32 ids
+ * of gw.DownlinkFrame (migration 0031): after 2^32 downlinks an id is given out again, and
+ * the row that had it, long settled, becomes the new downlink's (every column from the
+ * insert, defaults for those it leaves out, no answer yet) instead of failing the batch.
+ */
+export const REUSE_WRAPPED_DOWNLINK_ID = `on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
+       f_cnt_down = excluded.f_cnt_down, f_port = excluded.f_port, queue_id = excluded.queue_id, confirmed = excluded.confirmed,
+       ack = excluded.ack, mac_commands = excluded.mac_commands, created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null`;
+
 export async function insertDownlinks(db: pg.ClientBase, rows: DownlinkRecordRow[]): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
@@ -58,9 +68,7 @@ export async function insertDownlinks(db: pg.ClientBase, rows: DownlinkRecordRow
      select id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, coalesce(string_to_array(nullif(macs, ''), ','), '{}')
      from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int[], $7::int8[], $8::bool[], $9::bool[], $10::text[])
        as v(id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, macs)
-     on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
-       f_cnt_down = excluded.f_cnt_down, f_port = excluded.f_port, queue_id = excluded.queue_id, confirmed = excluded.confirmed,
-       ack = excluded.ack, mac_commands = excluded.mac_commands, created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null`,
+     ${REUSE_WRAPPED_DOWNLINK_ID}`,
     [
       numberArray(rows.map((r) => r.id)), textArray(rows.map((r) => r.devEui)), textArray(rows.map((r) => r.kind)), textArray(rows.map((r) => r.gatewayId)),
       numberArray(rows.map((r) => r.fCntDown)), numberArray(rows.map((r) => r.fPort)), numberArray(rows.map((r) => r.queueId)),
