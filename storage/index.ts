@@ -43,8 +43,8 @@ export {
   type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,
 } from './sql/joins.js';
 export {
-  recordDataDownlinks, applyTxAcks, expireDownlinks, applyDeviceAcks, selectQueueHeads,
-  type DataDownlinkRow, type DownlinkCounterRow, type DownlinkRecordRow, type TxAckRow, type DeviceAckRow, type QueueHeadRow,
+  recordDataDownlinks, applyTxAcks, expireDownlinks, applyDeviceAcks,
+  type DataDownlinkRow, type DownlinkCounterRow, type DownlinkRecordRow, type TxAckRow, type DeviceAckRow,
 } from './sql/downlinks.js';
 export {
   updateDownlinkRoutes, selectDownlinkTarget, insertQueueItems, selectQueueItems, selectQueueItem, selectRecentQueueItems, cancelQueueItem,

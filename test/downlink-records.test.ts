@@ -2,10 +2,11 @@
  * The batch writer records a data downlink in one statement (storage/sql/downlinks.ts,
  * recordDataDownlinks): FCntDown moved guarded by its old value, the downlink's row with
  * an id from the sequence, the queue item it carries marked sent and a DevStatusReq's
- * time. A second worker that planned a downlink from the same counter sends nothing.
+ * time. A second worker that planned a downlink from the same counter sends nothing. The
+ * next queued downlink is read with the device's session (selectAbpCandidates).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertQueueItems, upsertDevice, upsertDeviceModel, writeBatch, type PlannedDownlink, type WriteBatch } from '../storage/index.js';
+import { insertQueueItems, selectAbpCandidates, upsertDevice, upsertDeviceModel, writeBatch, type PlannedDownlink, type WriteBatch } from '../storage/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 const DEV_EUI = '70b3d57ed00d0a1a';
@@ -70,5 +71,41 @@ describe('data downlinks in the batch writer', () => {
     const result = await writeBatch(db.pool, downlinkBatch('u4', { previous: 1, next: 2 }, null, false));
     expect(result.downlinks?.map((d) => d.id)).toEqual([id]);
     expect(await downlink(id)).toEqual([{ dev_eui: DEV_EUI, kind: 'data', gateway_id: GW, f_cnt_down: 2, f_port: null, queue_id: null, ack: true, mac_commands: [], tx_status: null }]);
+  });
+});
+
+describe('the next queued downlink, read with the session', () => {
+  let db: TestDatabase;
+  const DEV = '70b3d57ed00d0a1b';
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+    await upsertDevice(db.pool, { devEui: DEV, modelId: 'lpp', devAddr: '26011f01', nwkSKeySealed: 'n', appSKeySealed: 'a' });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const head = async () => {
+    const [row] = await selectAbpCandidates(db.pool, ['26011f01']);
+    return { open: row!.openDownlinks, id: row!.queueId === null ? null : Number(row!.queueId), fPort: row!.queueFPort, payload: row!.queuePayload, confirmed: row!.queueConfirmed };
+  };
+  const queue = (confirmed: boolean) => insertQueueItems(db.pool, [{ devEui: DEV, fPort: 12, payload: Buffer.from([1, 1, 40]), confirmed, object: null, route: 'concentrator', routeTopic: null, requestedBy: 'test' }]);
+
+  it('is the oldest queued one while none is in flight, none while one is', async () => {
+    expect(await head()).toEqual({ open: false, id: null, fPort: null, payload: null, confirmed: null });
+    const [first] = await queue(true);
+    const [second] = await queue(false);
+    expect(await head()).toEqual({ open: true, id: first!.id, fPort: 12, payload: Buffer.from([1, 1, 40]), confirmed: true });
+    // Published, no answer from the bridge yet: nothing more goes.
+    await db.pool.query("update downlink_queue set state = 'sent' where id = $1", [first!.id]);
+    expect((await head()).id).toBeNull();
+    // Sent in RX1 but confirmed: it waits for the device's ACK.
+    await db.pool.query("update downlink_queue set tx_status = 'OK' where id = $1", [first!.id]);
+    expect((await head()).id).toBeNull();
+    await db.pool.query("update downlink_queue set state = 'acknowledged' where id = $1", [first!.id]);
+    expect((await head()).id).toBe(second!.id);
   });
 });

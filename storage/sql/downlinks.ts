@@ -164,29 +164,3 @@ export async function applyDeviceAcks(db: pg.ClientBase, rows: DeviceAckRow[], m
     [textArray(rows.map((r) => r.devEui)), boolArray(rows.map((r) => r.ack)), timeArray(rows.map((r) => r.at)), maxAttempts],
   );
 }
-
-export interface QueueHeadRow {
-  id: number;
-  devEui: string;
-  fPort: number;
-  payload: Buffer;
-  confirmed: boolean;
-}
-
-/**
- * The next application downlink of each device on the concentrator route that has none
- * in flight (published and not answered, or confirmed and not yet acknowledged).
- */
-export async function selectQueueHeads(db: pg.Pool | pg.ClientBase, devEuis: string[]): Promise<QueueHeadRow[]> {
-  if (devEuis.length === 0) return [];
-  const { rows } = await db.query<QueueHeadRow>(
-    `select distinct on (q.dev_eui) q.id, q.dev_eui as "devEui", q.f_port as "fPort", q.payload, q.confirmed
-     from downlink_queue q
-     where q.dev_eui = any($1::text[]) and q.state = 'queued' and q.route = 'concentrator'
-       and not exists (select 1 from downlink_queue s where s.dev_eui = q.dev_eui and s.state = 'sent' and s.route = 'concentrator'
-                       and (s.tx_status is null or s.confirmed))
-     order by q.dev_eui, q.id`,
-    [textArray(devEuis)],
-  );
-  return rows;
-}
