@@ -7,8 +7,14 @@
  * application downlink queued and send their first uplink: the downlink must be
  * published for RX1.
  *
- *   joinsPerSecond         accepts received / (last accept − first join-request published)
- *   joinAcceptP99Ms        per device: first copy of its request published → its accept received
+ *   joinsPerSecond         the rate the storm was answered at: accepts received / (last accept
+ *                          received − first join-request published). It cannot exceed the
+ *                          offered rate (`offeredJoinsPerSecond`, requests / their publishing
+ *                          span), so the storm is offered above the target of 1,000/s: 1,500/s
+ *                          by default. Answered close to offered, the service kept up and its
+ *                          capacity is at least that; well below, the service is the bound.
+ *   joinAcceptP99Ms        per device: first copy of its request published → its accept received,
+ *                          at the offered rate (`acceptsOver1s` counts those over 1 s and missing)
  *   downlinkScheduleP99Ms  per device: its uplink's dedup window closed (first copy published
  *                          + INGEST_DEDUP_WINDOW_MS) → its downlink received
  *
@@ -32,7 +38,7 @@ import { otaaIdentityOf } from '../simulators/otaa-city.js';
 import { Random } from '../simulators/random.js';
 import { registerOtaaFleet } from '../simulators/register.js';
 import { createPool, insertQueueItems, migrate } from '../storage/index.js';
-import { benchEnvironment, benchLog, benchServiceEnv, percentile, printTable, writeJson } from './environment.js';
+import { benchEnvironment, benchLog, benchServiceEnv, formatNumber, percentile, printTable, writeJson } from './environment.js';
 import { cpuShares, cpuSharesRow, cpuSnapshot } from './machine-cpu.js';
 import { connectRawPublisher, encodePublish, type EncodedPublish } from './raw-publisher.js';
 import { startServiceChild } from './service-child.js';
@@ -40,7 +46,7 @@ import { startServiceChild } from './service-child.js';
 export interface JoinsBenchOptions {
   /** Devices rejoining. Default 10,000. */
   devices?: number;
-  /** Join-requests per second published (each as three copies). Default 1,000. */
+  /** Join-requests per second offered (each as three copies). Default 1,500: above the target, so that the answered rate can show it. */
   rate?: number;
   /** Devices that get a queued downlink after joining. Default 1,000 (at most `devices`). */
   downlinkDevices?: number;
@@ -50,11 +56,13 @@ export interface JoinsBenchOptions {
 }
 
 const SEED = 'bench-joins';
+/** Join-requests per second offered by default (see joinsPerSecond above). */
+export const DEFAULT_STORM_RATE = 1500;
 const PREFIX = 'bench/450mhz';
 
 export async function joinsBench(opts: JoinsBenchOptions = {}): Promise<Record<string, unknown>> {
   const devices = opts.devices ?? 10_000;
-  const rate = opts.rate ?? 1000;
+  const rate = opts.rate ?? DEFAULT_STORM_RATE;
   const downlinkDevices = Math.min(devices, opts.downlinkDevices ?? 1000);
   const uplinkRate = opts.uplinkRate ?? 200;
   const env = await benchEnvironment();
@@ -149,6 +157,8 @@ export async function joinsBench(opts: JoinsBenchOptions = {}): Promise<Record<s
       const machineCpu = cpuShares(cpuBefore, cpuAfter, { service: [service.pid], loadGenerator: [], harness: [process.pid] });
       const result = {
         joinsPerSecond: accepts / joinElapsedS,
+        offeredJoinsPerSecond: devices > 1 ? (devices - 1) / ((firstCopyAt[devices - 1]! - firstCopyAt[0]!) / 1000) : rate,
+        acceptsOver1s: joinLatencies.filter((ms) => ms > 1000).length + (devices - accepts),
         joinAcceptP50Ms: percentile(joinLatencies, 50),
         joinAcceptP99Ms: percentile(joinLatencies, 99),
         joinAcceptMaxMs: joinLatencies.at(-1) ?? 0,
@@ -167,10 +177,11 @@ export async function joinsBench(opts: JoinsBenchOptions = {}): Promise<Record<s
         ['database', env.describe.database],
         ['broker', env.describe.broker],
         ['devices rejoining (3 copies each)', devices],
-        ['join-requests published per second', rate],
+        ['join-requests offered per second (asked, published)', `${rate}, ${formatNumber(result.offeredJoinsPerSecond)}`],
         ['join-accepts received', accepts],
         ['joins stored / accepts recorded', `${stored.joins} / ${stored.accepts}`],
-        ['joins/s answered', result.joinsPerSecond],
+        ['joins/s answered (accepts / first request → last accept)', result.joinsPerSecond],
+        ['accepts over 1 s or missing', String(result.acceptsOver1s)],
         ['join-request → accept p50 / p99 / max ms', `${result.joinAcceptP50Ms.toFixed(1)} / ${result.joinAcceptP99Ms.toFixed(1)} / ${result.joinAcceptMaxMs.toFixed(1)} (join window ${config.lorawan.joinDedupWindowMs} ms)`],
         ['downlinks queued / received', `${ready.length} / ${downlinks}`],
         ['window closed → downlink p50 / p99 ms', `${result.downlinkScheduleP50Ms.toFixed(1)} / ${result.downlinkScheduleP99Ms.toFixed(1)}`],
@@ -178,7 +189,7 @@ export async function joinsBench(opts: JoinsBenchOptions = {}): Promise<Record<s
         cpuSharesRow(machineCpu),
         ['baseline: broker round trip p50 / p99 ms', `${roundTrip.p50.toFixed(1)} / ${roundTrip.p99.toFixed(1)}`],
         ['baseline: join crypto alone, joins/s', cryptoJoinsPerSecond],
-        ['target', '≥ 1,000 joins/s; accept p99 < 250 ms; downlink p99 < 100 ms'],
+        ['target', '≥ 1,000 joins/s answered, none over 1 s; accept p99 < 250 ms; downlink p99 < 100 ms'],
       ]);
       await writeJson(opts.json, result);
       return result;

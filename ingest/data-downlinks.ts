@@ -1,15 +1,13 @@
 /**
  * After the uplinks of a batch are accepted: what each device gets back in its receive
  * windows (lorawan/downlink-planner.ts decides), with the device's queued application
- * downlink fetched in one query for the devices that have one, ADR fed with the uplink's
+ * downlink read with its session (selectAbpCandidates), ADR fed with the uplink's
  * SNR, and the ACK bit settling a confirmed downlink that went out.
  *
  * Only the newest uplink of a device in the batch is answered: the windows of an older
  * one have passed by the time the batch is written.
  */
-import type pg from 'pg';
 import type { LorawanConfig } from '../lorawan-config.js';
-import { selectQueueHeads, type QueueHeadRow } from '../storage/index.js';
 import { adrDecision, type AdrTracker } from './lorawan/adr.js';
 import { planDataDownlink } from './lorawan/downlink-planner.js';
 import type { FrameOutcome } from './lorawan/frame-processor.js';
@@ -26,21 +24,18 @@ export interface AcceptedUplink {
 }
 
 export interface DataDownlinkDeps {
-  pool: pg.Pool;
   adr: AdrTracker;
   lorawan: Readonly<LorawanConfig>;
   gateways: GatewayRoutes;
 }
 
-export async function planDataDownlinks(accepted: AcceptedUplink[], out: ResolvedFrames, deps: DataDownlinkDeps): Promise<void> {
+export function planDataDownlinks(accepted: AcceptedUplink[], out: ResolvedFrames, deps: DataDownlinkDeps): void {
   if (accepted.length === 0) return;
   const newest = new Map<string, AcceptedUplink>();
   for (const a of accepted) {
     const seen = newest.get(a.outcome.devEui);
     if (!seen || seen.outcome.fCnt32 <= a.outcome.fCnt32 || a.outcome.session.pending) newest.set(a.outcome.devEui, a);
   }
-  const withQueue = [...newest.values()].filter((a) => a.outcome.session.openDownlinks).map((a) => a.outcome.devEui);
-  const heads = new Map<string, QueueHeadRow>((await selectQueueHeads(deps.pool, withQueue)).map((h) => [h.devEui, h]));
   for (const a of newest.values()) {
     const { outcome, item, uplink } = a;
     const session = outcome.session;
@@ -54,7 +49,6 @@ export async function planDataDownlinks(accepted: AcceptedUplink[], out: Resolve
     const adrRequest = outcome.adr && dataRate !== null && best?.spreadingFactor != null && adrState.requested === null
       ? adrDecision({ snrHistoryDb: adrState.snrs, dataRate, spreadingFactor: best.spreadingFactor, txPowerIndex: adrState.txPowerIndex, region, marginDb: deps.lorawan.adrMarginDb })
       : null;
-    const head = heads.get(outcome.devEui) ?? null;
     const plan = planDataDownlink({
       devEui: outcome.devEui,
       devAddr: session.devAddr,
@@ -66,7 +60,7 @@ export async function planDataDownlinks(accepted: AcceptedUplink[], out: Resolve
       region,
       devStatusDue: session.devStatusDue ?? false,
       adrRequest,
-      queued: head ? { id: head.id, fPort: head.fPort, payload: head.payload, confirmed: head.confirmed } : null,
+      queued: session.queued ?? null,
     });
     if (!plan) continue;
     const route = deps.gateways.get(plan.windows.gatewayId);

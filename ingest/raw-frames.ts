@@ -178,7 +178,7 @@ export class RawFrameResolver {
       }
     }
     out.counters.push(...counters.values());
-    if (this.network) await planDataDownlinks(accepted, out, { pool: this.pool, adr: this.adr, ...this.network });
+    if (this.network) planDataDownlinks(accepted, out, { adr: this.adr, ...this.network });
     return out;
   }
 
@@ -234,6 +234,7 @@ export class RawFrameResolver {
         fCntDown: row.fCntDown,
         openDownlinks: row.openDownlinks,
         devStatusDue: row.devStatusDue,
+        queued: row.queueId === null ? null : { id: Number(row.queueId), fPort: row.queueFPort ?? 0, payload: row.queuePayload ?? Buffer.alloc(0), confirmed: row.queueConfirmed ?? false },
       };
       const list = byAddr.get(row.devAddr);
       if (list) list.push(candidate);

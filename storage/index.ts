@@ -43,8 +43,8 @@ export {
   type OtaaDeviceRow, type JoinRow, type SessionPromotionRow,
 } from './sql/joins.js';
 export {
-  claimDownlinkCounters, nextDownlinkIds, insertDownlinks, markQueueSent, applyTxAcks, expireDownlinks, applyDeviceAcks, selectQueueHeads,
-  markDevStatusRequested, type DownlinkCounterRow, type DownlinkRecordRow, type QueueSentRow, type TxAckRow, type DeviceAckRow, type QueueHeadRow,
+  recordDataDownlinks, applyTxAcks, expireDownlinks, applyDeviceAcks,
+  type DataDownlinkRow, type DownlinkCounterRow, type DownlinkRecordRow, type TxAckRow, type DeviceAckRow,
 } from './sql/downlinks.js';
 export {
   updateDownlinkRoutes, selectDownlinkTarget, insertQueueItems, selectQueueItems, selectQueueItem, selectRecentQueueItems, cancelQueueItem,

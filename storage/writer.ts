@@ -27,7 +27,7 @@ import { insertUplinks } from './sql/insert-uplinks.js';
 import { updateDeviceProgress, type DeviceProgressRow } from './sql/update-device-progress.js';
 import { upsertLatestState, type DeviceSeen } from './sql/upsert-latest-state.js';
 import { claimJoins, joinKey, promoteSessions } from './sql/joins.js';
-import { applyDeviceAcks, applyTxAcks, claimDownlinkCounters, insertDownlinks, markDevStatusRequested, markQueueSent, nextDownlinkIds } from './sql/downlinks.js';
+import { applyDeviceAcks, applyTxAcks, recordDataDownlinks, type DownlinkCounterRow } from './sql/downlinks.js';
 import { applyNetworkServerReports, updateDownlinkRoutes } from './sql/downlink-queue.js';
 import type { PlannedDownlink } from './rows.js';
 
@@ -187,18 +187,16 @@ function readingConflicts(skipped: ReadingRow[], uplinks: UplinkRow[]): DeadLett
 
 /**
  * Records the data downlinks whose uplink this transaction stored and whose counter it
- * could move, with ids from the downlink sequence; marks the queue items they carry sent.
+ * could move, with ids from the downlink sequence, and marks the queue items they carry
+ * sent: one statement (recordDataDownlinks). A data downlink always moves FCntDown.
  * (Join-accepts are recorded by claimJoins.)
  */
 async function writeDownlinks(client: pg.PoolClient, planned: PlannedDownlink[], frames: Set<string>): Promise<{ planned: PlannedDownlink; id: number }[]> {
   if (planned.length === 0) return [];
-  const eligible = planned.filter((p) => 'uplinkId' in p.after && frames.has(p.after.uplinkId));
-  const counters = await claimDownlinkCounters(client, eligible.flatMap((p) => (p.counter ? [p.counter] : [])));
-  const going = eligible.filter((p) => p.counter === null || counters.has(p.counter.devEui));
-  const ids = await nextDownlinkIds(client, going.length);
-  const written = going.map((p, i) => ({ planned: p, id: ids[i]! }));
-  await insertDownlinks(client, written.map((w) => ({ ...w.planned.record, id: w.id })));
-  await markQueueSent(client, written.flatMap((w) => (w.planned.record.queueId !== null && w.planned.counter ? [{ queueId: w.planned.record.queueId, downlinkId: w.id, fCntDown: w.planned.counter.next }] : [])));
-  await markDevStatusRequested(client, written.filter((w) => w.planned.devStatusReq).map((w) => w.planned.record.devEui));
-  return written;
+  const eligible = planned.filter((p): p is PlannedDownlink & { counter: DownlinkCounterRow } => 'uplinkId' in p.after && frames.has(p.after.uplinkId) && p.counter !== null);
+  const ids = await recordDataDownlinks(client, eligible.map((p) => ({ ...p.record, counter: p.counter, devStatusReq: p.devStatusReq })));
+  return eligible.flatMap((p, i) => {
+    const id = ids.get(i);
+    return id === undefined ? [] : [{ planned: p, id }];
+  });
 }

@@ -6,14 +6,12 @@
  * a lost downlink (no ack) recorded and its application downlink sent again, a confirmed
  * one acknowledged by the device, and FPort 0 never reaching the application decoder.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { startService, type Service } from '../service.js';
-import { buildUplinkFrame, createKeyVault, encodeGatewayTxAck, keyAad, openDownlinkFrame, parseDownlinkMac, decodeGatewayDownlink, type GatewayDownlink } from '../ingest/lorawan/index.js';
+import { buildUplinkFrame, encodeGatewayTxAck, openDownlinkFrame, parseDownlinkMac, type GatewayDownlink } from '../ingest/lorawan/index.js';
 import { gatewayUplinkMessage } from '../simulators/messages.js';
-import { insertQueueItems, upsertDevice, upsertDeviceModel } from '../storage/index.js';
-import { createTestDatabase, eventually, TEST_MASTER_KEY, testConfig, testLog, uniqueName, type TestDatabase } from './helpers.js';
+import { insertQueueItems } from '../storage/index.js';
+import { eventually, startConcentratorHarness, type ConcentratorHarness, type TestDatabase } from './helpers.js';
 
 const DEV_EUI = '70b3d57ed000abcd';
 const DEV_ADDR = '26011f00';
@@ -23,33 +21,24 @@ const keys = { devAddr: DEV_ADDR, nwkSKey, appSKey };
 const GW = '0016c001f1500002';
 
 describe('class A downlinks on the concentrator path', () => {
+  let harness: ConcentratorHarness;
   let db: TestDatabase;
-  let service: Service;
   let publisher: MqttClient;
-  let gateway: MqttClient;
   let prefix: string;
+  let downlinks: GatewayDownlink[] = [];
   let fCnt = 0;
   let lastFCntDown: number | null = null;
-  const downlinks: GatewayDownlink[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prefix = `${uniqueName('t')}/eu868`;
-    const vault = createKeyVault(TEST_MASTER_KEY);
-    await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
-    await upsertDevice(db.pool, { devEui: DEV_EUI, modelId: 'lpp', devAddr: DEV_ADDR, nwkSKeySealed: vault.sealKey(nwkSKey, keyAad(DEV_EUI, 'nwkSKey')), appSKeySealed: vault.sealKey(appSKey, keyAad(DEV_EUI, 'appSKey')) });
-    service = await startService(testConfig(db.url, { INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=EU868`, LORAWAN_DOWNLINK_ACK_TIMEOUT_MS: '1500', LORAWAN_DOWNLINK_MAX_ATTEMPTS: '3' }), testLog);
-    gateway = await mqtt.connectAsync(inject('mqttUrl'), { clientId: uniqueName('gw-'), protocolVersion: inject('mqttProtocolVersion') });
-    gateway.on('message', (_topic, payload) => downlinks.push(decodeGatewayDownlink(payload)));
-    await gateway.subscribeAsync(`${prefix}/gateway/${GW}/command/down`, { qos: 1 });
-    publisher = await mqtt.connectAsync(inject('mqttUrl'), { clientId: uniqueName('pub-'), protocolVersion: inject('mqttProtocolVersion') });
+    harness = await startConcentratorHarness({
+      devEui: DEV_EUI, devAddr: DEV_ADDR, nwkSKey, appSKey, gatewayId: GW,
+      overrides: { LORAWAN_DOWNLINK_ACK_TIMEOUT_MS: '1500', LORAWAN_DOWNLINK_MAX_ATTEMPTS: '3' },
+    });
+    ({ db, publisher, prefix, downlinks } = harness);
   });
 
   afterAll(async () => {
-    await gateway?.endAsync();
-    await publisher?.endAsync();
-    await service?.stop();
-    await db?.drop();
+    await harness?.stop();
   });
 
   beforeEach(() => {

@@ -5,7 +5,8 @@ import pino from 'pino';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
-import { createPool, migrate } from '../storage/index.js';
+import { createPool, migrate, upsertDevice, upsertDeviceModel } from '../storage/index.js';
+import type { GatewayDownlink } from '../ingest/lorawan/index.js';
 
 export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
 
@@ -116,4 +117,64 @@ export function useTestService(overrides: Record<string, string> = {}, prepare: 
     await running.db?.drop();
   });
   return running;
+}
+
+export interface ConcentratorHarnessOptions {
+  devEui: string;
+  devAddr: string;
+  /** The ABP session's keys (16 bytes each), stored sealed with TEST_MASTER_KEY. */
+  nwkSKey: Buffer;
+  appSKey: Buffer;
+  /** The concentrator the device is heard by; its command/down topic is subscribed. */
+  gatewayId: string;
+  /** Service settings beside the concentrator prefix and its EU868 band. */
+  overrides?: Record<string, string>;
+}
+
+export interface ConcentratorHarness {
+  db: TestDatabase;
+  service: import('../service.js').Service;
+  /** `{unique}/eu868`: the concentrator topic prefix of this file. */
+  prefix: string;
+  /** Publishes as the concentrator (uplinks, event/ack). */
+  publisher: MqttClient;
+  /** Subscribed to the gateway's command/down as its bridge would be. */
+  gateway: MqttClient;
+  /** Every gw.DownlinkFrame the gateway got, in order; the tests take them out. */
+  downlinks: GatewayDownlink[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The concentrator path end to end for one ABP device (downlink tests): a fresh database
+ * with the device registered, the service serving a concentrator prefix of its own in
+ * EU868, a publisher for the concentrator's events and a gateway client that collects the
+ * downlinks it is sent.
+ */
+export async function startConcentratorHarness(options: ConcentratorHarnessOptions): Promise<ConcentratorHarness> {
+  const { startService } = await import('../service.js');
+  const { createKeyVault, decodeGatewayDownlink, keyAad } = await import('../ingest/lorawan/index.js');
+  const db = await createTestDatabase();
+  const prefix = `${uniqueName('t')}/eu868`;
+  const vault = createKeyVault(TEST_MASTER_KEY);
+  await upsertDeviceModel(db.pool, { id: 'lpp', name: 'LPP', decoderKind: 'builtin', builtinName: 'cayenne-lpp' });
+  await upsertDevice(db.pool, {
+    devEui: options.devEui, modelId: 'lpp', devAddr: options.devAddr,
+    nwkSKeySealed: vault.sealKey(options.nwkSKey, keyAad(options.devEui, 'nwkSKey')), appSKeySealed: vault.sealKey(options.appSKey, keyAad(options.devEui, 'appSKey')),
+  });
+  const service = await startService(testConfig(db.url, { INGEST_CONCENTRATOR_PREFIXES: prefix, INGEST_CONCENTRATOR_BANDS: `${prefix}=EU868`, ...options.overrides }), testLog);
+  const downlinks: GatewayDownlink[] = [];
+  const gateway = await mqtt.connectAsync(inject('mqttUrl'), { clientId: uniqueName('gw-'), protocolVersion: inject('mqttProtocolVersion') });
+  gateway.on('message', (_topic, payload) => downlinks.push(decodeGatewayDownlink(payload)));
+  await gateway.subscribeAsync(`${prefix}/gateway/${options.gatewayId}/command/down`, { qos: 1 });
+  const publisher = await connectPublisher();
+  return {
+    db, service, prefix, publisher, gateway, downlinks,
+    async stop() {
+      await gateway.endAsync();
+      await publisher.endAsync();
+      await service.stop();
+      await db.drop();
+    },
+  };
 }

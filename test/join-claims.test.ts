@@ -71,4 +71,18 @@ describe('joins and their join-accepts in the batch writer', () => {
     expect(context.devices[0]).not.toHaveProperty('inUse');
     expect([...context.devAddrsInUse].sort()).toEqual(['26000002', '26abcdef']);
   });
+
+  it('takes an id the wrapped downlink sequence gives out again: the settled downlink that had it is replaced', async () => {
+    const settled = (id: number) => db.pool.query(
+      `insert into downlinks (id, dev_eui, kind, gateway_id, f_cnt_down, f_port, confirmed, mac_commands, tx_status, tx_window, tx_acked_at)
+       values ($1, $2, 'data', '0016c001f15000ff', 7, 12, true, '{DevStatusReq}', 'OK', 'rx1', now())
+       on conflict (id) do update set kind = 'data', f_cnt_down = 7, tx_status = 'OK'`, [id, DEV_EUI]);
+    const row = async (id: number) => (await db.pool.query('select dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, mac_commands, tx_status, tx_window from downlinks where id = $1', [id])).rows;
+    // The uint32 id space used up: the next id is 1 again (migration 0031, `cycle`).
+    await settled(1);
+    await db.pool.query('select setval($1::regclass, 4294967295)', ['downlink_id_seq']);
+    const result = await writeBatch(db.pool, joinBatch(join(3, 2), true));
+    expect(result.downlinks?.map((d) => d.id)).toEqual([1]);
+    expect(await row(1)).toEqual([{ dev_eui: DEV_EUI, kind: 'join_accept', gateway_id: GW, f_cnt_down: null, f_port: null, queue_id: null, confirmed: false, ack: false, mac_commands: [], tx_status: null, tx_window: null }]);
+  });
 });

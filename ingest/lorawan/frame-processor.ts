@@ -54,6 +54,8 @@ export interface AbpDeviceCandidate {
   openDownlinks?: boolean;
   /** A DevStatusReq is due. */
   devStatusDue?: boolean;
+  /** The device's next application downlink, when one is queued and none is in flight. */
+  queued?: { id: number; fPort: number; payload: Buffer; confirmed: boolean } | null;
 }
 
 /** Storage implements this; several devices may share one DevAddr. */

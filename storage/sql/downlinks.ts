@@ -13,31 +13,6 @@ export interface DownlinkCounterRow {
   next: number;
 }
 
-/**
- * Moves each device's FCntDown from `previous` to `next`; returns the devices where it
- * moved. A device whose counter another worker moved meanwhile is left out: its downlink
- * is not sent (its queued item waits for the next uplink). In key order.
- */
-export async function claimDownlinkCounters(db: pg.ClientBase, rows: DownlinkCounterRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const sorted = [...rows].sort((a, b) => (a.devEui < b.devEui ? -1 : 1));
-  const result = await db.query<{ dev_eui: string }>(
-    `update devices d set f_cnt_down = v.next
-     from unnest($1::text[], $2::int8[], $3::int8[]) as v(dev_eui, previous, next)
-     where d.dev_eui = v.dev_eui and d.f_cnt_down is not distinct from v.previous
-     returning d.dev_eui`,
-    [textArray(sorted.map((r) => r.devEui)), numberArray(sorted.map((r) => r.previous)), numberArray(sorted.map((r) => r.next))],
-  );
-  return new Set(result.rows.map((r) => r.dev_eui));
-}
-
-/** Ids for `count` new downlinks (gw DownlinkFrame.downlink_id, uint32, wrapping). */
-export async function nextDownlinkIds(db: pg.ClientBase, count: number): Promise<number[]> {
-  if (count === 0) return [];
-  const { rows } = await db.query<{ id: number }>(`select nextval('downlink_id_seq') as id from generate_series(1, $1)`, [count]);
-  return rows.map((r) => r.id);
-}
-
 export interface DownlinkRecordRow {
   id: number;
   devEui: string;
@@ -51,40 +26,66 @@ export interface DownlinkRecordRow {
   macCommands: string[];
 }
 
-export async function insertDownlinks(db: pg.ClientBase, rows: DownlinkRecordRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.query(
-    `insert into downlinks (id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, mac_commands)
-     select id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, coalesce(string_to_array(nullif(macs, ''), ','), '{}')
-     from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int[], $7::int8[], $8::bool[], $9::bool[], $10::text[])
-       as v(id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, macs)
-     on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
+/**
+ * The tail of every insert into `downlinks`. downlink_id_seq cycles through the uint32 ids
+ * of gw.DownlinkFrame (migration 0031): after 2^32 downlinks an id is given out again, and
+ * the row that had it, long settled, becomes the new downlink's (every column from the
+ * insert, defaults for those it leaves out, no answer yet) instead of failing the batch.
+ */
+export const REUSE_WRAPPED_DOWNLINK_ID = `on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
        f_cnt_down = excluded.f_cnt_down, f_port = excluded.f_port, queue_id = excluded.queue_id, confirmed = excluded.confirmed,
-       ack = excluded.ack, mac_commands = excluded.mac_commands, created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null`,
+       ack = excluded.ack, mac_commands = excluded.mac_commands, created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null`;
+
+export interface DataDownlinkRow extends Omit<DownlinkRecordRow, 'id' | 'kind' | 'fCntDown'> {
+  /** FCntDown moves from `previous` to `next`, the downlink's; it goes only if it moves. */
+  counter: DownlinkCounterRow;
+  /** It carries a DevStatusReq: the device's request time moves. */
+  devStatusReq: boolean;
+}
+
+/**
+ * Records data downlinks on the raw-frame path in one statement (one round trip: the
+ * downlink waits for every one of its transaction, issue 23): each device's FCntDown
+ * moves from `previous` to `next`, guarded by its old value; a device whose counter
+ * another worker moved meanwhile is left out (its downlink is not sent, its queued item
+ * waits for the next uplink). For those that moved: an id from downlink_id_seq, the
+ * `downlinks` row, the application downlink it carries marked sent (one attempt more,
+ * waiting for the bridge's ack), and a DevStatusReq's time. Devices in key order.
+ * Returns the ids by the rows' positions; a row left out has none.
+ */
+export async function recordDataDownlinks(db: pg.ClientBase, rows: DataDownlinkRow[]): Promise<Map<number, number>> {
+  if (rows.length === 0) return new Map();
+  const order = rows.map((_, i) => i).sort((a, b) => (rows[a]!.devEui < rows[b]!.devEui ? -1 : rows[a]!.devEui > rows[b]!.devEui ? 1 : 0));
+  const sorted = order.map((i) => rows[i]!);
+  const result = await db.query<{ n: string; id: string }>(
+    `with input as (
+       select * from unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int[], $6::int8[], $7::bool[], $8::bool[], $9::text[], $10::bool[])
+         with ordinality as v(dev_eui, previous, next, gateway_id, f_port, queue_id, confirmed, ack, macs, dev_status_req, n)),
+     moved as (
+       update devices d set f_cnt_down = i.next,
+         dev_status_requested_at = case when i.dev_status_req then now() else d.dev_status_requested_at end
+       from input i where d.dev_eui = i.dev_eui and d.f_cnt_down is not distinct from i.previous
+       returning d.dev_eui, d.f_cnt_down),
+     -- A CTE with nextval() is evaluated once: each downlink keeps the id it is recorded with.
+     going as (
+       select i.*, nextval('downlink_id_seq') as id from input i join moved m on m.dev_eui = i.dev_eui and m.f_cnt_down = i.next),
+     recorded as (
+       insert into downlinks (id, dev_eui, kind, gateway_id, f_cnt_down, f_port, queue_id, confirmed, ack, mac_commands)
+       select id, dev_eui, 'data', gateway_id, next, f_port, queue_id, confirmed, ack, coalesce(string_to_array(nullif(macs, ''), ','), '{}') from going
+       ${REUSE_WRAPPED_DOWNLINK_ID}),
+     sent as (
+       update downlink_queue q set state = 'sent', attempts = q.attempts + 1, downlink_id = g.id, f_cnt_down = g.next,
+         tx_status = null, sent_at = now(), updated_at = now()
+       from going g where q.id = g.queue_id and q.state = 'queued')
+     select n, id from going`,
     [
-      numberArray(rows.map((r) => r.id)), textArray(rows.map((r) => r.devEui)), textArray(rows.map((r) => r.kind)), textArray(rows.map((r) => r.gatewayId)),
-      numberArray(rows.map((r) => r.fCntDown)), numberArray(rows.map((r) => r.fPort)), numberArray(rows.map((r) => r.queueId)),
-      boolArray(rows.map((r) => r.confirmed)), boolArray(rows.map((r) => r.ack)), textArray(rows.map((r) => r.macCommands.join(','))),
+      textArray(sorted.map((r) => r.devEui)), numberArray(sorted.map((r) => r.counter.previous)), numberArray(sorted.map((r) => r.counter.next)),
+      textArray(sorted.map((r) => r.gatewayId)), numberArray(sorted.map((r) => r.fPort)), numberArray(sorted.map((r) => r.queueId)),
+      boolArray(sorted.map((r) => r.confirmed)), boolArray(sorted.map((r) => r.ack)), textArray(sorted.map((r) => r.macCommands.join(','))),
+      boolArray(sorted.map((r) => r.devStatusReq)),
     ],
   );
-}
-
-export interface QueueSentRow {
-  queueId: number;
-  downlinkId: number;
-  fCntDown: number;
-}
-
-/** Application downlinks handed to a concentrator: sent, one attempt more, waiting for the bridge's ack. */
-export async function markQueueSent(db: pg.ClientBase, rows: QueueSentRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.query(
-    `update downlink_queue q set state = 'sent', attempts = q.attempts + 1, downlink_id = v.downlink_id, f_cnt_down = v.f_cnt_down,
-       tx_status = null, sent_at = now(), updated_at = now()
-     from unnest($1::int8[], $2::int8[], $3::int8[]) as v(id, downlink_id, f_cnt_down)
-     where q.id = v.id and q.state = 'queued'`,
-    [numberArray(rows.map((r) => r.queueId)), numberArray(rows.map((r) => r.downlinkId)), numberArray(rows.map((r) => r.fCntDown))],
-  );
+  return new Map(result.rows.map((r) => [order[Number(r.n) - 1]!, Number(r.id)]));
 }
 
 export interface TxAckRow {
@@ -162,36 +163,4 @@ export async function applyDeviceAcks(db: pg.ClientBase, rows: DeviceAckRow[], m
      where q.dev_eui = v.dev_eui and q.state = 'sent' and q.confirmed and q.tx_status = 'OK' and q.sent_at < v.at`,
     [textArray(rows.map((r) => r.devEui)), boolArray(rows.map((r) => r.ack)), timeArray(rows.map((r) => r.at)), maxAttempts],
   );
-}
-
-export interface QueueHeadRow {
-  id: number;
-  devEui: string;
-  fPort: number;
-  payload: Buffer;
-  confirmed: boolean;
-}
-
-/**
- * The next application downlink of each device on the concentrator route that has none
- * in flight (published and not answered, or confirmed and not yet acknowledged).
- */
-export async function selectQueueHeads(db: pg.Pool | pg.ClientBase, devEuis: string[]): Promise<QueueHeadRow[]> {
-  if (devEuis.length === 0) return [];
-  const { rows } = await db.query<QueueHeadRow>(
-    `select distinct on (q.dev_eui) q.id, q.dev_eui as "devEui", q.f_port as "fPort", q.payload, q.confirmed
-     from downlink_queue q
-     where q.dev_eui = any($1::text[]) and q.state = 'queued' and q.route = 'concentrator'
-       and not exists (select 1 from downlink_queue s where s.dev_eui = q.dev_eui and s.state = 'sent' and s.route = 'concentrator'
-                       and (s.tx_status is null or s.confirmed))
-     order by q.dev_eui, q.id`,
-    [textArray(devEuis)],
-  );
-  return rows;
-}
-
-/** DevStatusReq went out to these devices now. */
-export async function markDevStatusRequested(db: pg.ClientBase, devEuis: string[]): Promise<void> {
-  if (devEuis.length === 0) return;
-  await db.query('update devices set dev_status_requested_at = now() where dev_eui = any($1::text[])', [textArray([...devEuis].sort())]);
 }

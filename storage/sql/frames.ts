@@ -17,7 +17,24 @@ export interface AbpCandidateRow {
   openDownlinks: boolean;
   /** A DevStatusReq is due (never asked, or asked longer ago than the interval). */
   devStatusDue: boolean;
+  /** The next application downlink on the concentrator route, when none is in flight (see selectQueueHeads); else null. */
+  queueId: number | null;
+  queueFPort: number | null;
+  queuePayload: Buffer | null;
+  queueConfirmed: boolean | null;
 }
+
+/**
+ * A device's next application downlink on the concentrator route that has none in flight
+ * (published and not answered, or confirmed and not yet acknowledged): read with the
+ * device's session, so that an uplink's answer waits for no round trip of its own.
+ */
+const QUEUE_HEAD = `left join lateral (
+       select q.id, q.f_port, q.payload, q.confirmed from downlink_queue q
+       where q.dev_eui = d.dev_eui and q.state = 'queued' and q.route = 'concentrator'
+         and not exists (select 1 from downlink_queue s where s.dev_eui = q.dev_eui and s.state = 'sent' and s.route = 'concentrator'
+                         and (s.tx_status is null or s.confirmed))
+       order by q.id limit 1) h on true`;
 
 /**
  * Sessions under the given DevAddrs (several devices may share one), sealed keys included:
@@ -30,14 +47,15 @@ export async function selectAbpCandidates(db: pg.Pool | pg.ClientBase, devAddrs:
     `select dev_eui as "devEui", dev_addr as "devAddr", nwk_s_key as "nwkSKey", app_s_key as "appSKey",
             f_cnt_up as "fCntUp", allow_counter_reset as "allowCounterReset", false as pending, f_cnt_down as "fCntDown",
             exists (select 1 from downlink_queue q where q.dev_eui = d.dev_eui and q.state in ('queued', 'sent')) as "openDownlinks",
-            $2::int is not null and coalesce(dev_status_requested_at, created_at) < now() - make_interval(secs => $2::int) as "devStatusDue"
-     from devices d
+            $2::int is not null and coalesce(dev_status_requested_at, created_at) < now() - make_interval(secs => $2::int) as "devStatusDue",
+            h.id as "queueId", h.f_port as "queueFPort", h.payload as "queuePayload", h.confirmed as "queueConfirmed"
+     from devices d ${QUEUE_HEAD}
      where dev_addr = any($1::text[]) and decommissioned_at is null and nwk_s_key is not null
      union all
      select dev_eui, pending_dev_addr, pending_nwk_s_key, pending_app_s_key, null, false, true, null,
             exists (select 1 from downlink_queue q where q.dev_eui = d.dev_eui and q.state in ('queued', 'sent')),
-            false
-     from devices d
+            false, h.id, h.f_port, h.payload, h.confirmed
+     from devices d ${QUEUE_HEAD}
      where pending_dev_addr = any($1::text[]) and decommissioned_at is null`,
     [textArray(devAddrs), devStatusIntervalS],
   );

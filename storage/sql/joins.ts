@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { REUSE_WRAPPED_DOWNLINK_ID } from './downlinks.js';
 import { numberArray, textArray, timeArray } from './pg-array.js';
 
 export interface OtaaDeviceRow {
@@ -106,9 +107,7 @@ export async function claimJoins(db: pg.ClientBase, rows: JoinClaimRow[]): Promi
      recorded as (
        insert into downlinks (id, dev_eui, kind, gateway_id)
        select id, dev_eui, 'join_accept', gateway_id from accepts
-       on conflict (id) do update set dev_eui = excluded.dev_eui, kind = excluded.kind, gateway_id = excluded.gateway_id,
-         f_cnt_down = null, f_port = null, queue_id = null, confirmed = false, ack = false, mac_commands = '{}',
-         created_at = now(), tx_status = null, tx_window = null, tx_acked_at = null)
+       ${REUSE_WRAPPED_DOWNLINK_ID})
      select c.dev_eui, c.dev_nonce, a.id as downlink_id from claimed c left join accepts a using (dev_eui, dev_nonce)`,
     [
       textArray(rows.map((r) => r.devEui)), numberArray(rows.map((r) => r.devNonce)), numberArray(rows.map((r) => r.joinNonce)),
