@@ -190,50 +190,50 @@ function aggregateBranch(ctx: SqlContext, d: Col, level: 'hour' | 'day', options
  * hour of a month-long series costs a few probes instead of aggregating 2,880 readings.
  */
 function bucketWalk(ctx: SqlContext, d: Col, width: string, direction: 'asc' | 'desc'): string {
-  const w = ctx.alias('w');
   const dv = ctx.alias('dv');
   const r = ctx.alias('r');
   const key = (alias: string): string => `${alias}.metric = ${d('metric')} and ${alias}.channel = ${d('channel')} and ${alias}.asset_id = ${d('asset_id')}`;
-  // The next reading's time beyond `bound` (null: from the end), over every device of the asset.
-  const next = (bound: string | null): string => {
-    const m = ctx.alias('m');
-    const cond = bound === null ? '' : direction === 'desc' ? `and ${m}.time < ${bound}` : `and ${m}.time >= ${bound}`;
-    return `(select ${direction === 'desc' ? 'max' : 'min'}(x.t) from ${assetDevices(d)} ${dv}
+  return walkBuckets(ctx, width, direction,
+    // The next reading's time beyond `cond`, over every device of the asset.
+    (m, cond) => `(select ${direction === 'desc' ? 'max' : 'min'}(x.t) from ${assetDevices(d)} ${dv}
       cross join lateral (select ${m}.time as t from readings ${m} where ${m}.dev_eui = ${dv}.dev_eui and ${key(m)} ${cond}
-        order by ${m}.time ${direction} limit 1) x)`;
-  };
-  const step = direction === 'desc' ? `${w}.b` : `${w}.b + ${width}`;
-  return `with recursive ${w}(b) as (
-      select date_bin(${width}, ${next(null)}, ${EPOCH})
-      union all
-      select date_bin(${width}, ${next(step)}, ${EPOCH}) from ${w} where ${w}.b is not null)
-    select ${w}.b as t0, a.value, a.min, a.max, a.count from ${w}
-    cross join lateral (
-      select avg(${r}.value) as value, min(${r}.value) as min, max(${r}.value) as max, count(*)::int as count
+        order by ${m}.time ${direction} limit 1) x)`,
+    (from, to) => `select avg(${r}.value) as value, min(${r}.value) as min, max(${r}.value) as max, count(*)::int as count
       from ${assetDevices(d)} ${dv}
       cross join lateral (select ${r}.value from readings ${r} where ${r}.dev_eui = ${dv}.dev_eui and ${key(r)}
-        and ${r}.time >= ${w}.b and ${r}.time < ${w}.b + ${width}) ${r}) a
-    where ${w}.b is not null`;
+        and ${r}.time >= ${from} and ${r}.time < ${to}) ${r}`);
 }
 
 /** bucketWalk over a zone's samples: one probe of the key (zone, time) per bucket. */
 function zoneBucketWalk(ctx: SqlContext, d: Col, width: string, direction: 'asc' | 'desc'): string {
-  const w = ctx.alias('w');
   const s = ctx.alias('s');
-  const next = (bound: string | null): string => {
+  return walkBuckets(ctx, width, direction,
+    (m, cond) => `(select ${direction === 'desc' ? 'max' : 'min'}(${m}.time) from zone_occupancy_samples ${m} where ${m}.zone = ${zoneOf(d)} ${cond})`,
+    (from, to) => `select avg(${zoneValue(d, s)}) as value, min(${zoneValue(d, s)}) as min, max(${zoneValue(d, s)}) as max, count(*)::int as count
+      from zone_occupancy_samples ${s} where ${s}.zone = ${zoneOf(d)} and ${s}.time >= ${from} and ${s}.time < ${to}`);
+}
+
+/**
+ * The recursive walk both sources share: `next(m, cond)` is the time of the next value
+ * (alias m) satisfying `cond` (empty: from the end), `aggregate(from, to)` the bucket's
+ * avg/min/max/count.
+ */
+function walkBuckets(
+  ctx: SqlContext, width: string, direction: 'asc' | 'desc',
+  next: (m: string, cond: string) => string, aggregate: (from: string, to: string) => string,
+): string {
+  const w = ctx.alias('w');
+  const probe = (bound: string | null): string => {
     const m = ctx.alias('m');
-    const cond = bound === null ? '' : direction === 'desc' ? `and ${m}.time < ${bound}` : `and ${m}.time >= ${bound}`;
-    return `(select ${direction === 'desc' ? 'max' : 'min'}(${m}.time) from zone_occupancy_samples ${m} where ${m}.zone = ${zoneOf(d)} ${cond})`;
+    return next(m, bound === null ? '' : direction === 'desc' ? `and ${m}.time < ${bound}` : `and ${m}.time >= ${bound}`);
   };
   const step = direction === 'desc' ? `${w}.b` : `${w}.b + ${width}`;
   return `with recursive ${w}(b) as (
-      select date_bin(${width}, ${next(null)}, ${EPOCH})
+      select date_bin(${width}, ${probe(null)}, ${EPOCH})
       union all
-      select date_bin(${width}, ${next(step)}, ${EPOCH}) from ${w} where ${w}.b is not null)
+      select date_bin(${width}, ${probe(step)}, ${EPOCH}) from ${w} where ${w}.b is not null)
     select ${w}.b as t0, a.value, a.min, a.max, a.count from ${w}
-    cross join lateral (
-      select avg(${zoneValue(d, s)}) as value, min(${zoneValue(d, s)}) as min, max(${zoneValue(d, s)}) as max, count(*)::int as count
-      from zone_occupancy_samples ${s} where ${s}.zone = ${zoneOf(d)} and ${s}.time >= ${w}.b and ${s}.time < ${w}.b + ${width}) a
+    cross join lateral (${aggregate(`${w}.b`, `${w}.b + ${width}`)}) a
     where ${w}.b is not null`;
 }
 
