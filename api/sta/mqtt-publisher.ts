@@ -10,7 +10,11 @@
  * dropped when subscriptions change); on an external broker they are a fixed pattern and
  * made per reading. New series are written to the catalogue (sta_datastreams) off the
  * ingest transaction, after it, in chunks, and announced as Datastreams with one read per
- * chunk: a city's first minutes make every series new at once.
+ * chunk: a city's first minutes make every series new at once. A chunk that fails (a lock
+ * timeout, a deadlock, the database away) keeps its series known and writes them again at
+ * the next registry poll; their readings are committed, so such a failure passes.
+ * Forgetting them would lose what the catch-up from latest state cannot restore: an older
+ * first reading, or another device, of a series catalogued already.
  *
  * Topics per reading of Datastream D of Thing T at FeatureOfInterest F, each also with
  * `?$select=…` on the embedded broker:
@@ -65,6 +69,8 @@ export class StaMqttPublisher {
   private readonly publicMetrics: ReadonlySet<string>;
   /** Slots to write to the catalogue (new series, or an older first reading, another device). */
   private readonly pending = new Set<number>();
+  /** Slots whose chunk failed: back into `pending` at the next registry poll. */
+  private readonly retry = new Set<number>();
   /** Embedded broker: the topics with an audience per slot, for subscriptions `version`. */
   private readonly targetCache = new Map<number, Target[]>();
   private targetVersion = -1;
@@ -89,6 +95,7 @@ export class StaMqttPublisher {
     await this.refreshAssets();
     this.lastPoll = new Date();
     const poll = async (): Promise<void> => {
+      this.registerAgain();
       try {
         await this.pollRegistry();
       } catch (error) {
@@ -222,9 +229,13 @@ export class StaMqttPublisher {
           created = await upsertSeries(this.options.pool, chunk.map((slot) => this.series.key(slot)));
           staSeriesRegistered.inc(chunk.length);
         } catch (error) {
-          // Forget them: the next reading of each tries again; the poll's catch-up as well.
-          for (const slot of chunk) this.series.remove(slot);
-          this.options.log.warn({ err: error, series: chunk.length }, 'SensorThings: registering series failed');
+          // Readings committed meanwhile may have put some of them back in `pending`: they
+          // wait for the retry with the rest, and the next chunk is written without them.
+          for (const slot of chunk) {
+            this.pending.delete(slot);
+            this.retry.add(slot);
+          }
+          this.options.log.warn({ err: error, series: chunk.length }, 'SensorThings: registering series failed; retrying at the next poll');
           continue;
         }
         await this.announceDatastreams(created).catch((error) => this.options.log.warn({ err: error }, 'SensorThings: announcing Datastreams failed'));
@@ -232,6 +243,14 @@ export class StaMqttPublisher {
     } finally {
       this.flushing = null;
     }
+  }
+
+  /** Series whose chunk failed go to the catalogue again. */
+  private registerAgain(): void {
+    if (this.retry.size === 0 || this.stopped) return;
+    for (const slot of this.retry) this.pending.add(slot);
+    this.retry.clear();
+    this.flushing ??= this.register();
   }
 
   /** Datastreams the catalogue just created, on v1.1/Datastreams and v1.1/Things(T)/Datastreams. */
