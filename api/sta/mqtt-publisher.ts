@@ -10,7 +10,11 @@
  * dropped when subscriptions change); on an external broker they are a fixed pattern and
  * made per reading. New series are written to the catalogue (sta_datastreams) off the
  * ingest transaction, after it, in chunks, and announced as Datastreams with one read per
- * chunk: a city's first minutes make every series new at once.
+ * chunk: a city's first minutes make every series new at once. A chunk that fails (a lock
+ * timeout, a deadlock, the database away) keeps its series known and writes them again at
+ * the next registry poll; their readings are committed, so such a failure passes.
+ * Forgetting them would lose what the catch-up from latest state cannot restore: an older
+ * first reading, or another device, of a series catalogued already.
  *
  * Topics per reading of Datastream D of Thing T at FeatureOfInterest F, each also with
  * `?$select=…` on the embedded broker:
@@ -35,6 +39,15 @@ interface Target {
   topic: string;
   /** $select of the topic; null: the whole Observation. */
   select: string[] | null;
+}
+
+/** External broker: which Observation topics go out, the same for every series (STA_MQTT_TOPICS). */
+interface FixedTopics {
+  datastream: boolean;
+  all: boolean;
+  thingDatastream: boolean;
+  thing: boolean;
+  feature: boolean;
 }
 
 interface AssetInfo {
@@ -65,6 +78,8 @@ export class StaMqttPublisher {
   private readonly publicMetrics: ReadonlySet<string>;
   /** Slots to write to the catalogue (new series, or an older first reading, another device). */
   private readonly pending = new Set<number>();
+  /** Slots whose chunk failed: back into `pending` at the next registry poll. */
+  private readonly retry = new Set<number>();
   /** Embedded broker: the topics with an audience per slot, for subscriptions `version`. */
   private readonly targetCache = new Map<number, Target[]>();
   private targetVersion = -1;
@@ -74,8 +89,26 @@ export class StaMqttPublisher {
   private lastPoll = new Date();
   private stopped = false;
 
+  /**
+   * External broker: its topics, asked once. Its interest depends on a topic's kind alone
+   * (it cannot see subscriptions), so a reading's topics are made without asking it and
+   * without a Target per topic: at 50,000 Observations a second that is work ingest's
+   * thread no longer does (`bench sta`).
+   */
+  private readonly fixed: FixedTopics | null;
+
   constructor(private readonly options: StaPublisherOptions) {
     this.publicMetrics = new Set(options.metrics.filter((m) => m.public).map((m) => m.id));
+    const t = options.transport;
+    this.fixed = t.kind === 'external'
+      ? {
+          datastream: t.interested('v1.1/Datastreams(1)/Observations'),
+          all: t.interested('v1.1/Observations'),
+          thingDatastream: t.interested('v1.1/Things(1)/Datastreams(1)/Observations'),
+          thing: t.interested('v1.1/Things(1)/Datastreams/Observations'),
+          feature: t.interested('v1.1/FeaturesOfInterest(1)/Observations'),
+        }
+      : null;
   }
 
   /** Loads the catalogue and the assets, catches up series, and starts polling the registry. */
@@ -89,6 +122,7 @@ export class StaMqttPublisher {
     await this.refreshAssets();
     this.lastPoll = new Date();
     const poll = async (): Promise<void> => {
+      this.registerAgain();
       try {
         await this.pollRegistry();
       } catch (error) {
@@ -185,6 +219,7 @@ export class StaMqttPublisher {
       return;
     }
     if (!asset.public) return;
+    if (this.fixed) return this.publishFixed(this.fixed, slot, asset, r, ms);
     const targets = this.targets(slot, asset);
     if (targets.length === 0) return;
     let fields: [string, string, string, string] | null = null;
@@ -198,6 +233,20 @@ export class StaMqttPublisher {
         this.options.transport.publish(target.topic, JSON.stringify(entityJson(ENTITY_TYPES.Observation, this.row(slot, r, ms), { ...emptyOptions(), select: target.select }, this.options.links, true)));
       }
     }
+  }
+
+  /** External broker: the reading on each topic STA_MQTT_TOPICS names. */
+  private publishFixed(f: FixedTopics, slot: number, asset: AssetInfo, r: ReadingRow, ms: number): void {
+    if (!f.datastream && !f.all && !f.thingDatastream && !f.thing && !(f.feature && asset.featureId !== null)) return;
+    const t = this.options.transport;
+    const d = this.series.datastreamId(slot);
+    const encoder = new ObservationEncoder(this.options.links, d);
+    const fields = ObservationEncoder.fields(ms, r.value, r.quality);
+    if (f.datastream) t.publishObservation(`v1.1/Datastreams(${encoder.datastream})/Observations`, encoder, fields);
+    if (f.all) t.publishObservation('v1.1/Observations', encoder, fields);
+    if (f.thingDatastream) t.publishObservation(`v1.1/Things(${asset.thingId})/Datastreams(${encoder.datastream})/Observations`, encoder, fields);
+    if (f.thing) t.publishObservation(`v1.1/Things(${asset.thingId})/Datastreams/Observations`, encoder, fields);
+    if (f.feature && asset.featureId !== null) t.publishObservation(`v1.1/FeaturesOfInterest(${asset.featureId})/Observations`, encoder, fields);
   }
 
   /** The row GET reads for this reading (serialize.ts turns it into the same JSON). */
@@ -222,9 +271,13 @@ export class StaMqttPublisher {
           created = await upsertSeries(this.options.pool, chunk.map((slot) => this.series.key(slot)));
           staSeriesRegistered.inc(chunk.length);
         } catch (error) {
-          // Forget them: the next reading of each tries again; the poll's catch-up as well.
-          for (const slot of chunk) this.series.remove(slot);
-          this.options.log.warn({ err: error, series: chunk.length }, 'SensorThings: registering series failed');
+          // Readings committed meanwhile may have put some of them back in `pending`: they
+          // wait for the retry with the rest, and the next chunk is written without them.
+          for (const slot of chunk) {
+            this.pending.delete(slot);
+            this.retry.add(slot);
+          }
+          this.options.log.warn({ err: error, series: chunk.length }, 'SensorThings: registering series failed; retrying at the next poll');
           continue;
         }
         await this.announceDatastreams(created).catch((error) => this.options.log.warn({ err: error }, 'SensorThings: announcing Datastreams failed'));
@@ -232,6 +285,14 @@ export class StaMqttPublisher {
     } finally {
       this.flushing = null;
     }
+  }
+
+  /** Series whose chunk failed go to the catalogue again. */
+  private registerAgain(): void {
+    if (this.retry.size === 0 || this.stopped) return;
+    for (const slot of this.retry) this.pending.add(slot);
+    this.retry.clear();
+    this.flushing ??= this.register();
   }
 
   /** Datastreams the catalogue just created, on v1.1/Datastreams and v1.1/Things(T)/Datastreams. */

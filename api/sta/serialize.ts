@@ -135,6 +135,9 @@ export function propertiesOf(type: EntityType, row: Row, links: Links): Record<s
   }
 }
 
+/** The time of the reading ObservationEncoder.fields saw last, as text. */
+let lastTime = { ms: Number.NaN, micros: '', iso: '' };
+
 /**
  * One Datastream's raw Observations as MQTT payload bytes: the JSON GET answers (a unit test
  * holds the two equal), from parts encoded once per Datastream, so a reading costs copying
@@ -154,18 +157,19 @@ export class ObservationEncoder {
    */
   private readonly parts: readonly Buffer[];
   private readonly fixed: number;
-  private readonly id: string;
+  /** The Datastream's id as the payload writes it. */
+  readonly datastream: string;
 
   constructor(links: Links, datastreamId: number) {
     const shared = sharedParts(links);
     this.parts = shared.parts;
     this.fixed = shared.fixed;
-    this.id = String(datastreamId);
+    this.datastream = String(datastreamId);
   }
 
   /** Byte length of a payload; `micros`, `time`, `value`, `quality` as written (ASCII). */
   length(micros: string, time: string, value: string, quality: string): number {
-    return this.fixed + 4 * (this.id.length + 1 + micros.length) + 2 * time.length + value.length + quality.length;
+    return this.fixed + 4 * (this.datastream.length + 1 + micros.length) + 2 * time.length + value.length + quality.length;
   }
 
   /** Writes the payload at `at`; returns the offset after it. */
@@ -188,14 +192,16 @@ export class ObservationEncoder {
 
   /** Writes `{datastreamId}-{micros}` at `at`. */
   private key(target: Buffer, at: number, micros: string): number {
-    let i = at + target.write(this.id, at, 'latin1');
+    let i = at + target.write(this.datastream, at, 'latin1');
     target[i++] = 0x2d; // '-'
     return i + target.write(micros, i, 'latin1');
   }
 
   /** The fields of a reading as the payload writes them. */
   static fields(ms: number, value: number, quality: string): [string, string, string, string] {
-    return [`${ms}000`, new Date(ms).toISOString(), JSON.stringify(value), quality === 'ok' ? '' : `,"resultQuality":${JSON.stringify(quality)}`];
+    // A batch holds an uplink's readings one after another, all of one time: its text is made once.
+    if (ms !== lastTime.ms) lastTime = { ms, micros: `${ms}000`, iso: new Date(ms).toISOString() };
+    return [lastTime.micros, lastTime.iso, JSON.stringify(value), quality === 'ok' ? '' : `,"resultQuality":${JSON.stringify(quality)}`];
   }
 
   /** The payload as a Buffer of its own. */

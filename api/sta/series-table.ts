@@ -28,13 +28,10 @@ export class SeriesTable {
   /** Devices by index: a device's id is kept once, not once per series. */
   private readonly deviceIndex = new Map<string, number>();
   private readonly devices: string[] = [];
-  /** Slots given back by `remove`, used again before the arrays grow. */
-  private readonly free: number[] = [];
   private used = 0;
-  private live = 0;
 
   get size(): number {
-    return this.live;
+    return this.used;
   }
 
   /** The slot of a series; -1 when it is not known. */
@@ -46,7 +43,7 @@ export class SeriesTable {
   add(assetId: string, metric: string, channel: string, devEui: string, firstMs: number): number {
     let slots = this.byAsset.get(assetId);
     if (!slots) this.byAsset.set(assetId, (slots = new Map()));
-    const slot = this.free.pop() ?? this.grow();
+    const slot = this.grow();
     this.assetOf[slot] = assetId;
     this.metricOf[slot] = metric;
     this.channelOf[slot] = channel;
@@ -54,20 +51,7 @@ export class SeriesTable {
     this.datastream[slot] = datastreamId('raw', assetId, metric, channel);
     this.device[slot] = this.deviceSlot(devEui);
     slots.set(slotKey(metric, channel), slot);
-    this.live++;
     return slot;
-  }
-
-  /** Forgets a series (its registration failed: the next reading adds it again). */
-  remove(slot: number): void {
-    const assetId = this.assetOf[slot];
-    if (assetId === undefined) return;
-    const slots = this.byAsset.get(assetId);
-    slots?.delete(slotKey(this.metricOf[slot]!, this.channelOf[slot]!));
-    if (slots?.size === 0) this.byAsset.delete(assetId);
-    this.assetOf[slot] = undefined as unknown as string;
-    this.free.push(slot);
-    this.live--;
   }
 
   datastreamId(slot: number): number {

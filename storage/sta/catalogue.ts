@@ -2,6 +2,12 @@
  * The catalogue of series (sta_datastreams, migration 0080): every (asset, metric,
  * channel) that has readings, three Datastreams each (raw, hourly, daily). Ids are
  * computed by the database (sta_datastream_id) from the natural key.
+ *
+ * Both writers insert in the order of that key. Two statements that insert overlapping
+ * new keys each wait for the other's uncommitted row where they meet; in opposite orders
+ * (two publishers' chunks, or a chunk and the catch-up) each then holds what the other
+ * waits for, and PostgreSQL ends one with `deadlock detected`. In one order, the later
+ * statement only waits.
  */
 import type pg from 'pg';
 
@@ -36,6 +42,7 @@ export async function upsertSeries(db: Db, keys: SeriesKey[]): Promise<NewDatast
      select sta_datastream_id(l.level, k.asset_id, k.metric, k.channel), k.asset_id, k.metric, k.channel, l.level, k.dev_eui, k.first_time
      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as k(asset_id, metric, channel, dev_eui, first_time)
      cross join (values ('raw'), ('hour'), ('day')) l(level)
+     order by k.asset_id, k.metric, k.channel, l.level
      on conflict (asset_id, metric, channel, level) do update
        set first_time = least(sta_datastreams.first_time, excluded.first_time), dev_eui = excluded.dev_eui
        where excluded.first_time < sta_datastreams.first_time or excluded.dev_eui <> sta_datastreams.dev_eui
@@ -64,6 +71,7 @@ export async function catchUpSeries(db: Db): Promise<NewDatastream[]> {
        where ls.asset_id is not null) s
      cross join (values ('raw'), ('hour'), ('day')) l(level)
      where not exists (select 1 from sta_datastreams d where d.asset_id = s.asset_id and d.metric = s.metric and d.channel = s.channel and d.level = l.level)
+     order by s.asset_id, s.metric, s.channel, l.level
      on conflict do nothing
      returning id::text, asset_id, metric`,
   );
