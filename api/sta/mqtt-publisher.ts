@@ -31,15 +31,9 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ENTITY_TYPES, StaReader, catchUpSeries, emptyOptions, thingId, upsertSeries, type NewDatastream, type ReadingRow, type Row, type StaMetric, type WriteBatch, type WriteResult } from '../../storage/index.js';
 import { staSeriesRegistered } from './metrics.js';
-import type { StaTransport } from './mqtt-transport.js';
+import { observationTargets, type StaTransport, type Target } from './mqtt-transport.js';
 import { SeriesTable } from './series-table.js';
 import { entityJson, ObservationEncoder, type Links } from './serialize.js';
-
-interface Target {
-  topic: string;
-  /** $select of the topic; null: the whole Observation. */
-  select: string[] | null;
-}
 
 /** External broker: which Observation topics go out, the same for every series (STA_MQTT_TOPICS). */
 interface FixedTopics {
@@ -168,21 +162,7 @@ export class StaMqttPublisher {
       const hit = this.targetCache.get(slot);
       if (hit) return hit;
     }
-    const d = this.series.datastreamId(slot);
-    const candidates = [
-      `v1.1/Datastreams(${d})/Observations`,
-      'v1.1/Observations',
-      `v1.1/Things(${asset.thingId})/Datastreams(${d})/Observations`,
-      `v1.1/Things(${asset.thingId})/Datastreams/Observations`,
-      ...(asset.featureId !== null ? [`v1.1/FeaturesOfInterest(${asset.featureId})/Observations`] : []),
-    ];
-    const targets: Target[] = [];
-    for (const topic of candidates) {
-      if (t.interested(topic)) targets.push({ topic, select: null });
-      for (const variant of t.selectVariants(topic)) {
-        targets.push({ topic: variant, select: decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean) });
-      }
-    }
+    const targets = observationTargets(t, this.series.datastreamId(slot), asset.thingId, asset.featureId);
     if (cache) {
       if (this.targetCache.size >= TARGET_CACHE) this.targetCache.clear();
       this.targetCache.set(slot, targets);

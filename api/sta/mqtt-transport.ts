@@ -171,6 +171,34 @@ const TOPIC_PATTERNS: Record<StaMqttTopic, RegExp> = {
   entities: /^v1\.1\/Datastreams$/,
 };
 
+/** A topic with an audience, and the `$select` of a `…?$select=…` topic (null: whole entity). */
+export interface Target {
+  topic: string;
+  select: string[] | null;
+}
+
+/**
+ * The topics an Observation of Datastream `datastream` of Thing `thing` (at
+ * FeatureOfInterest `feature`) goes to that have an audience, `$select` variants included.
+ */
+export function observationTargets(t: StaTransport, datastream: number | string, thing: number, feature: number | null): Target[] {
+  const candidates = [
+    `v1.1/Datastreams(${datastream})/Observations`,
+    'v1.1/Observations',
+    `v1.1/Things(${thing})/Datastreams(${datastream})/Observations`,
+    `v1.1/Things(${thing})/Datastreams/Observations`,
+    ...(feature !== null ? [`v1.1/FeaturesOfInterest(${feature})/Observations`] : []),
+  ];
+  const targets: Target[] = [];
+  for (const topic of candidates) {
+    if (t.interested(topic)) targets.push({ topic, select: null });
+    for (const variant of t.selectVariants(topic)) {
+      targets.push({ topic: variant, select: decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean) });
+    }
+  }
+  return targets;
+}
+
 /** Bytes of PUBLISH packets written before they go to the socket (a larger message gets a chunk of its own size). */
 const CHUNK_BYTES = 64 * 1024;
 

@@ -19,19 +19,10 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { Counter, register } from 'prom-client';
 import { datastreamId, emptyOptions, ENTITY_TYPES, sampleZones, thingId, ZONE_METRICS, zoneKey, type Row, type ZoneSample } from '../../storage/index.js';
-import type { StaTransport } from './mqtt-transport.js';
+import { staZoneSampleFailures, staZoneSamples } from './metrics.js';
+import { observationTargets, type StaTransport } from './mqtt-transport.js';
 import { entityJson, type Links } from './serialize.js';
-
-function once<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
-
-export const staZoneSamples = once('stadtfunk_sta_zone_samples_total', () =>
-  new Counter({ name: 'stadtfunk_sta_zone_samples_total', help: 'Zone occupancy samples, by result: written, or present (another instance or an earlier run wrote the interval)', labelNames: ['result'] }));
-export const staZoneSampleFailures = once('stadtfunk_sta_zone_sample_failures_total', () =>
-  new Counter({ name: 'stadtfunk_sta_zone_sample_failures_total', help: 'Zone sampling runs that failed (their interval has no sample from this instance)' }));
 
 /** Origin of the sampling intervals (date_bin's in storage/sta/zone-samples.ts). */
 const ORIGIN_MS = Date.UTC(2000, 0, 1);
@@ -100,28 +91,14 @@ export class ZoneSampler {
       const micros = sample.time.getTime() * 1000;
       for (const metric of ZONE_METRICS) {
         const d = datastreamId('raw', key, metric, '');
-        const topics = [
-          `v1.1/Datastreams(${d})/Observations`,
-          'v1.1/Observations',
-          `v1.1/Things(${thing})/Datastreams(${d})/Observations`,
-          `v1.1/Things(${thing})/Datastreams/Observations`,
-          ...(sample.featureId !== null ? [`v1.1/FeaturesOfInterest(${sample.featureId})/Observations`] : []),
-        ];
         const row: Row = {
           datastream_id: d, level: 'raw', asset_id: key, t0: micros, t1: micros, result_time: micros,
           value: metric === 'free_spaces' ? sample.free : sample.bays, quality: 'ok', result_quality: null,
           parameters: { occupied: sample.occupied, unknown: sample.unknown },
         };
-        for (const topic of topics) {
-          if (t.interested(topic)) {
-            t.publish(topic, JSON.stringify(entityJson(ENTITY_TYPES.Observation, row, emptyOptions(), this.options.links, true)));
-            sent = true;
-          }
-          for (const variant of t.selectVariants(topic)) {
-            const select = decodeURIComponent(variant.slice(variant.indexOf('?$select=') + 9)).split(',').map((x) => x.trim()).filter(Boolean);
-            t.publish(variant, JSON.stringify(entityJson(ENTITY_TYPES.Observation, row, { ...emptyOptions(), select }, this.options.links, true)));
-            sent = true;
-          }
+        for (const target of observationTargets(t, d, thing, sample.featureId)) {
+          t.publish(target.topic, JSON.stringify(entityJson(ENTITY_TYPES.Observation, row, target.select ? { ...emptyOptions(), select: target.select } : emptyOptions(), this.options.links, true)));
+          sent = true;
         }
       }
     }
