@@ -23,7 +23,7 @@ import { redactUrl, type Config } from './config.js';
 import { atRoot } from './package-root.js';
 import { createDecoders } from './decoders/index.js';
 import { DeviceDirectory, probeBroker, sourcesFromConfig, startEmbeddedBroker, startIngest, type EmbeddedBroker, type Ingest } from './ingest/index.js';
-import { applyTimescalePolicies, assertPortFree, checkDatabase, createPool, migrate, probeDatabase, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
+import { applyTimescalePolicies, assertPortFree, checkDatabase, closePool, createPool, migrate, probeDatabase, readingsKeyCollation, startEmbeddedPostgres, type EmbeddedPostgresHandle, type WriteBatch, type WriteResult } from './storage/index.js';
 
 const version = (JSON.parse(readFileSync(atRoot('package.json'), 'utf8')) as { version: string }).version;
 
@@ -73,7 +73,7 @@ export async function openDatabase(
     }
     return { pool, url, embedded, timescale };
   } catch (error) {
-    await pool.end().catch(() => undefined);
+    await closePool(pool).catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw error;
   }
@@ -151,7 +151,7 @@ export async function startService(config: Readonly<Config>, log: Logger, option
     await starting?.close();
     throw error;
   }
-  const cleanups: (() => Promise<unknown>)[] = [async () => starting?.close(), async () => db.embedded?.stop(), () => db.pool.end()];
+  const cleanups: (() => Promise<unknown>)[] = [async () => starting?.close(), async () => db.embedded?.stop(), () => closePool(db.pool)];
   const undo = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log.warn({ err: error }, 'cleanup failed'));
   };

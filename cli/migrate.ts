@@ -1,6 +1,7 @@
 import type { Command } from './main.js';
 import { configOrExit, createLogger } from './shared.js';
 import { openDatabase } from '../service.js';
+import { closePool } from '../storage/index.js';
 
 export const migrateCommand: Command = {
   summary: 'Apply pending database migrations and exit (start does this too).',
@@ -11,7 +12,7 @@ export const migrateCommand: Command = {
     const log = createLogger(config);
     try {
       const db = await openDatabase(config, log);
-      await db.pool.end();
+      await closePool(db.pool);
       await db.embedded?.stop();
       return 0;
     } catch (error) {

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import pino from 'pino';
 import type { Config } from '../config.js';
 import { openDatabase } from '../service.js';
-import { createPool, migrate } from '../storage/index.js';
+import { closePool, createPool, migrate } from '../storage/index.js';
 
 /**
  * Where a running stadtfunk's database and broker are, for commands that talk to it
@@ -43,7 +43,7 @@ export async function commandDatabase(config: Readonly<Config>): Promise<{ pool:
   return {
     pool: db.pool,
     async close() {
-      await db.pool.end();
+      await closePool(db.pool);
       await db.embedded?.stop();
     },
   };

@@ -30,7 +30,42 @@ export function createPool(options: PoolOptions): pg.Pool {
   // serialised it made a line of several kilobytes at every database restart. What failed
   // is in the message and the SQLSTATE code.
   pool.on('error', (error) => options.log.warn({ reason: error.message, code: (error as { code?: string }).code }, 'idle database connection failed'));
+  trackConnections(pool);
   return pool;
+}
+
+const openConnections = new WeakMap<pg.Pool, Set<pg.PoolClient>>();
+
+/** Keeps count of a pool's connected clients from here on, for {@link closePool}. */
+export function trackConnections(pool: pg.Pool): void {
+  const open = new Set<pg.PoolClient>();
+  openConnections.set(pool, open);
+  pool.on('connect', (client) => open.add(client));
+  pool.on('remove', (client) => open.delete(client));
+}
+
+/**
+ * Ends a pool and waits until the server has closed its connections. `pool.end()` alone
+ * resolves once it has asked each connection to end, before the server has read that: a
+ * database stopped right after it (the embedded one, last in a stop) terminates those
+ * connections (57P01), which the pool reports as an error of an idle connection.
+ */
+export async function closePool(pool: pg.Pool, timeoutMs = 5_000): Promise<void> {
+  const open = openConnections.get(pool);
+  await pool.end();
+  if (!open || open.size === 0) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      pool.off('remove', removed);
+      resolve();
+    }
+    function removed(): void {
+      if (open!.size === 0) done();
+    }
+    pool.on('remove', removed);
+  });
 }
 
 /** Round trip to the database; the reason when it fails. */

@@ -1,5 +1,5 @@
 /** The storage stage: what other stages may use. */
-export { createPool, checkDatabase, probeDatabase, withClient, inTransaction, refusedByDatabase, type ProbeResult } from './database.js';
+export { createPool, closePool, checkDatabase, probeDatabase, withClient, inTransaction, refusedByDatabase, type ProbeResult } from './database.js';
 export { migrate, listMigrations } from './migrate.js';
 export { detectTimescale } from './timescale.js';
 export { readingsKeyCollation, databaseDefaultCollation, type KeyCollation } from './collation.js';

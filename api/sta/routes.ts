@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attributionLine, LICENCE } from '../../city-profile.js';
-import { createStaPool, ENTITY_SETS, StaQueryError, withTimeLimit } from '../../storage/index.js';
+import { closePool, createStaPool, ENTITY_SETS, StaQueryError, withTimeLimit } from '../../storage/index.js';
 import type { ApiContext } from '../app.js';
 import { executeGet } from './execute.js';
 import { parseQueryOptions } from './query-options.js';
@@ -70,7 +70,7 @@ export const staRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; sta?: StaOp
     timeoutMs, max: sta?.connections ?? 8,
     onError: (error) => app.log.warn({ reason: error.message }, 'idle SensorThings database connection failed'),
   });
-  app.addHook('onClose', async () => pool.end());
+  app.addHook('onClose', async () => closePool(pool));
   const resolutions = new ResolutionCache();
 
   app.setErrorHandler((error, _request, reply) => {

@@ -16,6 +16,7 @@ import { compileBoolean, compileValue, geometryBounds, usesGeometry, type Positi
 import { aliasCols, ENTITY_TYPES, type Col, type EntityType, type RelationDef } from './entities.js';
 import { queryError, StaQueryError } from './errors.js';
 import { isZoneKey, parseObservationId } from './ids.js';
+import { trackConnections } from '../database.js';
 import { featureAt, observationsOf } from './observations.js';
 import { SqlContext, type StaMetric } from './sql-context.js';
 import { microsToIso } from './time.js';
@@ -256,6 +257,7 @@ export function createStaPool(base: pg.Pool, options: { timeoutMs: number; max: 
     options: `${config.options ?? ''} -c statement_timeout=${Math.trunc(options.timeoutMs)}`.trim(),
   });
   pool.on('error', options.onError);
+  trackConnections(pool);
   return pool;
 }
 
