@@ -72,6 +72,22 @@ describe('codec sandbox', () => {
   });
 });
 
+describe('a codec stopped at a hard limit', () => {
+  it('has its runtime abandoned, not freed: freeing a half-updated runtime aborts QuickJS', async () => {
+    const { quickjs, guard } = await loadGuardedQuickJS(64 * 1024 * 1024);
+    const sandbox = new CodecSandbox(quickjs, guard, { timeoutMs: 50, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 64 * 1024 });
+    sandbox.define(1, codec);
+    sandbox.define(2, 'function decodeUplink() { for (;;) {} }');
+    expect(sandbox.call(1, input(good))).toMatchObject({ ok: true });
+    expect(sandbox.call(2, input([1]))).toMatchObject({ ok: false, limit: 'time' });
+    expect(sandbox.poisoned).toBe(true);
+    expect(sandbox.isCompiled(2)).toBe(false);
+    expect(sandbox.isCompiled(1)).toBe(true);
+    sandbox.close();
+    expect(sandbox.isCompiled(1)).toBe(false);
+  });
+});
+
 describe('decoders with a vendor codec and mapping', () => {
   let decoders: Decoders;
   beforeAll(async () => {

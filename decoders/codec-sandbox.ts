@@ -161,6 +161,9 @@ export class CodecSandbox {
       codec = built;
     }
     const outcome = this.run(codec, input, options);
+    // A runtime stopped at a hard limit may be half-updated: freeing it can trip QuickJS's
+    // own assertions (an abort of the whole module). It is abandoned, never freed.
+    if (this.poisoned) this.compiled.delete(codecId);
     if (outcome !== 'mutated') return outcome;
     // The codec wrote to a constant table: drop the hoisted build, run it as written, again.
     this.unhoistable.add(codecId);
