@@ -6,6 +6,7 @@
  * below, unknown without a reading newer than the stale limit.
  */
 import type pg from 'pg';
+import { zoneKeySql } from './ids.js';
 
 type Db = pg.Pool | pg.ClientBase;
 
@@ -60,15 +61,15 @@ export async function sampleZones(db: Db, q: { intervalMs: number; staleAfterS: 
              returning zone, time),
            things as (
              update sta_things t set observed_until = w.time from written w
-             where t.key = 'zone/' || w.zone and (t.observed_until is null or t.observed_until < w.time)),
+             where t.key = ${zoneKeySql('w.zone')} and (t.observed_until is null or t.observed_until < w.time)),
            series as (
              insert into sta_datastreams (id, asset_id, metric, channel, level, dev_eui, first_time)
-             select sta_datastream_id(l.level, 'zone/' || w.zone, m.metric, ''), 'zone/' || w.zone, m.metric, '', l.level, '', w.time
+             select sta_datastream_id(l.level, ${zoneKeySql('w.zone')}, m.metric, ''), ${zoneKeySql('w.zone')}, m.metric, '', l.level, '', w.time
              from written w cross join (values ('free_spaces'), ('total_spaces')) m(metric) cross join (values ('raw'), ('hour'), ('day')) l(level)
              on conflict do nothing
              returning id)
            select c.zone, bucket.time, c.bays, c.free, c.occupied, c.unknown, w.zone is not null as written,
-                  (select f.feature_id::text from asset_locations f where f.asset_id = 'zone/' || c.zone order by f.since desc limit 1) as feature_id
+                  (select f.feature_id::text from asset_locations f where f.asset_id = ${zoneKeySql('c.zone')} order by f.since desc limit 1) as feature_id
            from counts c cross join bucket left join written w on w.zone = c.zone
            order by c.zone`,
     values: [q.intervalMs, q.staleAfterS, q.at ?? null],
