@@ -22,6 +22,7 @@
  * are ordinary rows: no Thing, Location or Datastream relation is a UNION of assets and
  * zones (Sensors add the zones' one Sensor as a constant row).
  */
+import { OCCUPIED_FROM } from '../sql/bay-state.js';
 import { ZONE_SENSOR_MODEL } from './ids.js';
 import type { SqlContext } from './sql-context.js';
 
@@ -136,7 +137,7 @@ const visibleDatastream = (ctx: SqlContext): string => (ctx.all ? 'true' : 't.is
 
 /** The zones' Sensor: not a device model, stadtfunk's count over the bays' sensors (api/sta/zone-sampler.ts). */
 const ZONE_SENSOR_DESCRIPTION = 'Free and total spaces of a parking zone, counted by stadtfunk from the latest occupied reading of each of '
-  + "the zone's parking bays in service (free below 0.5, occupied from 0.5, unknown when older than PARKING_STALE_AFTER_S), "
+  + `the zone's parking bays in service (free below ${OCCUPIED_FROM}, occupied from ${OCCUPIED_FROM}, unknown when older than PARKING_STALE_AFTER_S), `
   + 'sampled at a fixed interval (STA_ZONE_SAMPLE_INTERVAL_MS)';
 
 const sensor: EntityType = {
