@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { selectAssets, selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow } from '../storage/index.js';
+import { bayState, selectAssets, selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow } from '../storage/index.js';
 import type { ApiContext } from './app.js';
 import { requireRole } from './auth.js';
 import type { LiveEvent } from './live-bus.js';
@@ -28,22 +28,30 @@ export function zoneTotals(rows: Awaited<ReturnType<typeof selectZoneOccupancy>>
   return rows.map((z) => ({ ...z, freeSpaces: z.free + z.garageFree, totalSpaces: z.bays + z.garageTotal }));
 }
 
-/** One object per asset with its latest values; `metric@channel` keys for channelled metrics. */
+/**
+ * One object per asset with its latest values; `metric@channel` keys for channelled
+ * metrics. A parking bay's state follows the bay rule (storage/sql/bay-state.ts) by its
+ * `occupied` reading, as the zone totals count it; other assets are silent when their
+ * newest reading of any metric is stale.
+ */
 export function groupByAsset(rows: LatestByAssetRow[], staleAfterMs: number, now = Date.now()) {
-  const byAsset = new Map<string, { assetId: string; kind: string; zone: string | null; name: string | null; latitude: number | null; longitude: number | null; updatedAt: Date | null; values: Record<string, number>; state?: string }>();
+  const byAsset = new Map<string, { assetId: string; kind: string; zone: string | null; name: string | null; latitude: number | null; longitude: number | null; updatedAt: Date | null; values: Record<string, number>; occupiedAt: Date | null }>();
   for (const r of rows) {
     let a = byAsset.get(r.assetId);
     if (!a) {
-      a = { assetId: r.assetId, kind: r.kind, zone: r.zone, name: r.name, latitude: r.latitude, longitude: r.longitude, updatedAt: null, values: {} };
+      a = { assetId: r.assetId, kind: r.kind, zone: r.zone, name: r.name, latitude: r.latitude, longitude: r.longitude, updatedAt: null, values: {}, occupiedAt: null };
       byAsset.set(r.assetId, a);
     }
     const key = r.channel ? `${r.metric}@${r.channel}` : r.metric;
-    if (!(key in a.values)) a.values[key] = r.value;
+    if (!(key in a.values)) {
+      a.values[key] = r.value;
+      if (key === 'occupied') a.occupiedAt = r.time;
+    }
     if (!a.updatedAt || r.time > a.updatedAt) a.updatedAt = r.time;
   }
-  return [...byAsset.values()].map((a) => {
+  return [...byAsset.values()].map(({ occupiedAt, ...a }) => {
     const stale = !a.updatedAt || now - a.updatedAt.getTime() > staleAfterMs;
-    const state = a.kind === 'parking_bay' ? (stale || a.values.occupied === undefined ? 'unknown' : a.values.occupied >= 0.5 ? 'occupied' : 'free') : stale ? 'silent' : 'ok';
+    const state = a.kind === 'parking_bay' ? bayState(a.values.occupied, occupiedAt, staleAfterMs, now) : stale ? 'silent' : 'ok';
     return { ...a, state, updatedAt: a.updatedAt?.toISOString() ?? null };
   });
 }

@@ -208,7 +208,7 @@ export const openDataRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = as
 
   app.get('/api/v1/open/parking/zones', {
     schema: {
-      tags, summary: 'Free and total parking spaces per zone (all bays, in aggregate)',
+      tags, summary: 'Free and total parking spaces per zone: all its bays in aggregate, and its garages', description: 'freeSpaces and totalSpaces add the latest free and total spaces of the zone\'s garages to its bays; unknown counts bays. SensorThings zone Datastreams count the bays only (docs/sensorthings.md).',
       response: { 200: Type.Object({ licence: Type.String(), attribution: Type.String(), zones: Type.Array(Type.Object({ zone: Type.String(), freeSpaces: Type.Integer(), totalSpaces: Type.Integer(), unknown: Type.Integer() })) }) },
     },
   }, async () => {

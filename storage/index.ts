@@ -24,6 +24,7 @@ export {
   moveDevice, decommissionDevice, selectDeviceMounts, type AssetRow, type DeviceModelRow, type DeviceRow,
 } from './sql/registry-queries.js';
 export { selectLatestByAsset, selectZoneOccupancy, type LatestByAssetRow, type ZoneOccupancyRow } from './sql/live.js';
+export { bayState, OCCUPIED_FROM, type BayState } from './sql/bay-state.js';
 export { selectSeries, selectSeriesJson, seriesStatement, selectExportPage, selectExportDevices, type Bucket, type SeriesRow, type SeriesQuery, type SeriesJson, type ExportRow } from './sql/open-data.js';
 export {
   selectDeadLetters, selectDeadLetterSize, selectDeadLetterSlice, countDeadLettersByReason, selectConcentrators, selectSilentDevices, selectLowBatteries, selectDatabaseSize, selectCompressionState,

@@ -96,7 +96,7 @@ describe('a parking zone is a Thing anonymous clients see', () => {
     const [altstadt, hafen] = body.value;
     expect(altstadt['@iot.id']).toBe(ALTSTADT);
     expect(altstadt.name).toBe('Parking zone altstadt');
-    expect(altstadt.properties).toEqual({ kind: 'parking_zone', zone: 'altstadt', bays: 3 });
+    expect(altstadt.properties).toEqual({ kind: 'parking_zone', zone: 'altstadt', bays: 3, counts: "parking bays only; the zone's garages are Things of their own" });
     expect(altstadt.Locations).toHaveLength(1);
     expect(altstadt.Locations[0].location).toEqual({ type: 'Point', coordinates: centroid(BAYS) });
     expect(hafen['@iot.id']).toBe(HAFEN);

@@ -17,7 +17,7 @@ export interface AbpCandidateRow {
   openDownlinks: boolean;
   /** A DevStatusReq is due (never asked, or asked longer ago than the interval). */
   devStatusDue: boolean;
-  /** The next application downlink on the concentrator route, when none is in flight (see selectQueueHeads); else null. */
+  /** The next application downlink on the concentrator route, when none is in flight (QUEUE_HEAD below); else null. */
   queueId: number | null;
   queueFPort: number | null;
   queuePayload: Buffer | null;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { BAY_COUNTS, baysInService } from './bay-state.js';
 
 type Db = pg.Pool | pg.ClientBase;
 
@@ -49,20 +50,13 @@ export interface ZoneOccupancyRow {
 }
 
 /**
- * Free and total spaces per zone: bays from their `occupied` reading (unknown when the
- * sensor has been silent longer than `staleAfterS`), garages from free/total spaces.
+ * Free and total spaces per zone: bays by the bay rule (storage/sql/bay-state.ts; unknown
+ * when their `occupied` reading is older than `staleAfterS`), garages from their latest
+ * free/total spaces (public or not; without a total reading their capacity).
  */
 export async function selectZoneOccupancy(db: Db, q: { zone: string | null; staleAfterS: number }): Promise<ZoneOccupancyRow[]> {
   const { rows } = await db.query<ZoneOccupancyRow>(
-    `with bays as (
-       select a.zone,
-              case when l.time is null or l.time < now() - make_interval(secs => $2) then 'unknown'
-                   when l.value >= 0.5 then 'occupied' else 'free' end as state
-       from assets a
-       left join lateral (select (l.metrics -> 'occupied' ->> 1)::float8 as value, to_timestamp((l.metrics -> 'occupied' ->> 0)::float8 / 1000) as time
-                          from latest_state l where l.asset_id = a.id and l.metrics ? 'occupied'
-                          order by time desc limit 1) l on true
-       where a.kind = 'parking_bay' and a.decommissioned_at is null and a.zone is not null and ($1::text is null or a.zone = $1)),
+    `with bays as (${baysInService({ columns: 'a.zone', at: 'now()', staleAfterS: '$2', ...(q.zone === null ? {} : { zone: '$1' }) })}),
      garages as (
        select a.zone,
               max(l.value) filter (where l.metric = 'free_spaces') as free,
@@ -74,10 +68,8 @@ export async function selectZoneOccupancy(db: Db, q: { zone: string | null; stal
             sum(bays)::int as bays, sum(occupied)::int as occupied, sum(free)::int as free, sum(unknown)::int as unknown,
             sum(garage_free)::int as "garageFree", sum(garage_total)::int as "garageTotal"
      from (
-       select zone, count(*) as bays, count(*) filter (where state = 'occupied') as occupied,
-              count(*) filter (where state = 'free') as free, count(*) filter (where state = 'unknown') as unknown,
-              0 as garage_free, 0 as garage_total
-       from bays group by zone
+       select b.zone, ${BAY_COUNTS}, 0 as garage_free, 0 as garage_total
+       from bays b group by b.zone
        union all
        select zone, 0, 0, 0, 0, coalesce(sum(free), 0), coalesce(sum(total), 0) from garages group by zone) z
      group by zone order by zone`,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { BAY_COUNTS, baysInService } from './bay-state.js';
 
 type Db = pg.Pool | pg.ClientBase;
 
@@ -65,27 +66,14 @@ export async function selectGarageSites(db: Db, q: { staleAfterS: number }): Pro
 /**
  * Every zone's parking bays in aggregate, public or not (single bays stay private;
  * counts and a centroid do not show one): count, mean position, and the bays occupied,
- * free and unknown (no `occupied` reading newer than the stale limit), as
- * selectZoneOccupancy counts them.
+ * free and unknown by the bay rule (storage/sql/bay-state.ts), as every zone total.
  */
 export async function selectZoneSites(db: Db, q: { staleAfterS: number }): Promise<ZoneSiteRow[]> {
   const { rows } = await db.query<ZoneSiteRow>({
     name: 'parking-sites-zones',
-    text: `select b.zone, count(*)::int as bays, avg(b.latitude) as latitude, avg(b.longitude) as longitude,
-                  max(b.updated_at) as "updatedAt",
-                  (count(*) filter (where b.fresh and b.value >= 0.5))::int as occupied,
-                  (count(*) filter (where b.fresh and b.value < 0.5))::int as free,
-                  (count(*) filter (where not b.fresh))::int as unknown,
-                  max(b.time) filter (where b.fresh) as "readingTime"
-           from (
-             select a.zone, a.latitude, a.longitude, a.updated_at, l.value, l.time,
-                    coalesce(l.time >= now() - make_interval(secs => $1), false) as fresh
-             from assets a
-             left join lateral (
-               select (s.metrics -> 'occupied' ->> 1)::float8 as value, to_timestamp((s.metrics -> 'occupied' ->> 0)::float8 / 1000) as time
-               from latest_state s where s.asset_id = a.id and s.metrics ? 'occupied'
-               order by (s.metrics -> 'occupied' ->> 0)::bigint desc limit 1) l on true
-             where a.kind = 'parking_bay' and a.decommissioned_at is null and a.zone is not null) b
+    text: `select b.zone, ${BAY_COUNTS}, avg(b.latitude) as latitude, avg(b.longitude) as longitude,
+                  max(b.updated_at) as "updatedAt", max(b.time) filter (where b.state <> 'unknown') as "readingTime"
+           from (${baysInService({ columns: 'a.zone, a.latitude, a.longitude, a.updated_at', at: 'now()', staleAfterS: '$1' })}) b
            group by b.zone
            order by b.zone`,
     values: [q.staleAfterS],

@@ -22,6 +22,7 @@
  * are ordinary rows: no Thing, Location or Datastream relation is a UNION of assets and
  * zones (Sensors add the zones' one Sensor as a constant row).
  */
+import { OCCUPIED_FROM } from '../sql/bay-state.js';
 import { ZONE_SENSOR_MODEL } from './ids.js';
 import type { SqlContext } from './sql-context.js';
 
@@ -89,6 +90,7 @@ const thing: EntityType = {
   },
   base: (ctx) => `select t.id, t.key as asset_id, t.name, t.description,
       jsonb_strip_nulls(jsonb_build_object('kind', t.kind, 'zone', t.zone, 'capacity', t.capacity, 'bays', t.bays,
+        'counts', case when t.kind = 'parking_zone' then '${ZONE_COUNTS.replace(/'/g, "''")}'::text end,
         'decommissionedAt', t.decommissioned_at)) as properties,
       t.latitude, t.longitude
     from sta_things t where ${visibleThing(ctx)}`,
@@ -136,8 +138,14 @@ const visibleDatastream = (ctx: SqlContext): string => (ctx.all ? 'true' : 't.is
 
 /** The zones' Sensor: not a device model, stadtfunk's count over the bays' sensors (api/sta/zone-sampler.ts). */
 const ZONE_SENSOR_DESCRIPTION = 'Free and total spaces of a parking zone, counted by stadtfunk from the latest occupied reading of each of '
-  + "the zone's parking bays in service (free below 0.5, occupied from 0.5, unknown when older than PARKING_STALE_AFTER_S), "
-  + 'sampled at a fixed interval (STA_ZONE_SAMPLE_INTERVAL_MS)';
+  + `the zone's parking bays in service (free below ${OCCUPIED_FROM}, occupied from ${OCCUPIED_FROM}, unknown when older than PARKING_STALE_AFTER_S), `
+  + "sampled at a fixed interval (STA_ZONE_SAMPLE_INTERVAL_MS); the zone's garages are not counted (they are Things of their own)";
+
+/**
+ * properties.counts of a zone Thing: what its free_spaces and total_spaces count. Unlike
+ * /api/v1/open/parking/zones, which adds the zone's garages (docs/sensorthings.md).
+ */
+export const ZONE_COUNTS = "parking bays only; the zone's garages are Things of their own";
 
 const sensor: EntityType = {
   name: 'Sensor',

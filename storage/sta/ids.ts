@@ -27,6 +27,10 @@ export const thingId = (assetId: string): number => staId(`Thing/${assetId}`);
  */
 export const ZONE_KEY_PREFIX = 'zone/';
 export const zoneKey = (zone: string): string => `${ZONE_KEY_PREFIX}${zone}`;
+/** ZONE_KEY_PREFIX as an SQL string literal, for SQL built here (migration 0081 spells it out). */
+export const ZONE_KEY_PREFIX_SQL = `'${ZONE_KEY_PREFIX.replaceAll("'", "''")}'`;
+/** SQL: the key of the zone named by the SQL expression `zone`, as zoneKey. */
+export const zoneKeySql = (zone: string): string => `(${ZONE_KEY_PREFIX_SQL} || ${zone})`;
 export const isZoneKey = (key: string): boolean => key.startsWith(ZONE_KEY_PREFIX);
 /** The metrics a zone's Datastreams have, from its bays. */
 export const ZONE_METRICS = ['free_spaces', 'total_spaces'] as const;

@@ -15,7 +15,7 @@
  * min, max, count, and feature_id when `withFeature` is set.
  */
 import type { Col } from './entities.js';
-import { ZONE_KEY_PREFIX, type Level } from './ids.js';
+import { ZONE_KEY_PREFIX, ZONE_KEY_PREFIX_SQL, type Level } from './ids.js';
 import type { SqlContext } from './sql-context.js';
 
 export interface ObservationBranchOptions {
@@ -54,7 +54,7 @@ export const featureAt = (assetId: string, time: string): string =>
             (select f.feature_id from asset_locations f where f.asset_id = ${assetId} order by f.since limit 1))`;
 
 /** `d` is a zone's Datastream (its key is 'zone/<name>'; no asset id contains '/'). */
-const isZone = (d: Col): string => `left(${d('asset_id')}, ${ZONE_KEY_PREFIX.length}) = '${ZONE_KEY_PREFIX}'`;
+const isZone = (d: Col): string => `left(${d('asset_id')}, ${ZONE_KEY_PREFIX.length}) = ${ZONE_KEY_PREFIX_SQL}`;
 const zoneOf = (d: Col): string => `substr(${d('asset_id')}, ${ZONE_KEY_PREFIX.length + 1})`;
 /** The result of a zone sample `s` for d's metric: free_spaces, else total_spaces (the bays). */
 const zoneValue = (d: Col, s: string): string => `(case ${d('metric')} when 'free_spaces' then ${s}.free else ${s}.bays end)::float8`;

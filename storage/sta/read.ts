@@ -17,7 +17,7 @@ import { aliasCols, ENTITY_TYPES, type Col, type EntityType, type RelationDef } 
 import { queryError, StaQueryError } from './errors.js';
 import { isZoneKey, parseObservationId } from './ids.js';
 import { trackConnections } from '../database.js';
-import { featureAt, observationsOf } from './observations.js';
+import { featureAt, observationsOf, type ObservationBranchOptions } from './observations.js';
 import { SqlContext, type StaMetric } from './sql-context.js';
 import { microsToIso } from './time.js';
 
@@ -137,11 +137,15 @@ interface ObservationPlan {
   /** An extra condition on each Observation row (a FeatureOfInterest's). */
   rowCondition?: (ctx: SqlContext, row: Col) => string;
   withFeature: boolean;
-  /** The levels the Datastreams can have (all when not known). */
-  levels?: readonly Level[];
-  /** Whether the Datastreams can be a zone's (any when not known). */
-  zones?: 'none' | 'only';
+  /** Which Observation branches the Datastreams need (all when not known). */
+  branches?: ObservationBranches;
 }
+
+/**
+ * What is known of the Datastreams `d` before the statement runs: the levels they can
+ * have and whether they can be a zone's (observationsOf builds only those branches).
+ */
+type ObservationBranches = Pick<ObservationBranchOptions, 'levels' | 'zones'>;
 
 function observationPlan(parent: Collection['parent']): ObservationPlan {
   if (!parent) return { from: (ctx, d) => ({ from: `(${ENTITY_TYPES.Datastream.base!(ctx)}) ${d}`, where: 'true' }), withFeature: false };
@@ -157,8 +161,7 @@ function observationPlan(parent: Collection['parent']): ObservationPlan {
         where: 'true',
       }),
       withFeature: false,
-      levels: [row.level as Level],
-      zones: isZoneKey(row.asset_id as string) ? 'only' : 'none',
+      branches: { levels: [row.level as Level], zones: isZoneKey(row.asset_id as string) ? 'only' : 'none' },
     };
   }
   // A FeatureOfInterest: the Datastreams of its asset, readings taken where it is.
@@ -170,7 +173,7 @@ function observationPlan(parent: Collection['parent']): ObservationPlan {
 }
 
 /** Observations of the Datastreams `d` (a FROM alias in scope), filtered, ordered and limited per Datastream. */
-function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, positions: Positions | null, limit: number | null, rowCondition?: (ctx: SqlContext, row: Col) => string, withFeature = false, more: { after?: (row: Col) => string; levels?: readonly Level[]; zones?: 'none' | 'only' } = {}): string {
+function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, positions: Positions | null, limit: number | null, rowCondition?: (ctx: SqlContext, row: Col) => string, withFeature = false, more: { after?: (row: Col) => string; branches?: ObservationBranches } = {}): string {
   const type = ENTITY_TYPES.Observation;
   const filter = (row: Col): string => {
     const parts = [filterSql(ctx, type, row, options.filter, positions)];
@@ -185,8 +188,7 @@ function observationLateral(ctx: SqlContext, d: string, options: QueryOptions, p
     limit,
     withFeature: withFeature || rowCondition !== undefined,
     timeOrder: timeOrderOf(options.orderby),
-    ...(more.levels ? { levels: more.levels } : {}),
-    ...(more.zones ? { zones: more.zones } : {}),
+    ...more.branches,
   });
 }
 
@@ -357,7 +359,7 @@ export class StaReader {
       const d = ctx.alias('d');
       const source = plan.from(ctx, d);
       const after = options.skipToken ? afterToken(ctx, options.skipToken, keyset!) : undefined;
-      const lateral = observationLateral(ctx, d, options, positions, limit + offset, plan.rowCondition, plan.withFeature, { ...(after ? { after } : {}), ...(plan.levels ? { levels: plan.levels } : {}), ...(plan.zones ? { zones: plan.zones } : {}) });
+      const lateral = observationLateral(ctx, d, options, positions, limit + offset, plan.rowCondition, plan.withFeature, { after, branches: plan.branches });
       const o = ctx.alias('o');
       return this.query(ctx, `select ${outputColumns(type, aliasCols(o))} from ${source.from} cross join lateral (${lateral}) ${o}
         where ${source.where} order by ${orderTerms(ctx, type, aliasCols(o), options.orderby, positions)} limit ${limit} offset ${offset}`);
@@ -380,7 +382,7 @@ export class StaReader {
       const plan = observationPlan(collection.parent);
       const d = ctx.alias('d');
       const source = plan.from(ctx, d);
-      const lateral = observationLateral(ctx, d, options, positions, null, plan.rowCondition, plan.withFeature, { ...(plan.levels ? { levels: plan.levels } : {}), ...(plan.zones ? { zones: plan.zones } : {}) });
+      const lateral = observationLateral(ctx, d, options, positions, null, plan.rowCondition, plan.withFeature, { branches: plan.branches });
       text = `select count(*)::int8 as n from ${source.from} cross join lateral (${lateral}) o where ${source.where}`;
     } else {
       const x = ctx.alias('x');
@@ -418,8 +420,7 @@ export class StaReader {
       const order = `order by ${orderTerms(ctx, target, aliasCols(oo), options.orderby, positions)} limit ${limit} offset ${offset}`;
       if (parentType.name === 'Datastream') {
         // The parent row is the Datastream: its Observations directly, from the branches its kind can use.
-        const zones = zonesOf(parents);
-        inner = `select ${outputColumns(target, aliasCols(oo))} from (${observationLateral(ctx, p, options, positions, limit + offset, undefined, false, zones ? { zones } : {})}) ${oo} ${order}`;
+        inner = `select ${outputColumns(target, aliasCols(oo))} from (${observationLateral(ctx, p, options, positions, limit + offset, undefined, false, { branches: { zones: zonesOf(parents) } })}) ${oo} ${order}`;
       } else {
         const d = ctx.alias('d');
         const lateral = observationLateral(ctx, d, options, positions, limit + offset, (_c, row) => `${row('feature_id')} = ${p}.id`);
@@ -443,8 +444,7 @@ export class StaReader {
       let countSql: string;
       if (target.name === 'Observation') {
         if (parentType.name === 'Datastream') {
-          const zones = zonesOf(parents);
-          countSql = `(select count(*) from (${observationLateral(cctx, cp, options, positions, null, undefined, false, zones ? { zones } : {})}) o)`;
+          countSql = `(select count(*) from (${observationLateral(cctx, cp, options, positions, null, undefined, false, { branches: { zones: zonesOf(parents) } })}) o)`;
         } else {
           const d = cctx.alias('d');
           const lateral = observationLateral(cctx, d, options, positions, null, (_c, row) => `${row('feature_id')} = ${cp}.id`);

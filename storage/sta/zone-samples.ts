@@ -1,11 +1,14 @@
 /**
  * Occupancy samples of parking zones (zone_occupancy_samples, migration 0081): the
  * Observations of a zone's `free_spaces` and `total_spaces` Datastreams. A sample counts
- * the zone's bays in service from their latest `occupied` reading as
- * /api/v1/open/parking/zones does (storage/sql/live.ts): occupied at 0.5 and above, free
- * below, unknown without a reading newer than the stale limit.
+ * the zone's bays in service by the bay rule of storage/sql/bay-state.ts, as every zone
+ * total does. Bays only: garages are Things with Datastreams of their own, so a zone's
+ * free_spaces is the bays part of /api/v1/open/parking/zones' freeSpaces, which adds the
+ * zone's garages (docs/sensorthings.md).
  */
 import type pg from 'pg';
+import { BAY_COUNTS, baysInService } from '../sql/bay-state.js';
+import { zoneKeySql } from './ids.js';
 
 type Db = pg.Pool | pg.ClientBase;
 
@@ -37,21 +40,8 @@ export async function sampleZones(db: Db, q: { intervalMs: number; staleAfterS: 
     text: `with at as (select coalesce($3::timestamptz, now()) as time),
            bucket as (select date_bin(make_interval(secs => $1::float8 / 1000), at.time, timestamptz '2000-01-01 00:00:00+00') as time from at),
            counts as (
-             select b.zone, count(*)::int as bays,
-                    (count(*) filter (where b.fresh and b.value >= 0.5))::int as occupied,
-                    (count(*) filter (where b.fresh and b.value < 0.5))::int as free,
-                    (count(*) filter (where not b.fresh))::int as unknown
-             from (
-               select a.zone, l.value, coalesce(l.time >= at.time - make_interval(secs => $2), false) as fresh
-               from at cross join assets a
-               left join (
-                 -- The newest occupied reading of each asset, for all bays in one pass (a probe
-                 -- per bay took 150-230 ms on the bench city's 10,000 bays; this 20-40).
-                 select distinct on (s.asset_id) s.asset_id, (s.metrics -> 'occupied' ->> 1)::float8 as value,
-                        to_timestamp((s.metrics -> 'occupied' ->> 0)::float8 / 1000) as time
-                 from latest_state s where s.asset_id is not null and s.metrics ? 'occupied'
-                 order by s.asset_id, (s.metrics -> 'occupied' ->> 0)::bigint desc) l on l.asset_id = a.id
-               where a.kind = 'parking_bay' and a.decommissioned_at is null and a.zone is not null) b
+             select b.zone, ${BAY_COUNTS}
+             from (${baysInService({ columns: 'a.zone', at: '(select at.time from at)', staleAfterS: '$2' })}) b
              group by b.zone),
            written as (
              insert into zone_occupancy_samples (zone, time, bays, free, occupied, unknown)
@@ -60,15 +50,15 @@ export async function sampleZones(db: Db, q: { intervalMs: number; staleAfterS: 
              returning zone, time),
            things as (
              update sta_things t set observed_until = w.time from written w
-             where t.key = 'zone/' || w.zone and (t.observed_until is null or t.observed_until < w.time)),
+             where t.key = ${zoneKeySql('w.zone')} and (t.observed_until is null or t.observed_until < w.time)),
            series as (
              insert into sta_datastreams (id, asset_id, metric, channel, level, dev_eui, first_time)
-             select sta_datastream_id(l.level, 'zone/' || w.zone, m.metric, ''), 'zone/' || w.zone, m.metric, '', l.level, '', w.time
+             select sta_datastream_id(l.level, ${zoneKeySql('w.zone')}, m.metric, ''), ${zoneKeySql('w.zone')}, m.metric, '', l.level, '', w.time
              from written w cross join (values ('free_spaces'), ('total_spaces')) m(metric) cross join (values ('raw'), ('hour'), ('day')) l(level)
              on conflict do nothing
              returning id)
            select c.zone, bucket.time, c.bays, c.free, c.occupied, c.unknown, w.zone is not null as written,
-                  (select f.feature_id::text from asset_locations f where f.asset_id = 'zone/' || c.zone order by f.since desc limit 1) as feature_id
+                  (select f.feature_id::text from asset_locations f where f.asset_id = ${zoneKeySql('c.zone')} order by f.since desc limit 1) as feature_id
            from counts c cross join bucket left join written w on w.zone = c.zone
            order by c.zone`,
     values: [q.intervalMs, q.staleAfterS, q.at ?? null],
