@@ -31,9 +31,9 @@ import {
   parsePhyPayload,
   processFrameGroup,
   type AbpDeviceCandidate,
-  type KeyVault,
 } from './lorawan/index.js';
 import { FifoMap } from './fifo-map.js';
+import { OpenedKeys } from './opened-keys.js';
 import { AdrTracker } from './lorawan/adr.js';
 import { isJoinRequest } from './lorawan/join-request.js';
 import { planDataDownlinks, type AcceptedUplink } from './data-downlinks.js';
@@ -74,20 +74,25 @@ export interface NetworkServerOptions {
 }
 
 const REMEMBERED_UPLINKS = 100_000;
+/** Opened session keys kept (two per device in use). */
+const SESSION_KEYS = 50_000;
+/** Opened AppKeys kept: those of the devices joining now (see opened-keys.ts). */
+const JOINING_APP_KEYS = 4_096;
 
 /** Resolves groups into uplinks with the database's ABP devices; keeps frame → uplink ids for late copies. */
 export class RawFrameResolver {
-  private readonly vault: KeyVault;
   /** Frame → uplink id of the newest REMEMBERED_UPLINKS frames, for late copies. */
   private readonly uplinkIdByFrame = new FifoMap<string, string>();
-  private readonly keyCache = new Map<string, Buffer>();
+  private readonly sessionKeys: OpenedKeys;
 
   private readonly joins: JoinResolver | null;
   private readonly adr = new AdrTracker();
 
   constructor(private readonly pool: pg.Pool, masterKey: Buffer, private readonly network: NetworkServerOptions | null = null) {
-    this.vault = createKeyVault(masterKey);
-    this.joins = network ? new JoinResolver(pool, this.vault, network.lorawan, network.gateways, (sealed, aad) => this.open(sealed, aad)) : null;
+    const vault = createKeyVault(masterKey);
+    this.sessionKeys = new OpenedKeys((sealed, aad) => vault.openKey(sealed, aad), SESSION_KEYS);
+    const appKeys = new OpenedKeys((sealed, aad) => vault.openKey(sealed, aad), JOINING_APP_KEYS);
+    this.joins = network ? new JoinResolver(pool, vault, network.lorawan, network.gateways, (sealed, aad) => appKeys.get(sealed, aad)) : null;
   }
 
   /** The resolution of the batch before, which the next one waits for (see resolve). */
@@ -245,22 +250,11 @@ export class RawFrameResolver {
 
   private openSession(devEui: string, nwkSKey: string, appSKey: string): { nwkSKey: Buffer; appSKey: Buffer } | null {
     try {
-      return { nwkSKey: this.open(nwkSKey, keyAad(devEui, 'nwkSKey')), appSKey: this.open(appSKey, keyAad(devEui, 'appSKey')) };
+      return { nwkSKey: this.sessionKeys.get(nwkSKey, keyAad(devEui, 'nwkSKey')), appSKey: this.sessionKeys.get(appSKey, keyAad(devEui, 'appSKey')) };
     } catch (error) {
       if (error instanceof KeyVaultError) return null;
       throw error;
     }
   }
 
-  /** Opened keys are cached by their sealed form: a changed key is a different sealed string. */
-  private open(sealed: string, aad: string): Buffer {
-    const cacheKey = `${aad}\u0000${sealed}`;
-    let key = this.keyCache.get(cacheKey);
-    if (!key) {
-      key = this.vault.openKey(sealed, aad);
-      if (this.keyCache.size > 50_000) this.keyCache.clear();
-      this.keyCache.set(cacheKey, key);
-    }
-    return key;
-  }
 }

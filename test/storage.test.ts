@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { applyTimescalePolicies, createPool, migrate, readingsKeyCollation, selectSeries, selectSeriesJson, seriesStatement, upsertAsset, upsertDevice, upsertDeviceModel, writeBatch, type ReadingRow, type UplinkRow } from '../storage/index.js';
 import { boolArray, byteaArray, jsonArray, numberArray, textArray, timeArray } from '../storage/sql/pg-array.js';
+import { copyIn } from '../storage/sql/copy-in.js';
 import { openDatabase } from '../service.js';
 import { createTestDatabase, testConfig, testLog, type TestDatabase } from './helpers.js';
 
@@ -395,6 +396,33 @@ describe('batch writer, COPY path', () => {
     expect(uplinks.rows.map((r) => r.id)).toEqual(['r-1', 'r-2', 'r-3']);
     const readings = await db.pool.query("select uplink_id, value from readings where dev_eui = '00000000000000e1' and time in ($1, $2) and metric = 'temperature' order by time", [at, later]);
     expect(readings.rows).toEqual([{ uplink_id: 'r-1', value: 1 }, { uplink_id: 'r-3', value: 3 }]);
+  });
+
+  it('streams a COPY of many chunks whole, and ends one whose text cannot be made so the transaction rolls back', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('create temporary table copy_probe (n int, t text)');
+      // 2,000 chunks of about 4 kB: more than the socket takes at once, so writing waits for 'drain'.
+      const pad = 'x'.repeat(4000);
+      function* many(): Generator<string> {
+        for (let i = 0; i < 2000; i++) yield `${i}\t${pad}\n`;
+      }
+      await client.query('begin');
+      await copyIn(client, 'readings', 'copy copy_probe (n, t) from stdin', many());
+      await client.query('commit');
+      expect((await client.query('select count(*)::int as n, sum(n)::int as s from copy_probe')).rows).toEqual([{ n: 2000, s: 1999000 }]);
+
+      function* failing(): Generator<string> {
+        yield '1\tfine\n';
+        throw new Error('no text for this row');
+      }
+      await client.query('begin');
+      await expect(copyIn(client, 'readings', 'copy copy_probe (n, t) from stdin', failing())).rejects.toThrow('no text for this row');
+      await client.query('rollback');
+      expect((await client.query('select count(*)::int as n from copy_probe')).rows).toEqual([{ n: 2000 }]);
+    } finally {
+      client.release();
+    }
   });
 });
 

@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -26,11 +25,44 @@ export class StoredKeyError extends Error {
  */
 export async function copyIn(db: pg.ClientBase, table: 'uplinks' | 'readings', statement: string, chunks: Iterable<string>): Promise<void> {
   try {
-    await pipeline(Readable.from(chunks), db.query(copyFrom(statement)));
+    await writeChunks(db.query(copyFrom(statement)), chunks);
   } catch (error) {
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new StoredKeyError(table, { cause: error });
     throw error;
   }
+}
+
+/**
+ * Writes the chunks into the COPY stream, waiting for 'drain' when it asks to, and
+ * resolves once the server has taken them all (the stream's 'finish' comes after its
+ * ReadyForQuery). A chunk that cannot be made ends the COPY with CopyFail (destroy).
+ *
+ * Design note. This was stream.pipeline(Readable.from(chunks), copy): the same writes,
+ * but per COPY a Readable, an AbortController whose AbortError (with its stack) is made
+ * when the pipeline ends, and two end-of-stream watchers with their async resources.
+ * Allocation profiles of `bench joins` found those objects surviving young-generation
+ * collections as often as the batch's own (65–85 %), two COPYs a batch.
+ */
+function writeChunks(copy: Writable, chunks: Iterable<string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    copy.once('error', reject);
+    copy.once('finish', resolve);
+    const iterator = chunks[Symbol.iterator]();
+    const write = (): void => {
+      try {
+        for (let next = iterator.next(); !next.done; next = iterator.next()) {
+          if (!copy.write(next.value)) {
+            copy.once('drain', write);
+            return;
+          }
+        }
+        copy.end();
+      } catch (error) {
+        copy.destroy(error as Error);
+      }
+    };
+    write();
+  });
 }
 
 /** COPY text of `rows`, one `line` each, in chunks of `rowsPerChunk` rows to stream. */
