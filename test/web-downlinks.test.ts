@@ -93,6 +93,10 @@ describe.skipIf(!hasBrowser)('lamps and OTAA in the web app', () => {
     const page = await open('ops', 'operator');
     const row = page.getByTestId('lamps').locator('tr[data-asset="lamp-0815"]');
     await row.waitFor({ timeout: 15_000 });
+    // The cockpit above the lamps is the admin's: an operator gets one quiet line, no error, nothing left loading.
+    await page.getByTestId('cockpit-admin-only').waitFor({ timeout: 10_000 });
+    expect(await page.locator('main [role="alert"]:not(:empty)').count()).toBe(0);
+    expect(await page.locator('main').innerText()).not.toMatch(/Loading|Lädt/);
     await page.fill('#lamp-level', '40');
     await row.getByRole('button', { name: /(Dimmen|Dim): lamp-0815/ }).click();
     await row.locator('[data-confirmation="pending"]').waitFor({ timeout: 10_000 });
@@ -108,6 +112,12 @@ describe.skipIf(!hasBrowser)('lamps and OTAA in the web app', () => {
     await page.close();
     const phone = await open('ops', 'operator', 390);
     await phone.getByTestId('lamps').waitFor();
+    // On a phone the lamps are cards: nothing wider than the screen, both buttons in reach.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    for (const name of [/(Dimmen|Dim): lamp-0815/, /(Ausschalten|Switch off): lamp-0815/]) {
+      const box = (await phone.getByRole('button', { name }).boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
     await phone.screenshot({ path: path.join(shots, 'lamps-phone.png'), fullPage: true });
     await phone.close();
   });

@@ -128,15 +128,23 @@ function cockpit(main, signal) {
     }));
   };
 
-  const fail = (box) => (error) => {
-    if (signal.aborted || error?.name === 'AbortError') return;
-    box.replaceChildren(el('p', { class: 'error', role: 'alert' }, error?.status === 403 ? t('noAccess') : errorText(error)));
-  };
-  drawStatus().then((s) => drawHistory(s.concentrators).catch(fail(history))).catch(fail(now));
-  const statusTimer = setInterval(() => drawStatus().catch(() => undefined), 5000);
-  const historyTimer = setInterval(() => drawStatus().then((s) => drawHistory(s.concentrators)).catch(() => undefined), 60_000);
-  signal.addEventListener('abort', () => {
+  const stop = () => {
     clearInterval(statusTimer);
     clearInterval(historyTimer);
-  }, { once: true });
+  };
+  const fail = (box) => (error) => {
+    if (signal.aborted || error?.name === 'AbortError') return;
+    if (error?.status === 403) {
+      // An operator comes here for the street lamps: the admin's cockpit is one quiet line, not an error.
+      stop();
+      for (const part of [history, gateways, deadBox, details, lists]) part.remove();
+      now.replaceChildren(el('p', { class: 'muted', 'data-testid': 'cockpit-admin-only' }, t('opsAdminOnly')));
+      return;
+    }
+    box.replaceChildren(el('p', { class: 'error', role: 'alert' }, errorText(error)));
+  };
+  const statusTimer = setInterval(() => drawStatus().catch(() => undefined), 5000);
+  const historyTimer = setInterval(() => drawStatus().then((s) => drawHistory(s.concentrators)).catch(() => undefined), 60_000);
+  drawStatus().then((s) => drawHistory(s.concentrators).catch(fail(history))).catch(fail(now));
+  signal.addEventListener('abort', stop, { once: true });
 }

@@ -68,7 +68,7 @@ async function view(main) {
         cell(3, t(u.source === 'oidc' ? 'users.oidc' : 'users.local')), cell(4, state, { 'data-state': u.disabled ? 'disabled' : 'active' }),
         cell(5, when(u.lastSignInAt)), cell(6, el('div', { class: 'actions' }, ...actions), { class: 'actions-cell' }));
     });
-    tableSlot.replaceChildren(items.length === 0 ? el('p', {}, t('users.none')) : el('table', { class: 'users', role: 'table' },
+    tableSlot.replaceChildren(items.length === 0 ? el('p', {}, t('users.none')) : el('table', { class: 'users stack', role: 'table' },
       el('thead', { role: 'rowgroup' }, el('tr', { role: 'row' }, ...columns.map((c) => el('th', { role: 'columnheader', scope: 'col' }, c)))),
       el('tbody', { role: 'rowgroup' }, ...rows)));
   }
