@@ -113,7 +113,7 @@ describe.skipIf(!hasBrowser)('lamps and OTAA in the web app', () => {
     const phone = await open('ops', 'operator', 390);
     await phone.getByTestId('lamps').waitFor();
     // On a phone the lamps are cards: nothing wider than the screen, both buttons in reach.
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     for (const name of [/(Dimmen|Dim): lamp-0815/, /(Ausschalten|Switch off): lamp-0815/]) {
       const box = (await phone.getByRole('button', { name }).boundingBox())!;
       expect(box.x + box.width).toBeLessThanOrEqual(390);
