@@ -322,4 +322,18 @@ describe.skipIf(!hasBrowser)('issue 25 in the browser', () => {
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     await page.close();
   });
+
+  it('traffic control on a 360 px phone: the zones table fits the screen', async () => {
+    // Last in the file: its bays would change what the tests above count.
+    for (const [id, zone] of [['bay-ue1', 'unterbilk'], ['bay-ue2', 'unterbilk'], ['bay-pf1', 'pempelfort']] as const) {
+      await upsertAsset(h.db.pool, { id, kind: 'parking_bay', latitude: 51.21, longitude: 6.77, zone });
+    }
+    const { page, problems } = await h.open('control', 'operator', { width: 360, height: 800 });
+    await page.locator('tr[data-zone="unterbilk"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('thead').first().textContent()).toContain('unknown');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await h.screenshot(page, 'issue25-control-zones-360');
+    expect(problems()).toEqual([]);
+    await page.close();
+  });
 });
