@@ -40,6 +40,8 @@ export class WebHarness {
   tiles!: TileServer;
   prefix!: string;
   readonly keys: Partial<Record<Role, string>> = {};
+  /** Contexts of closed pages, closing. */
+  private readonly closing: Promise<unknown>[] = [];
 
   async start(prepare: (h: WebHarness) => Promise<void>): Promise<void> {
     this.db = await createTestDatabase();
@@ -55,6 +57,7 @@ export class WebHarness {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.closing);
     await this.browser?.close();
     await this.publisher?.endAsync();
     await this.service?.stop();
@@ -89,7 +92,8 @@ export class WebHarness {
     page.on('requestfailed', (r) => {
       if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
     });
-    page.on('close', () => void context.close());
+    // Awaited in stop(): a context still closing when the browser closes rejects "Target page, context or browser has been closed", unhandled.
+    page.on('close', () => this.closing.push(context.close().catch(() => undefined)));
     await page.addInitScript(({ key, lang }) => {
       if (key) sessionStorage.setItem('stadtfunk.key', key);
       if (lang) localStorage.setItem('stadtfunk.lang', lang);
