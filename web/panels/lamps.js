@@ -4,6 +4,7 @@
 // the lamp's next report shows the commanded state.
 import { announce, api, el } from '../api.js';
 import { errorText, fmtDateTime, t } from '../i18n.js';
+import { stackCell, stackRow, stackTable } from '../stack-table.js';
 
 export function renderLampsPanel(container) {
   const zone = el('select', { id: 'lamp-zone' }, el('option', { value: '' }, t('lamps.allZones')));
@@ -35,16 +36,10 @@ export function renderLampsPanel(container) {
       for (const z of [...new Set(lamps.items.map((l) => l.zone).filter(Boolean))].sort()) zone.append(el('option', { value: z }, z));
     }
     const none = () => el('p', { class: 'none' }, t('none'));
-    // Explicit roles: on a phone (app.css, table.stack) the cells are blocks, which would drop the table's semantics.
-    const table = (testid, caption, keys, rows) => el('table', { class: 'stack', role: 'table', 'data-testid': testid },
-      el('caption', { class: 'sr-only' }, caption),
-      el('thead', { role: 'rowgroup' }, el('tr', { role: 'row' }, keys.map((k) => el('th', { role: 'columnheader', scope: 'col' }, t(k))))),
-      el('tbody', { role: 'rowgroup' }, rows));
-    // A value of several parts stays one piece beside its label on a phone.
-    const cell = (label, content, attrs = {}) => el('td', { role: 'cell', 'data-label': t(label), ...attrs }, Array.isArray(content) ? el('span', {}, content) : content);
-    list.replaceChildren(lamps.items.length === 0 ? none() : table('lamps', t('lamps.title'), ['lamps.lamp', 'lamps.reported', 'lamps.command', 'lamps.actions'],
-      lamps.items.map((l) => el('tr', { role: 'row', 'data-asset': l.assetId },
-        el('th', { role: 'rowheader', scope: 'row' }, `${l.assetId} `, el('span', { class: 'muted' }, l.zone ?? '')),
+    const cell = (label, content, attrs = {}) => stackCell(t(label), content, attrs);
+    const headings = (keys) => keys.map((k) => t(k));
+    list.replaceChildren(lamps.items.length === 0 ? none() : stackTable({ 'data-testid': 'lamps' }, headings(['lamps.lamp', 'lamps.reported', 'lamps.command', 'lamps.actions']),
+      lamps.items.map((l) => stackRow({ 'data-asset': l.assetId }, [`${l.assetId} `, el('span', { class: 'muted' }, l.zone ?? '')],
         cell('lamps.reported', l.reported ? `${l.reported.lampOn ? t('lamps.on') : t('lamps.off')} ${l.reported.lampOn ? `${l.reported.dimLevel ?? '–'} %` : ''}` : t('never')),
         cell('lamps.command', l.command
           ? [`${l.command.lampOn ? `${l.command.dimLevel} %` : t('lamps.off')} `, el('span', { class: `pill ${pillOf(l.command.confirmation)}` }, t(`lamps.${l.command.confirmation}`))]
@@ -52,12 +47,11 @@ export function renderLampsPanel(container) {
         cell('lamps.actions', el('div', { class: 'actions' },
           el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('lamps.dimTo')} ${l.assetId}`, onclick: () => send(`/api/v1/lamps/${encodeURIComponent(l.assetId)}/command`, { lamp_on: true, dim_level: dimValue() }) }, t('lamps.dim')),
           el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('lamps.switchOff')} ${l.assetId}`, onclick: () => send(`/api/v1/lamps/${encodeURIComponent(l.assetId)}/command`, { lamp_on: false }) }, t('lamps.off'))),
-        { class: 'actions-cell' })))));
-    downlinks.replaceChildren(recent.items.length === 0 ? none() : table('downlinks', t('downlinks.title'), ['device', 'downlinks.port', 'downlinks.state', 'downlinks.gateway', 'downlinks.when'],
-      recent.items.map((d) => el('tr', { role: 'row' },
-        el('th', { role: 'rowheader', scope: 'row' }, d.devEui), cell('downlinks.port', `${d.fPort}${d.confirmed ? ' ✓' : ''}`),
+        { class: 'actions-cell' }))), t('lamps.title')));
+    downlinks.replaceChildren(recent.items.length === 0 ? none() : stackTable({ 'data-testid': 'downlinks' }, headings(['device', 'downlinks.port', 'downlinks.state', 'downlinks.gateway', 'downlinks.when']),
+      recent.items.map((d) => stackRow({}, d.devEui, cell('downlinks.port', `${d.fPort}${d.confirmed ? ' ✓' : ''}`),
         cell('downlinks.state', [el('span', { class: `pill ${d.state === 'failed' ? 'bad' : d.state === 'queued' ? 'unknown' : 'good'}` }, t(`downlinks.${d.state}`)), d.error ? ` ${d.error}` : ''], { 'data-state': d.state }),
-        cell('downlinks.gateway', d.txStatus ?? '–'), cell('downlinks.when', fmtDateTime(d.updatedAt))))));
+        cell('downlinks.gateway', d.txStatus ?? '–'), cell('downlinks.when', fmtDateTime(d.updatedAt)))), t('downlinks.title')));
   };
 
   zone.addEventListener('change', () => draw().catch((e) => (error.textContent = errorText(e))));

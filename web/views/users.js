@@ -2,6 +2,7 @@
 // sign someone out everywhere. Users of the identity provider appear after their first
 // sign-in; their name and role come from there.
 import { api, announce, el } from '../api.js';
+import { stackCell, stackRow, stackTable } from '../stack-table.js';
 import { t, lang } from '../i18n.js';
 import { requireKey } from '../signin.js';
 import { authErrorText, session, tf } from '../session.js';
@@ -61,16 +62,12 @@ async function view(main) {
           await draw();
         } }, t('users.endSessions')));
       }
-      // Explicit roles: the phone layout (app.css) displays the cells as blocks, which would drop the table's semantics.
-      const cell = (i, content, attrs = {}) => el('td', { role: 'cell', 'data-label': columns[i], ...attrs }, content);
-      return el('tr', { role: 'row', 'data-user': name },
-        el('th', { role: 'rowheader', scope: 'row' }, name), cell(1, u.displayName), cell(2, t(`auth.role.${u.role}`)),
+      const cell = (i, content, attrs = {}) => stackCell(columns[i], content, attrs);
+      return stackRow({ 'data-user': name }, name, cell(1, u.displayName), cell(2, t(`auth.role.${u.role}`)),
         cell(3, t(u.source === 'oidc' ? 'users.oidc' : 'users.local')), cell(4, state, { 'data-state': u.disabled ? 'disabled' : 'active' }),
         cell(5, when(u.lastSignInAt)), cell(6, el('div', { class: 'actions' }, ...actions), { class: 'actions-cell' }));
     });
-    tableSlot.replaceChildren(items.length === 0 ? el('p', {}, t('users.none')) : el('table', { class: 'users stack', role: 'table' },
-      el('thead', { role: 'rowgroup' }, el('tr', { role: 'row' }, ...columns.map((c) => el('th', { role: 'columnheader', scope: 'col' }, c)))),
-      el('tbody', { role: 'rowgroup' }, ...rows)));
+    tableSlot.replaceChildren(items.length === 0 ? el('p', {}, t('users.none')) : stackTable({ class: 'users' }, columns, rows));
   }
 
   const username = el('input', { id: 'new-username', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', required: true });
