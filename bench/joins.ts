@@ -130,10 +130,9 @@ export async function joinsBench(opts: JoinsBenchOptions = {}): Promise<Record<s
       const joinElapsedS = (lastAcceptAt - started) / 1000;
       const after = await service.report();
       const cpuAfter = cpuSnapshot();
-      const joinLatencies = Array.from(acceptAt).flatMap((t, i) => (t > 0 ? [t - firstCopyAt[i]!] : [])).sort((a, b) => a - b);
       // The storm's first second meets the service's code cold (not yet optimised): its tail apart from the rest.
-      const coldUntil = firstCopyAt[0]! + 1000;
-      const [coldLatencies, warmLatencies] = splitLatencies(acceptAt, firstCopyAt, coldUntil);
+      const [coldLatencies, warmLatencies] = splitLatencies(acceptAt, firstCopyAt, firstCopyAt[0]! + 1000);
+      const joinLatencies = [...coldLatencies, ...warmLatencies].sort((a, b) => a - b);
 
       // Downlinks: a queued one per device for the first `downlinkDevices`, sent after their first uplink.
       const ready = sims.slice(0, downlinkDevices).map((sim, i) => {
